@@ -1,0 +1,59 @@
+//! The command line: `run`, `generate`, `status`, `check-config`, `credits ...`.
+//!
+//! Only this module (and `main.rs`) prints to stdout/stderr directly; everything else logs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "seedance-bot",
+    version,
+    about = "Seedance 2.0 videos for Discord servers, paid from a shared credit pool"
+)]
+pub struct Cli {
+    /// Configuration file (default: config.toml when it exists, else defaults + environment).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the configuration and say what is missing, without starting anything.
+    CheckConfig,
+}
+
+/// Parses arguments, loads the configuration and runs the chosen command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match cli.command {
+        Command::CheckConfig => check_config(&config),
+    }
+}
+
+fn check_config(config: &Config) -> ExitCode {
+    let missing = config.missing_secrets();
+    if missing.is_empty() {
+        println!("configuration is valid");
+        ExitCode::SUCCESS
+    } else {
+        println!(
+            "configuration is valid, but the bot cannot start without: {}",
+            missing.join(", ")
+        );
+        ExitCode::from(2)
+    }
+}

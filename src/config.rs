@@ -1,0 +1,510 @@
+//! The bot's configuration: one typed struct, layered defaults -> TOML file -> environment.
+//!
+//! Every key can be set as `SEEDANCE_BOT__SECTION__KEY`; the two secrets also as
+//! `DISCORD_TOKEN` and `SEEDANCE_API_KEY`. Durations are human strings (`"250ms"`, `"3s"`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::video::{Ratio, Resolution};
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "config.toml";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub discord: DiscordConfig,
+    pub seedance: SeedanceConfig,
+    pub jobs: JobsConfig,
+    pub credits: CreditsConfig,
+    pub video: VideoConfig,
+    pub storage: StorageConfig,
+    pub http: HttpConfig,
+    pub logging: LoggingConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscordConfig {
+    /// The bot token. Never printed.
+    pub token: SecretString,
+    /// Empty: Discord itself. Otherwise every REST call goes to this base (a REST proxy or a
+    /// local Discord double) and serenity's own rate limiter is turned off.
+    pub api_base_url: String,
+    /// Register commands in these servers at start; empty registers them globally.
+    pub command_guild_ids: Vec<u64>,
+    /// The bot's operators: they may grant credits and link pools.
+    pub owner_ids: Vec<u64>,
+    /// Also upload finished videos to Discord when they fit, so they outlive the provider's link.
+    pub rehost_results: bool,
+}
+
+/// Where videos are made: the real provider, or a built-in simulation that spends nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderMode {
+    Live,
+    Simulate,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedanceConfig {
+    /// The provider's API key. Never printed.
+    pub api_key: SecretString,
+    pub base_url: String,
+    pub model: String,
+    #[serde(with = "human_duration")]
+    pub request_timeout: Duration,
+    pub mode: ProviderMode,
+    /// createTask calls allowed per `create_window`.
+    pub create_per_window: u32,
+    #[serde(with = "human_duration")]
+    pub create_window: Duration,
+    /// recordInfo calls allowed per second.
+    pub status_per_second: u32,
+    /// Tasks running upstream at once.
+    pub max_running: u32,
+    pub simulate: SimulateConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulateConfig {
+    /// How long a simulated task takes from creation to its end.
+    #[serde(with = "human_duration")]
+    pub duration: Duration,
+    pub result_url: String,
+    /// Share of simulated tasks that fail, from 0.0 to 1.0.
+    pub failure_rate: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsConfig {
+    #[serde(with = "human_duration")]
+    pub poll_initial: Duration,
+    #[serde(with = "human_duration")]
+    pub poll_max: Duration,
+    #[serde(with = "human_duration")]
+    pub deadline: Duration,
+    pub max_active_per_user: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreditsConfig {
+    /// Credits per second of output video, by resolution.
+    pub price_per_second: BTreeMap<Resolution, u64>,
+    /// Credits a member may spend per UTC day in a pool with no cap of its own; 0 = no cap.
+    pub default_daily_cap: u64,
+}
+
+impl CreditsConfig {
+    /// The price of a video, or `None` when the table has no entry for its resolution.
+    pub fn price(&self, resolution: Resolution, seconds: u32) -> Option<u64> {
+        self.price_per_second
+            .get(&resolution)
+            .and_then(|per_second| per_second.checked_mul(u64::from(seconds)))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VideoConfig {
+    pub default_resolution: Resolution,
+    pub default_ratio: Ratio,
+    pub default_duration: u32,
+    pub min_duration: u32,
+    pub max_duration: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// The data directory holding the sled store.
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// `host:port` for /healthz and /metrics; empty turns the endpoint off.
+    pub listen: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoggingConfig {
+    pub format: LogFormat,
+}
+
+/// Why the configuration could not be used. The message names the key, the value and what
+/// is allowed; it never contains a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {path} could not be read: {reason}")]
+    Unreadable { path: PathBuf, reason: String },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// The built-in defaults, as TOML: the single source of every default value.
+const DEFAULTS: &str = r#"
+[discord]
+token = ""
+api_base_url = ""
+command_guild_ids = []
+owner_ids = []
+rehost_results = false
+
+[seedance]
+api_key = ""
+base_url = "https://aigptimage.com"
+model = "seedance-2.0-reference-to-video"
+request_timeout = "30s"
+mode = "live"
+create_per_window = 20
+create_window = "10s"
+status_per_second = 10
+max_running = 100
+
+[seedance.simulate]
+duration = "20s"
+result_url = "https://example.com/seedance-bot/simulated.mp4"
+failure_rate = 0.0
+
+[jobs]
+poll_initial = "3s"
+poll_max = "30s"
+deadline = "30m"
+max_active_per_user = 1
+
+[credits]
+default_daily_cap = 0
+
+[credits.price_per_second]
+480p = 40
+720p = 80
+1080p = 160
+
+[video]
+default_resolution = "720p"
+default_ratio = "16:9"
+default_duration = 5
+min_duration = 4
+max_duration = 15
+
+[storage]
+path = "data"
+
+[http]
+listen = ""
+
+[logging]
+format = "text"
+"#;
+
+impl Config {
+    /// Loads defaults, then `file` (or `config.toml` when it exists), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULTS));
+        match file {
+            Some(path) => {
+                if !path.is_file() {
+                    return Err(ConfigError::Unreadable {
+                        path: path.to_owned(),
+                        reason: "no such file".into(),
+                    });
+                }
+                figment = figment.merge(Toml::file(path));
+            }
+            None => {
+                if Path::new(DEFAULT_CONFIG_FILE).is_file() {
+                    figment = figment.merge(Toml::file(DEFAULT_CONFIG_FILE));
+                }
+            }
+        }
+        Self::from_figment(figment.merge(environment()))
+    }
+
+    /// Loads from TOML text over the defaults, without the environment (for tests and tools).
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        Self::from_figment(Figment::from(Toml::string(DEFAULTS)).merge(Toml::string(text)))
+    }
+
+    /// The defaults alone.
+    pub fn defaults() -> Config {
+        Self::from_toml("").expect("built-in defaults are valid")
+    }
+
+    fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
+        let config: Config = figment.extract().map_err(|e| {
+            let mut messages = Vec::new();
+            for error in e {
+                let key = error.path.join(".");
+                let mut kind = error.kind.to_string();
+                // figment's messages for secrets quote the value: never show it.
+                if key.ends_with("token") || key.ends_with("api_key") {
+                    kind = "must be a string".into();
+                }
+                if key.is_empty() {
+                    messages.push(kind);
+                } else {
+                    messages.push(format!("`{key}`: {kind}"));
+                }
+            }
+            ConfigError::Invalid(messages.join("; "))
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, value: &dyn std::fmt::Display, allowed: &str| {
+            Err(ConfigError::Invalid(format!(
+                "`{key}` is {value}, but {allowed}"
+            )))
+        };
+        let v = &self.video;
+        if v.min_duration == 0 || v.min_duration > v.max_duration {
+            return bad(
+                "video.min_duration",
+                &v.min_duration,
+                &format!(
+                    "it must be at least 1 and at most video.max_duration ({})",
+                    v.max_duration
+                ),
+            );
+        }
+        if !(v.min_duration..=v.max_duration).contains(&v.default_duration) {
+            return bad(
+                "video.default_duration",
+                &v.default_duration,
+                &format!(
+                    "it must be between {} and {}",
+                    v.min_duration, v.max_duration
+                ),
+            );
+        }
+        for r in Resolution::ALL {
+            match self.credits.price_per_second.get(&r) {
+                None => {
+                    return bad(
+                        &format!("credits.price_per_second.{r}"),
+                        &"missing",
+                        "every resolution (480p, 720p, 1080p) needs a price",
+                    );
+                }
+                Some(&p) if self.credits.price(r, v.max_duration).is_none() || p > 1_000_000 => {
+                    return bad(
+                        &format!("credits.price_per_second.{r}"),
+                        &p,
+                        "it must be at most 1000000",
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+        let j = &self.jobs;
+        if j.poll_initial.is_zero() || j.poll_initial > j.poll_max {
+            return bad(
+                "jobs.poll_initial",
+                &humantime::format_duration(j.poll_initial),
+                "it must be more than 0 and at most jobs.poll_max",
+            );
+        }
+        if j.deadline < j.poll_max {
+            return bad(
+                "jobs.deadline",
+                &humantime::format_duration(j.deadline),
+                "it must be at least jobs.poll_max",
+            );
+        }
+        if j.max_active_per_user == 0 {
+            return bad("jobs.max_active_per_user", &0, "it must be at least 1");
+        }
+        let s = &self.seedance;
+        if url::Url::parse(&s.base_url)
+            .map(|u| !matches!(u.scheme(), "http" | "https"))
+            .unwrap_or(true)
+        {
+            return bad(
+                "seedance.base_url",
+                &format!("`{}`", s.base_url),
+                "it must be an http(s) URL",
+            );
+        }
+        if s.model.trim().is_empty() {
+            return bad("seedance.model", &"empty", "it must name the model");
+        }
+        if s.request_timeout.is_zero() {
+            return bad("seedance.request_timeout", &"0s", "it must be more than 0");
+        }
+        for (key, value) in [
+            ("seedance.create_per_window", s.create_per_window),
+            ("seedance.status_per_second", s.status_per_second),
+            ("seedance.max_running", s.max_running),
+        ] {
+            if value == 0 {
+                return bad(key, &0, "it must be at least 1");
+            }
+        }
+        if s.create_window.is_zero() {
+            return bad("seedance.create_window", &"0s", "it must be more than 0");
+        }
+        if !(0.0..=1.0).contains(&s.simulate.failure_rate) {
+            return bad(
+                "seedance.simulate.failure_rate",
+                &s.simulate.failure_rate,
+                "it must be between 0.0 and 1.0",
+            );
+        }
+        let d = &self.discord;
+        if !d.api_base_url.is_empty()
+            && url::Url::parse(&d.api_base_url)
+                .map(|u| !matches!(u.scheme(), "http" | "https"))
+                .unwrap_or(true)
+        {
+            return bad(
+                "discord.api_base_url",
+                &format!("`{}`", d.api_base_url),
+                "it must be empty (Discord itself) or an http(s) URL",
+            );
+        }
+        if !self.http.listen.is_empty() && self.http.listen.parse::<std::net::SocketAddr>().is_err()
+        {
+            return bad(
+                "http.listen",
+                &format!("`{}`", self.http.listen),
+                "it must be empty or host:port, e.g. 0.0.0.0:8080",
+            );
+        }
+        Ok(())
+    }
+
+    /// Problems that do not stop the CLI but stop the bot (a missing secret).
+    pub fn missing_secrets(&self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        if self.discord.token.expose_secret().trim().is_empty() {
+            missing.push("discord.token (or DISCORD_TOKEN)");
+        }
+        if self.seedance.mode == ProviderMode::Live
+            && self.seedance.api_key.expose_secret().trim().is_empty()
+        {
+            missing.push("seedance.api_key (or SEEDANCE_API_KEY)");
+        }
+        missing
+    }
+}
+
+fn environment() -> Figment {
+    Figment::new()
+        .merge(Env::prefixed("SEEDANCE_BOT__").split("__"))
+        .merge(
+            Env::raw()
+                .only(&["DISCORD_TOKEN"])
+                .map(|_| "discord.token".into()),
+        )
+        .merge(
+            Env::raw()
+                .only(&["SEEDANCE_API_KEY"])
+                .map(|_| "seedance.api_key".into()),
+        )
+}
+
+/// Durations written as human strings: "250ms", "3s", "30m", "1h 30m".
+pub mod human_duration {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(text.trim()).map_err(|e| {
+            D::Error::custom(format!(
+                "`{text}` is not a duration ({e}); write it like \"250ms\", \"3s\", \"30m\" or \"1h\""
+            ))
+        })
+    }
+
+    pub fn serialize<S: Serializer>(value: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*value).to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_documented_values() {
+        let c = Config::defaults();
+        assert_eq!(c.seedance.base_url, "https://aigptimage.com");
+        assert_eq!(c.seedance.model, "seedance-2.0-reference-to-video");
+        assert_eq!(c.credits.price(Resolution::P480, 1), Some(40));
+        assert_eq!(c.credits.price(Resolution::P720, 5), Some(400));
+        assert_eq!(c.credits.price(Resolution::P1080, 10), Some(1600));
+        assert_eq!(c.jobs.poll_initial, Duration::from_secs(3));
+        assert_eq!(c.video.default_ratio, Ratio::Landscape);
+    }
+
+    #[test]
+    fn bad_duration_names_key_value_and_form() {
+        let err = Config::from_toml("[jobs]\npoll_initial = \"soon\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("jobs.poll_initial"), "{err}");
+        assert!(err.contains("soon"), "{err}");
+        assert!(err.contains("\"250ms\""), "{err}");
+    }
+
+    #[test]
+    fn bad_enum_and_range_are_named() {
+        let err = Config::from_toml("[video]\ndefault_resolution = \"4k\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("video.default_resolution"), "{err}");
+        let err = Config::from_toml("[video]\ndefault_duration = 60")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("video.default_duration")
+                && err.contains("60")
+                && err.contains("between 4 and 15"),
+            "{err}"
+        );
+        let err = Config::from_toml("[jobs]\nmax_active = 3")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("max_active"), "{err}");
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_or_errors() {
+        let c = Config::from_toml(
+            "[discord]\ntoken = \"tok-SECRET-1\"\n[seedance]\napi_key = \"key-SECRET-2\"",
+        )
+        .unwrap();
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("SECRET"), "{debug}");
+        let err = Config::from_toml("[seedance]\napi_key = 12345678")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("12345678"), "{err}");
+    }
+}

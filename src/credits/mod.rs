@@ -1,0 +1,1 @@
+//! Credits: the shared-pool ledger (two-phase holds in sled). Knows nothing of Discord.

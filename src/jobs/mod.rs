@@ -1,0 +1,1 @@
+//! Jobs: validation, pricing, fair queueing, polling and restarts. Knows nothing of Discord.

@@ -1,0 +1,14 @@
+//! seedance-bot: a Discord bot that turns `/video` prompts and reference files into
+//! Seedance 2.0 videos, paid from a server's shared credit pool.
+//!
+//! The core (`seedance`, `credits`, `jobs`) knows nothing of Discord; `discord` converts at
+//! the edge. See ARCHITECTURE.md for the map and the invariants.
+
+pub mod cli;
+pub mod config;
+pub mod credits;
+pub mod jobs;
+pub mod seedance;
+pub mod store;
+pub mod telemetry;
+pub mod video;

@@ -1,0 +1,1 @@
+//! The Seedance 2.0 reference-to-video API client.

@@ -1,0 +1,89 @@
+//! The data directory: one sled database shared by the ledger and the job queue.
+//!
+//! Only one process may hold it; a second gets a clear message instead of sled's lock error.
+
+use std::path::{Path, PathBuf};
+
+/// The current layout of stored records. Records carry it so later versions can migrate.
+pub const SCHEMA_VERSION: u32 = 1;
+
+const META_TREE: &str = "meta";
+const SCHEMA_KEY: &[u8] = b"schema_version";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the data directory {0} is in use: is another seedance-bot running on it? Stop it first"
+    )]
+    Locked(PathBuf),
+    #[error(
+        "the data directory {path} was written by a newer seedance-bot (schema {found}, this build reads {SCHEMA_VERSION})"
+    )]
+    TooNew { path: PathBuf, found: u32 },
+    #[error("the data directory {path} could not be opened: {source}")]
+    Open { path: PathBuf, source: sled::Error },
+    #[error("storage error: {0}")]
+    Sled(#[from] sled::Error),
+}
+
+/// Opens (creating if needed) the store at `path` and checks its schema version.
+pub fn open(path: &Path) -> Result<sled::Db, StoreError> {
+    let db = sled::Config::new().path(path).open().map_err(|source| {
+        let locked = matches!(&source, sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock)
+            || source.to_string().contains("lock");
+        if locked {
+            StoreError::Locked(path.to_owned())
+        } else {
+            StoreError::Open { path: path.to_owned(), source }
+        }
+    })?;
+    let meta = db.open_tree(META_TREE)?;
+    match meta.get(SCHEMA_KEY)? {
+        Some(bytes) => {
+            let found = bytes
+                .as_ref()
+                .try_into()
+                .map(u32::from_be_bytes)
+                .unwrap_or(u32::MAX);
+            if found > SCHEMA_VERSION {
+                return Err(StoreError::TooNew {
+                    path: path.to_owned(),
+                    found,
+                });
+            }
+        }
+        None => {
+            meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
+            db.flush()?;
+        }
+    }
+    Ok(db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_open_of_the_same_directory_says_it_is_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let _db = open(dir.path()).unwrap();
+        let err = open(dir.path()).unwrap_err();
+        assert!(matches!(err, StoreError::Locked(_)), "{err:?}");
+        assert!(err.to_string().contains("another seedance-bot"), "{err}");
+    }
+
+    #[test]
+    fn refuses_a_store_from_a_newer_build() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = open(dir.path()).unwrap();
+            let meta = db.open_tree(META_TREE).unwrap();
+            meta.insert(SCHEMA_KEY, &(SCHEMA_VERSION + 1).to_be_bytes())
+                .unwrap();
+            db.flush().unwrap();
+        }
+        let err = open(dir.path()).unwrap_err();
+        assert!(matches!(err, StoreError::TooNew { .. }), "{err:?}");
+    }
+}
