@@ -9,6 +9,9 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 
+mod credits;
+mod generate;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "seedance-bot",
@@ -27,6 +30,15 @@ pub struct Cli {
 pub enum Command {
     /// Check the configuration and say what is missing, without starting anything.
     CheckConfig,
+    /// Make one video from the command line: checks the API key and shows the cost.
+    Generate(generate::GenerateArgs),
+    /// Show the state of a provider task.
+    Status(generate::StatusArgs),
+    /// Manage credit pools offline (while the bot is stopped).
+    Credits {
+        #[command(subcommand)]
+        command: credits::CreditsCommand,
+    },
 }
 
 /// Parses arguments, loads the configuration and runs the chosen command.
@@ -52,6 +64,9 @@ pub fn main() -> ExitCode {
 async fn dispatch(command: Command, config: Config) -> ExitCode {
     match command {
         Command::CheckConfig => check_config(&config),
+        Command::Generate(args) => generate::generate(args, &config).await,
+        Command::Status(args) => generate::status(args, &config).await,
+        Command::Credits { command } => credits::run(command, &config).await,
     }
 }
 

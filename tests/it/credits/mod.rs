@@ -1,0 +1,1 @@
+//! The credit ledger: properties, concurrency, crash safety, CLI.

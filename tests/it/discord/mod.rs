@@ -1,0 +1,1 @@
+//! The bot through the real serenity client against the local Discord double.

@@ -1,0 +1,1 @@
+//! The Seedance client against the fake provider, and the generate/status commands.

@@ -1,0 +1,4 @@
+//! Local stand-ins for what lies beyond the process boundary: the provider and Discord.
+
+pub mod discord_double;
+pub mod fake_provider;
