@@ -452,6 +452,49 @@ mod tests {
     use super::*;
 
     #[test]
+    fn example_file_parses_and_documents_every_default() {
+        let text = include_str!("../config.example.toml");
+        let example = Config::from_toml(text).expect("config.example.toml must parse");
+        let defaults = Config::defaults();
+        // The example shows the defaults: loading it must change nothing.
+        assert_eq!(format!("{example:?}"), format!("{defaults:?}"));
+        // Every key of the built-in defaults is written in the example.
+        let documented: toml_keys::Keys = toml_keys::collect(text);
+        for key in toml_keys::collect(DEFAULTS) {
+            assert!(
+                documented.contains(&key),
+                "config.example.toml does not document `{key}`"
+            );
+        }
+    }
+
+    /// Dotted key paths of a TOML document, e.g. `jobs.poll_initial`.
+    mod toml_keys {
+        pub type Keys = Vec<String>;
+
+        pub fn collect(text: &str) -> Keys {
+            let value: toml::Value = toml::from_str(text).expect("valid TOML");
+            let mut keys = Vec::new();
+            walk(&value, "", &mut keys);
+            keys
+        }
+
+        fn walk(value: &toml::Value, prefix: &str, keys: &mut Keys) {
+            if let toml::Value::Table(table) = value {
+                for (k, v) in table {
+                    let path = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(v, &path, keys);
+                    keys.push(path);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn defaults_match_the_documented_values() {
         let c = Config::defaults();
         assert_eq!(c.seedance.base_url, "https://aigptimage.com");
