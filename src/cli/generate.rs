@@ -204,8 +204,7 @@ async fn run_status(args: StatusArgs, config: &Config) -> Result<(), Failure> {
 fn live_client(config: &Config) -> Result<SeedanceClient, Failure> {
     if config.seedance.mode == ProviderMode::Simulate {
         return Err(Failure::input(
-            "seedance.mode is \"simulate\", but this command always calls the real provider"
-                .into(),
+            "seedance.mode is \"simulate\", but this command always calls the real provider".into(),
             "set seedance.mode = \"live\" (or SEEDANCE_BOT__SEEDANCE__MODE=live) to spend credits",
         ));
     }

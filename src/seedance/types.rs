@@ -402,3 +402,68 @@ mod tests {
         assert!(matches!(e, SeedanceError::Malformed(_)), "{e:?}");
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    /// Arbitrary JSON, a few levels deep.
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| json!(f)),
+            ".{0,40}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec(
+                    (
+                        prop_oneof![
+                            Just("code".to_owned()),
+                            Just("data".to_owned()),
+                            Just("state".to_owned()),
+                            Just("resultJson".to_owned()),
+                            Just("resultUrls".to_owned()),
+                            Just("failCode".to_owned()),
+                            Just("createTime".to_owned()),
+                            "[a-zA-Z]{1,8}",
+                        ],
+                        inner
+                    ),
+                    0..6
+                )
+                .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(status in 100u16..600, body in prop::collection::vec(any::<u8>(), 0..256)) {
+            let _ = open_envelope(status, &body, None);
+        }
+
+        #[test]
+        fn arbitrary_json_never_panics(status in 100u16..600, data in any_json(), result in any_json()) {
+            let asked = TaskId("asked".into());
+            let mut record = data.clone();
+            if let Value::Object(map) = &mut record {
+                map.insert("state".into(), json!("success"));
+                map.insert("resultJson".into(), Value::String(result.to_string()));
+            }
+            let _ = parse_record(&record, &asked);
+            let _ = parse_record(&data, &asked);
+            let _ = parse_created(&data);
+            let body = json!({"code": 200, "data": data}).to_string();
+            if let Ok(opened) = open_envelope(status, body.as_bytes(), None) {
+                let _ = parse_record(&opened, &asked);
+            }
+        }
+    }
+}

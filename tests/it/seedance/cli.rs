@@ -10,6 +10,11 @@ use crate::support::fake_provider::{Endpoint, FakeProvider, Scripted, Step};
 /// Runs the binary in an empty temp dir (no stray config.toml) with only the environment
 /// it needs, pointed at the fake.
 async fn run(fake: &FakeProvider, key: &str, args: &[&str]) -> Output {
+    run_with(fake, key, args, &[]).await
+}
+
+/// [`run`] with extra (or overriding) environment variables.
+async fn run_with(fake: &FakeProvider, key: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let dir = tempfile::tempdir().unwrap();
     tokio::process::Command::new(env!("CARGO_BIN_EXE_seedance-bot"))
         .args(args)
@@ -21,6 +26,7 @@ async fn run(fake: &FakeProvider, key: &str, args: &[&str]) -> Output {
         .env("SEEDANCE_BOT__JOBS__POLL_MAX", "100ms")
         .env("SEEDANCE_BOT__JOBS__DEADLINE", "10s")
         .env("SEEDANCE_BOT__SEEDANCE__REQUEST_TIMEOUT", "2s")
+        .envs(env.iter().copied())
         .output()
         .await
         .unwrap()
@@ -44,7 +50,13 @@ async fn generate_prints_the_cost_then_the_url_and_exits_0() {
     let output = run(
         &fake,
         KEY,
-        &["generate", "--prompt", "a cat", "--image", "https://cdn.test/a.png"],
+        &[
+            "generate",
+            "--prompt",
+            "a cat",
+            "--image",
+            "https://cdn.test/a.png",
+        ],
     )
     .await;
     let (out, err, code) = outcome(&output);
@@ -65,15 +77,35 @@ async fn generate_prints_the_cost_then_the_url_and_exits_0() {
 async fn generate_rides_out_rate_limits_faults_and_a_late_task_then_prints_json() {
     let fake = FakeProvider::start().await;
     fake.set_new_tasks_unknown_for(1);
-    fake.push(Endpoint::CreateTask, Scripted::error(429, "slow down").retry_after("0"));
-    fake.push(Endpoint::RecordInfo, Scripted::error(429, "slow down").retry_after("0"));
-    fake.push(Endpoint::RecordInfo, Scripted::raw(502, "<html>bad gateway</html>"));
+    fake.push(
+        Endpoint::CreateTask,
+        Scripted::error(429, "slow down").retry_after("0"),
+    );
+    fake.push(
+        Endpoint::RecordInfo,
+        Scripted::error(429, "slow down").retry_after("0"),
+    );
+    fake.push(
+        Endpoint::RecordInfo,
+        Scripted::raw(502, "<html>bad gateway</html>"),
+    );
     let output = run(
         &fake,
         KEY,
         &[
-            "generate", "--prompt", "a dog", "--resolution", "1080p", "--duration", "4",
-            "--ratio", "9:16", "--generate-audio", "--web-search", "--nsfw-checker", "--json",
+            "generate",
+            "--prompt",
+            "a dog",
+            "--resolution",
+            "1080p",
+            "--duration",
+            "4",
+            "--ratio",
+            "9:16",
+            "--generate-audio",
+            "--web-search",
+            "--nsfw-checker",
+            "--json",
         ],
     )
     .await;
@@ -106,8 +138,10 @@ async fn a_failed_task_prints_one_error_line_and_exits_1() {
     let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(
         errors,
-        ["error: the video failed: the prompt was flagged (code 1003): \
-          change the prompt or references and try again"]
+        [
+            "error: the video failed: the prompt was flagged (code 1003): \
+          change the prompt or references and try again"
+        ]
     );
 }
 
@@ -128,18 +162,34 @@ async fn a_rejected_key_says_so_in_one_line_and_exits_2() {
 #[tokio::test]
 async fn bad_input_and_a_missing_key_are_refused_before_any_request() {
     let fake = FakeProvider::start().await;
-    let output = run(&fake, KEY, &["generate", "--prompt", "x", "--duration", "20"]).await;
+    let output = run(
+        &fake,
+        KEY,
+        &["generate", "--prompt", "x", "--duration", "20"],
+    )
+    .await;
     let (_, err, code) = outcome(&output);
     assert_eq!(code, 2);
-    assert_eq!(err, "error: a duration of 20 s is not allowed: use 4 to 15 seconds\n");
+    assert_eq!(
+        err,
+        "error: a duration of 20 s is not allowed: use 4 to 15 seconds\n"
+    );
 
-    let output = run(&fake, KEY, &["generate", "--prompt", "x", "--image", "file:///etc/passwd"]).await;
+    let output = run(
+        &fake,
+        KEY,
+        &["generate", "--prompt", "x", "--image", "file:///etc/passwd"],
+    )
+    .await;
     assert_eq!(outcome(&output).2, 2);
 
     let output = run(&fake, "", &["generate", "--prompt", "x"]).await;
     let (_, err, code) = outcome(&output);
     assert_eq!(code, 2);
-    assert!(err.starts_with("error: no Seedance API key is configured: set SEEDANCE_API_KEY"), "{err}");
+    assert!(
+        err.starts_with("error: no Seedance API key is configured: set SEEDANCE_API_KEY"),
+        "{err}"
+    );
     assert!(fake.requests().is_empty());
 }
 
@@ -156,7 +206,10 @@ async fn no_wait_prints_the_task_id_only() {
 #[tokio::test]
 async fn status_shows_urls_json_or_the_failure() {
     let fake = FakeProvider::start().await;
-    fake.add_task("ok1", vec![Step::success(["https://r/1.mp4", "https://r/2.mp4"])]);
+    fake.add_task(
+        "ok1",
+        vec![Step::success(["https://r/1.mp4", "https://r/2.mp4"])],
+    );
     fake.add_task("bad1", vec![Step::fail("E42", "no luck")]);
 
     let (out, _, code) = outcome(&run(&fake, KEY, &["status", "ok1"]).await);
@@ -166,7 +219,10 @@ async fn status_shows_urls_json_or_the_failure() {
     let (out, _, code) = outcome(&run(&fake, KEY, &["status", "ok1", "--json"]).await);
     assert_eq!(code, 0);
     let value: Value = serde_json::from_str(out.trim()).unwrap();
-    assert_eq!(value["result_urls"], json!(["https://r/1.mp4", "https://r/2.mp4"]));
+    assert_eq!(
+        value["result_urls"],
+        json!(["https://r/1.mp4", "https://r/2.mp4"])
+    );
 
     let (out, err, code) = outcome(&run(&fake, KEY, &["status", "bad1"]).await);
     assert_eq!(code, 1);
@@ -175,5 +231,33 @@ async fn status_shows_urls_json_or_the_failure() {
 
     let (_, err, code) = outcome(&run(&fake, KEY, &["status", "nope"]).await);
     assert_eq!(code, 1);
-    assert!(err.starts_with("error: the provider does not know this task"), "{err}");
+    assert!(
+        err.starts_with("error: the provider does not know this task"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_task_past_the_deadline_exits_1_with_a_hint() {
+    let fake = FakeProvider::start().await;
+    fake.set_default_script(vec![Step::waiting(), Step::state("rendering")]);
+    let output = run_with(
+        &fake,
+        KEY,
+        &["generate", "--prompt", "x"],
+        &[("SEEDANCE_BOT__JOBS__DEADLINE", "400ms")],
+    )
+    .await;
+    let (out, err, code) = outcome(&output);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(out, "");
+    assert!(
+        err.contains("rendering after"),
+        "unknown states show as progress: {err}"
+    );
+    assert_eq!(
+        err.lines().last().unwrap(),
+        "error: task task_fake_0001 did not finish within 400ms: \
+         check it later with `seedance-bot status <task id>`"
+    );
 }

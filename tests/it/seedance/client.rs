@@ -11,7 +11,10 @@ use crate::support::fake_provider::{Endpoint, FakeProvider, ResultJsonStyle, Scr
 fn full_input() -> TaskInput {
     TaskInput {
         prompt: Some("@image1 runs through @video1's rain".into()),
-        reference_image_urls: vec!["https://cdn.test/a.png".into(), "https://cdn.test/b.png".into()],
+        reference_image_urls: vec![
+            "https://cdn.test/a.png".into(),
+            "https://cdn.test/b.png".into(),
+        ],
         reference_video_urls: vec!["https://cdn.test/m.mp4".into()],
         reference_audio_urls: vec!["https://cdn.test/s.mp3".into()],
         ratio: Some(Ratio::Portrait),
@@ -51,7 +54,10 @@ async fn a_full_request_sends_every_field_the_exact_model_and_the_headers() {
             }
         })
     );
-    assert_eq!(call.authorization.as_deref(), Some(&*format!("Bearer {KEY}")));
+    assert_eq!(
+        call.authorization.as_deref(),
+        Some(&*format!("Bearer {KEY}"))
+    );
     let agent = call.user_agent.as_deref().unwrap_or("");
     assert!(agent.starts_with("seedance-bot/"), "{agent}");
     assert_eq!(call.content_type.as_deref(), Some("application/json"));
@@ -99,7 +105,11 @@ async fn a_prompt_over_the_limit_is_refused_without_a_request() {
     let err = client.create_task(&over).await.unwrap_err();
     assert!(matches!(err, SeedanceError::InvalidInput(_)), "{err:?}");
     assert!(!err.retryable());
-    assert_eq!(fake.count(Endpoint::CreateTask), 1, "only the valid prompt was sent");
+    assert_eq!(
+        fake.count(Endpoint::CreateTask),
+        1,
+        "only the valid prompt was sent"
+    );
 }
 
 #[tokio::test]
@@ -122,23 +132,39 @@ async fn a_task_runs_its_script_to_success() {
     assert_eq!(done.state, TaskState::Success);
     assert!(done.state.is_terminal());
     assert_eq!(done.task_id, task);
-    assert_eq!(done.result_urls, ["https://results.fake.test/task_fake_0001.mp4"]);
+    assert_eq!(
+        done.result_urls,
+        ["https://results.fake.test/task_fake_0001.mp4"]
+    );
     assert!(done.create_time.is_some() && done.complete_time.is_some());
     let asked = fake.requests_to(Endpoint::RecordInfo);
     assert_eq!(asked.len(), 3);
-    assert!(asked.iter().all(|r| r.task_id.as_deref() == Some("task_fake_0001")));
+    assert!(
+        asked
+            .iter()
+            .all(|r| r.task_id.as_deref() == Some("task_fake_0001"))
+    );
 }
 
 #[tokio::test]
 async fn result_json_as_an_object_with_several_urls() {
     let fake = FakeProvider::start().await;
     fake.set_result_json_style(ResultJsonStyle::Object);
-    fake.add_task("t1", vec![Step::success(["https://r/1.mp4", "https://r/2.mp4"])]);
-    let record = client(&fake).record_info(&TaskId("t1".into())).await.unwrap();
+    fake.add_task(
+        "t1",
+        vec![Step::success(["https://r/1.mp4", "https://r/2.mp4"])],
+    );
+    let record = client(&fake)
+        .record_info(&TaskId("t1".into()))
+        .await
+        .unwrap();
     assert_eq!(record.result_urls, ["https://r/1.mp4", "https://r/2.mp4"]);
 
     fake.set_result_json_style(ResultJsonStyle::String);
-    let record = client(&fake).record_info(&TaskId("t1".into())).await.unwrap();
+    let record = client(&fake)
+        .record_info(&TaskId("t1".into()))
+        .await
+        .unwrap();
     assert_eq!(record.result_urls, ["https://r/1.mp4", "https://r/2.mp4"]);
 }
 
@@ -165,7 +191,10 @@ async fn failures_keep_code_and_message_whatever_the_code_type() {
 async fn an_unknown_state_is_kept_and_counts_as_running() {
     let fake = FakeProvider::start().await;
     fake.add_task("t", vec![Step::state("rendering_hd")]);
-    let record = client(&fake).record_info(&TaskId("t".into())).await.unwrap();
+    let record = client(&fake)
+        .record_info(&TaskId("t".into()))
+        .await
+        .unwrap();
     assert_eq!(record.state, TaskState::Other("rendering_hd".into()));
     assert!(record.state.is_running());
     assert!(!record.state.is_terminal());
@@ -182,7 +211,10 @@ async fn null_times_and_a_missing_task_id_are_tolerated() {
             "createTime": null, "completeTime": null, "costTime": null
         })),
     );
-    let record = client(&fake).record_info(&TaskId("asked".into())).await.unwrap();
+    let record = client(&fake)
+        .record_info(&TaskId("asked".into()))
+        .await
+        .unwrap();
     assert_eq!(record.task_id.0, "asked");
     assert_eq!(record.state, TaskState::Queuing);
     assert_eq!((record.create_time, record.cost_time), (None, None));
@@ -198,6 +230,9 @@ async fn a_task_can_be_unknown_for_a_while() {
         let err = client.record_info(&task).await.unwrap_err();
         assert!(matches!(err, SeedanceError::NotFound { .. }), "{err:?}");
     }
-    assert_eq!(client.record_info(&task).await.unwrap().state, TaskState::Waiting);
+    assert_eq!(
+        client.record_info(&task).await.unwrap().state,
+        TaskState::Waiting
+    );
     assert_eq!(fake.status_calls(&task.0), 3);
 }

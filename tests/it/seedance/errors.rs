@@ -70,7 +70,10 @@ async fn error_statuses_without_an_envelope_are_classified_by_http_status() {
     let fake = FakeProvider::start().await;
     let client = client(&fake);
     for (code, expected, retryable) in DOCUMENTED {
-        fake.push(Endpoint::RecordInfo, Scripted::raw(code, "<html>oops</html>"));
+        fake.push(
+            Endpoint::RecordInfo,
+            Scripted::raw(code, "<html>oops</html>"),
+        );
         let err = client.record_info(&TaskId("t".into())).await.unwrap_err();
         assert_eq!(kind(&err), expected, "{code}: {err:?}");
         assert_eq!(err.retryable(), retryable, "{code}");
@@ -85,7 +88,10 @@ async fn error_statuses_without_an_envelope_are_classified_by_http_status() {
 async fn an_error_code_inside_http_200_is_an_error() {
     let fake = FakeProvider::start().await;
     let client = client(&fake);
-    fake.push(Endpoint::CreateTask, Scripted::error_in_200(401, "Invalid API key"));
+    fake.push(
+        Endpoint::CreateTask,
+        Scripted::error_in_200(401, "Invalid API key"),
+    );
     let err = client.create_task(&input()).await.unwrap_err();
     assert_eq!(
         err,
@@ -98,10 +104,16 @@ async fn an_error_code_inside_http_200_is_an_error() {
         format!("{err}: {}", err.advice()),
         "the API key was rejected (Invalid API key): check SEEDANCE_API_KEY"
     );
-    fake.push(Endpoint::CreateTask, Scripted::error_in_200(402, "Insufficient credits"));
+    fake.push(
+        Endpoint::CreateTask,
+        Scripted::error_in_200(402, "Insufficient credits"),
+    );
     let err = client.create_task(&input()).await.unwrap_err();
     assert_eq!(kind(&err), "OutOfCredits");
-    fake.push(Endpoint::RecordInfo, Scripted::error_in_200(429, "slow down"));
+    fake.push(
+        Endpoint::RecordInfo,
+        Scripted::error_in_200(429, "slow down"),
+    );
     let err = client.record_info(&TaskId("t".into())).await.unwrap_err();
     assert_eq!(kind(&err), "RateLimited");
 }
@@ -111,15 +123,29 @@ async fn retry_after_is_honoured_in_seconds_or_as_a_date() {
     let fake = FakeProvider::start().await;
     let client = client(&fake);
     let id = TaskId("t".into());
-    fake.push(Endpoint::RecordInfo, Scripted::error(429, "slow").retry_after("7"));
+    fake.push(
+        Endpoint::RecordInfo,
+        Scripted::error(429, "slow").retry_after("7"),
+    );
     let err = client.record_info(&id).await.unwrap_err();
     assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
     assert!(err.retryable() && err.resubmit_safe());
 
     let date = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
-    fake.push(Endpoint::RecordInfo, Scripted::error(429, "slow").retry_after(date));
-    let wait = client.record_info(&id).await.unwrap_err().retry_after().unwrap();
-    assert!((Duration::from_secs(110)..=Duration::from_secs(120)).contains(&wait), "{wait:?}");
+    fake.push(
+        Endpoint::RecordInfo,
+        Scripted::error(429, "slow").retry_after(date),
+    );
+    let wait = client
+        .record_info(&id)
+        .await
+        .unwrap_err()
+        .retry_after()
+        .unwrap();
+    assert!(
+        (Duration::from_secs(110)..=Duration::from_secs(120)).contains(&wait),
+        "{wait:?}"
+    );
 
     fake.push(Endpoint::RecordInfo, Scripted::error(429, "slow"));
     let err = client.record_info(&id).await.unwrap_err();
@@ -148,7 +174,10 @@ async fn malformed_answers_are_malformed_not_panics() {
         assert_eq!(kind(&err), "Malformed", "{body}: {err:?}");
         assert!(!err.retryable());
     }
-    fake.push(Endpoint::CreateTask, Scripted::ok(serde_json::json!({"id": "x"})));
+    fake.push(
+        Endpoint::CreateTask,
+        Scripted::ok(serde_json::json!({"id": "x"})),
+    );
     let err = client.create_task(&input()).await.unwrap_err();
     assert_eq!(kind(&err), "Malformed", "{err:?}");
 }
@@ -165,7 +194,11 @@ async fn a_slow_provider_times_out() {
     let err = client.record_info(&TaskId("t".into())).await.unwrap_err();
     assert_eq!(err, SeedanceError::Timeout);
     assert!(err.retryable() && !err.resubmit_safe());
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -204,12 +237,20 @@ async fn the_key_never_shows_in_debug_display_or_echoed_messages() {
         errors.push(client.record_info(&TaskId("t".into())).await.unwrap_err());
     }
     for err in &errors {
-        for text in [format!("{err}"), format!("{err:?}"), err.advice().to_string()] {
+        for text in [
+            format!("{err}"),
+            format!("{err:?}"),
+            err.advice().to_string(),
+        ] {
             assert!(!text.contains(KEY), "{text}");
             assert!(!text.contains("SECRET"), "{text}");
         }
     }
-    assert!(errors[0].to_string().contains("[redacted]"), "{}", errors[0]);
+    assert!(
+        errors[0].to_string().contains("[redacted]"),
+        "{}",
+        errors[0]
+    );
 }
 
 #[tokio::test]

@@ -422,7 +422,11 @@ fn arrive(
         at: tokio::time::Instant::now(),
         at_std: std::time::Instant::now(),
     });
-    if let Some(answer) = inner.queued.get_mut(&endpoint).and_then(VecDeque::pop_front) {
+    if let Some(answer) = inner
+        .queued
+        .get_mut(&endpoint)
+        .and_then(VecDeque::pop_front)
+    {
         return Some(answer);
     }
     match &inner.api_key {
@@ -443,7 +447,10 @@ async fn respond(answer: Scripted) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    if let Some(value) = answer.retry_after.and_then(|v| HeaderValue::from_str(&v).ok()) {
+    if let Some(value) = answer
+        .retry_after
+        .and_then(|v| HeaderValue::from_str(&v).ok())
+    {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
     response
