@@ -18,6 +18,8 @@ use crate::video::{Ratio, Resolution};
 
 /// How long a freshly created task may answer "not found" before that counts as an error.
 const UNKNOWN_GRACE: Duration = Duration::from_secs(60);
+/// Garbled answers in a row tolerated while following a task (a CDN page, a cut body).
+const MALFORMED_IN_A_ROW: u32 = 3;
 /// createTask attempts when the provider refuses outright (429, 409, 455).
 const CREATE_ATTEMPTS: u32 = 3;
 
@@ -244,8 +246,9 @@ async fn create_with_retries(
     }
 }
 
-/// Polls the task with backoff until it ends or `jobs.deadline` passes. Retryable errors
-/// (and "not found" just after creation) wait and try again.
+/// Polls the task with backoff until it ends or `jobs.deadline` passes. Retryable errors,
+/// "not found" just after creation and a couple of garbled answers wait and try again: the
+/// credits are spent by now, so giving up early helps nobody.
 async fn follow(
     client: &SeedanceClient,
     task: &TaskId,
@@ -256,6 +259,7 @@ async fn follow(
     let mut progress = Progress::new();
     let mut interval = jobs.poll_initial;
     let mut wait = interval;
+    let mut malformed = 0;
     loop {
         let elapsed = started.elapsed();
         if elapsed >= jobs.deadline {
@@ -272,9 +276,14 @@ async fn follow(
         progress
             .sleep(wait.min(jobs.deadline - elapsed), started)
             .await;
-        interval = interval.mul_f64(1.5).min(jobs.poll_max);
+        interval = interval.saturating_add(interval / 2).min(jobs.poll_max);
         wait = interval;
-        match client.record_info(task).await {
+        let answer = client.record_info(task).await;
+        malformed = match answer {
+            Err(SeedanceError::Malformed(_)) => malformed + 1,
+            _ => 0,
+        };
+        match answer {
             Ok(record) if record.state.is_terminal() => {
                 progress.finish();
                 return Ok(record);
@@ -283,7 +292,7 @@ async fn follow(
             Err(e @ SeedanceError::NotFound { .. }) if started.elapsed() < UNKNOWN_GRACE => {
                 progress.note(&format!("{e}; asking again"));
             }
-            Err(e) if e.retryable() => {
+            Err(e) if e.retryable() || (malformed > 0 && malformed < MALFORMED_IN_A_ROW) => {
                 wait = wait.max(e.retry_after().unwrap_or_default());
                 progress.note(&format!(
                     "{e}; asking again in {}",
