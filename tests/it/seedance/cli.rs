@@ -89,6 +89,10 @@ async fn generate_rides_out_rate_limits_faults_and_a_late_task_then_prints_json(
         Endpoint::RecordInfo,
         Scripted::raw(502, "<html>bad gateway</html>"),
     );
+    fake.push(
+        Endpoint::RecordInfo,
+        Scripted::raw(200, "<html>cdn hiccup</html>"),
+    );
     let output = run(
         &fake,
         KEY,
