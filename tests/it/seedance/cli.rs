@@ -1,0 +1,267 @@
+//! `seedance-bot generate` and `status` as a process, against the fake provider.
+
+use std::process::Output;
+
+use serde_json::{Value, json};
+
+use super::KEY;
+use crate::support::fake_provider::{Endpoint, FakeProvider, Scripted, Step};
+
+/// Runs the binary in an empty temp dir (no stray config.toml) with only the environment
+/// it needs, pointed at the fake.
+async fn run(fake: &FakeProvider, key: &str, args: &[&str]) -> Output {
+    run_with(fake, key, args, &[]).await
+}
+
+/// [`run`] with extra (or overriding) environment variables.
+async fn run_with(fake: &FakeProvider, key: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_seedance-bot"))
+        .args(args)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("SEEDANCE_BOT__SEEDANCE__BASE_URL", fake.base_url())
+        .env("SEEDANCE_API_KEY", key)
+        .env("SEEDANCE_BOT__JOBS__POLL_INITIAL", "50ms")
+        .env("SEEDANCE_BOT__JOBS__POLL_MAX", "100ms")
+        .env("SEEDANCE_BOT__JOBS__DEADLINE", "10s")
+        .env("SEEDANCE_BOT__SEEDANCE__REQUEST_TIMEOUT", "2s")
+        .envs(env.iter().copied())
+        .output()
+        .await
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Asserts the key is nowhere in the output and returns (stdout, stderr, exit code).
+fn outcome(output: &Output) -> (String, String, i32) {
+    let (out, err) = (text(&output.stdout), text(&output.stderr));
+    assert!(!out.contains(KEY) && !err.contains(KEY), "{out}\n{err}");
+    (out, err, output.status.code().unwrap_or(-1))
+}
+
+#[tokio::test]
+async fn generate_prints_the_cost_then_the_url_and_exits_0() {
+    let fake = FakeProvider::start().await;
+    fake.require_api_key(KEY);
+    let output = run(
+        &fake,
+        KEY,
+        &[
+            "generate",
+            "--prompt",
+            "a cat",
+            "--image",
+            "https://cdn.test/a.png",
+        ],
+    )
+    .await;
+    let (out, err, code) = outcome(&output);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "https://results.fake.test/task_fake_0001.mp4\n");
+    assert!(err.contains("cost: 400 credits (720p, 5 s, 16:9)"), "{err}");
+    assert!(err.contains("task_fake_0001"), "{err}");
+    let body = fake.task_request("task_fake_0001").unwrap();
+    assert_eq!(
+        body["input"],
+        json!({"prompt": "a cat", "reference_image_urls": ["https://cdn.test/a.png"],
+               "ratio": "16:9", "resolution": "720p", "duration": 5})
+    );
+    assert_eq!(fake.count(Endpoint::RecordInfo), 3);
+}
+
+#[tokio::test]
+async fn generate_rides_out_rate_limits_faults_and_a_late_task_then_prints_json() {
+    let fake = FakeProvider::start().await;
+    fake.set_new_tasks_unknown_for(1);
+    fake.push(
+        Endpoint::CreateTask,
+        Scripted::error(429, "slow down").retry_after("0"),
+    );
+    fake.push(
+        Endpoint::RecordInfo,
+        Scripted::error(429, "slow down").retry_after("0"),
+    );
+    fake.push(
+        Endpoint::RecordInfo,
+        Scripted::raw(502, "<html>bad gateway</html>"),
+    );
+    fake.push(
+        Endpoint::RecordInfo,
+        Scripted::raw(200, "<html>cdn hiccup</html>"),
+    );
+    let output = run(
+        &fake,
+        KEY,
+        &[
+            "generate",
+            "--prompt",
+            "a dog",
+            "--resolution",
+            "1080p",
+            "--duration",
+            "4",
+            "--ratio",
+            "9:16",
+            "--generate-audio",
+            "--web-search",
+            "--nsfw-checker",
+            "--json",
+        ],
+    )
+    .await;
+    let (out, err, code) = outcome(&output);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("cost: 640 credits"), "{err}");
+    let value: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        value,
+        json!({"task_id": "task_fake_0001", "state": "success",
+               "result_urls": ["https://results.fake.test/task_fake_0001.mp4"]})
+    );
+    let input = &fake.task_request("task_fake_0001").unwrap()["input"];
+    assert_eq!(input["generate_audio"], true);
+    assert_eq!(input["nsfw_checker"], true);
+    assert_eq!(fake.count(Endpoint::CreateTask), 2);
+}
+
+#[tokio::test]
+async fn a_failed_task_prints_one_error_line_and_exits_1() {
+    let fake = FakeProvider::start().await;
+    fake.set_default_script(vec![
+        Step::generating(),
+        Step::fail(1003, "the prompt was flagged"),
+    ]);
+    let output = run(&fake, KEY, &["generate", "--prompt", "a cat"]).await;
+    let (out, err, code) = outcome(&output);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(out, "");
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(
+        errors,
+        [
+            "error: the video failed: the prompt was flagged (code 1003): \
+          change the prompt or references and try again"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_rejected_key_says_so_in_one_line_and_exits_2() {
+    let fake = FakeProvider::start().await;
+    fake.require_api_key("sk-the-right-one");
+    let output = run(&fake, KEY, &["generate", "--prompt", "a cat"]).await;
+    let (_, err, code) = outcome(&output);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        err.lines().last().unwrap(),
+        "error: the API key was rejected (Invalid API key): check SEEDANCE_API_KEY"
+    );
+    assert_eq!(fake.count(Endpoint::RecordInfo), 0);
+}
+
+#[tokio::test]
+async fn bad_input_and_a_missing_key_are_refused_before_any_request() {
+    let fake = FakeProvider::start().await;
+    let output = run(
+        &fake,
+        KEY,
+        &["generate", "--prompt", "x", "--duration", "20"],
+    )
+    .await;
+    let (_, err, code) = outcome(&output);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "error: a duration of 20 s is not allowed: use 4 to 15 seconds\n"
+    );
+
+    let output = run(
+        &fake,
+        KEY,
+        &["generate", "--prompt", "x", "--image", "file:///etc/passwd"],
+    )
+    .await;
+    assert_eq!(outcome(&output).2, 2);
+
+    let output = run(&fake, "", &["generate", "--prompt", "x"]).await;
+    let (_, err, code) = outcome(&output);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("error: no Seedance API key is configured: set SEEDANCE_API_KEY"),
+        "{err}"
+    );
+    assert!(fake.requests().is_empty());
+}
+
+#[tokio::test]
+async fn no_wait_prints_the_task_id_only() {
+    let fake = FakeProvider::start().await;
+    let output = run(&fake, KEY, &["generate", "--prompt", "x", "--no-wait"]).await;
+    let (out, err, code) = outcome(&output);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "task_fake_0001\n");
+    assert_eq!(fake.count(Endpoint::RecordInfo), 0);
+}
+
+#[tokio::test]
+async fn status_shows_urls_json_or_the_failure() {
+    let fake = FakeProvider::start().await;
+    fake.add_task(
+        "ok1",
+        vec![Step::success(["https://r/1.mp4", "https://r/2.mp4"])],
+    );
+    fake.add_task("bad1", vec![Step::fail("E42", "no luck")]);
+
+    let (out, _, code) = outcome(&run(&fake, KEY, &["status", "ok1"]).await);
+    assert_eq!(code, 0);
+    assert_eq!(out, "ok1: success\nhttps://r/1.mp4\nhttps://r/2.mp4\n");
+
+    let (out, _, code) = outcome(&run(&fake, KEY, &["status", "ok1", "--json"]).await);
+    assert_eq!(code, 0);
+    let value: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        value["result_urls"],
+        json!(["https://r/1.mp4", "https://r/2.mp4"])
+    );
+
+    let (out, err, code) = outcome(&run(&fake, KEY, &["status", "bad1"]).await);
+    assert_eq!(code, 1);
+    assert_eq!(out, "bad1: fail\n");
+    assert!(err.contains("no luck (code E42)"), "{err}");
+
+    let (_, err, code) = outcome(&run(&fake, KEY, &["status", "nope"]).await);
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("error: the provider does not know this task"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_task_past_the_deadline_exits_1_with_a_hint() {
+    let fake = FakeProvider::start().await;
+    fake.set_default_script(vec![Step::waiting(), Step::state("rendering")]);
+    let output = run_with(
+        &fake,
+        KEY,
+        &["generate", "--prompt", "x"],
+        &[("SEEDANCE_BOT__JOBS__DEADLINE", "400ms")],
+    )
+    .await;
+    let (out, err, code) = outcome(&output);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(out, "");
+    assert!(
+        err.contains("rendering after"),
+        "unknown states show as progress: {err}"
+    );
+    assert_eq!(
+        err.lines().last().unwrap(),
+        "error: task task_fake_0001 did not finish within 400ms: \
+         check it later with `seedance-bot status <task id>`"
+    );
+}
