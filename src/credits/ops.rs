@@ -28,10 +28,9 @@ pub(crate) fn grant(
     } else {
         let available = available(&p)?;
         if available < magnitude {
-            return abort(LedgerError::InsufficientCredits {
-                available,
-                needed: magnitude,
-            });
+            return abort(LedgerError::InvalidAmount(format!(
+                "cannot take back {magnitude} credits: the pool has only {available} available"
+            )));
         }
         p.granted -= magnitude;
     }
