@@ -1,1 +1,721 @@
 //! Credits: the shared-pool ledger (two-phase holds in sled). Knows nothing of Discord.
+//!
+//! A guild spends from a pool (its own, or another guild's after `link`). Available credits
+//! are `granted - settled - pending`. A `/video` first *reserves* a hold, then the hold is
+//! *settled* (for at most what was held) or *voided*, exactly once. Every change is one sled
+//! transaction over all ledger trees, including the caller's job record, and is flushed to
+//! disk before the call returns `Ok`. Every change also appends a journal row; rows are
+//! never edited.
+//!
+//! Amounts are plain `u64` credits. Overflow cannot happen: one operation moves at most
+//! [`MAX_AMOUNT`] (10^12) credits and a pool's totals are refused past [`MAX_POOL_TOTAL`]
+//! (10^15), so every sum the ledger forms stays far below `u64::MAX` and fits `i64`; the
+//! arithmetic is checked anyway and a failed check is reported, never wrapped.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+use sled::Transactional;
+use sled::transaction::TransactionError;
+
+use crate::ids::{GuildId, MemberId};
+
+mod error;
+mod export;
+mod ops;
+mod records;
+mod tx;
+mod verify;
+
+pub use error::{LedgerError, format_utc};
+pub use export::ExportFormat;
+
+use records::{ActorRecord, DAY_MS, HoldRecord, HoldStateRecord, KindRecord, TREE_NAMES};
+
+/// The most credits one grant, reserve or cap may name.
+pub const MAX_AMOUNT: u64 = 1_000_000_000_000;
+/// The most credits a pool's granted, pending or settled total may reach.
+pub const MAX_POOL_TOTAL: u64 = 1_000_000_000_000_000;
+
+/// A pool of credits. By default a guild's pool id equals its guild id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct PoolId(pub u64);
+
+impl fmt::Display for PoolId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Who made a change; journalled with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    Member(MemberId),
+    Operator(MemberId),
+    Cli,
+    System,
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Actor::Member(id) => write!(f, "member:{id}"),
+            Actor::Operator(id) => write!(f, "operator:{id}"),
+            Actor::Cli => f.write_str("cli"),
+            Actor::System => f.write_str("system"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LedgerSettings {
+    /// Daily cap for members of guilds that set none of their own; 0 = none.
+    pub default_daily_cap: u64,
+}
+
+/// A job record written into [`Ledger::jobs_tree`] in the same transaction as the ledger
+/// change. An empty `value` removes `key` instead (job records are never empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobWrite {
+    pub key: Vec<u8>,
+    pub value: Vec<u8>,
+}
+
+/// A request to hold credits for one video.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reserve {
+    /// Idempotency key: the Discord interaction id. A repeat returns the stored hold.
+    pub key: String,
+    pub guild: GuildId,
+    pub member: MemberId,
+    pub amount: u64,
+    /// What the credits are for, e.g. "video 720p 5s"; journalled.
+    pub memo: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HoldState {
+    Pending,
+    Settled,
+    Voided,
+}
+
+impl fmt::Display for HoldState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HoldState::Pending => "pending",
+            HoldState::Settled => "settled",
+            HoldState::Voided => "voided",
+        })
+    }
+}
+
+impl From<HoldStateRecord> for HoldState {
+    fn from(s: HoldStateRecord) -> Self {
+        match s {
+            HoldStateRecord::Pending => HoldState::Pending,
+            HoldStateRecord::Settled => HoldState::Settled,
+            HoldStateRecord::Voided => HoldState::Voided,
+        }
+    }
+}
+
+/// Credits held for one video. It remembers its pool: linking later does not move it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hold {
+    pub key: String,
+    pub pool: PoolId,
+    pub guild: GuildId,
+    pub member: MemberId,
+    pub amount: u64,
+    pub settled: Option<u64>,
+    pub state: HoldState,
+    /// Unix millis.
+    pub created_at: i64,
+    pub resolved_at: Option<i64>,
+    pub memo: String,
+}
+
+impl Hold {
+    fn from_record(key: String, r: HoldRecord) -> Hold {
+        Hold {
+            key,
+            pool: PoolId(r.pool),
+            guild: GuildId(r.guild),
+            member: MemberId(r.member),
+            amount: r.amount,
+            settled: r.settled,
+            state: r.state.into(),
+            created_at: r.created_at,
+            resolved_at: r.resolved_at,
+            memo: r.memo,
+        }
+    }
+}
+
+/// A pool's totals. `granted = available + pending + settled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Balance {
+    pub pool: PoolId,
+    pub available: u64,
+    pub pending: u64,
+    pub settled: u64,
+    pub granted: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MemberUsage {
+    /// Settled + pending credits of holds made today (UTC) in the guild's current pool.
+    pub used_today: u64,
+    /// The cap in force; `None` = no cap.
+    pub cap: Option<u64>,
+    /// Unix millis of the next midnight UTC.
+    pub resets_at: i64,
+}
+
+/// A guild's place in the ledger, for `credits show`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GuildInfo {
+    pub guild: GuildId,
+    pub pool: PoolId,
+    /// The default daily cap in force for the guild's members; `None` = no cap.
+    pub default_cap: Option<u64>,
+    /// Every guild whose current pool is `pool` (including `guild`).
+    pub guilds_sharing_pool: Vec<GuildId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// `amount`: credits added (negative: taken back).
+    Grant,
+    /// `amount`: credits held.
+    Reserve,
+    /// `amount`: credits spent; `released`: the rest of the hold, returned to the pool.
+    Settle,
+    /// `amount`: credits returned to the pool.
+    Void,
+    /// `amount`: the guild's new default daily cap (0 = none).
+    DefaultCap,
+    /// `amount`: the member's new daily cap (0 = none).
+    MemberCap,
+    /// The member is back to the guild's default cap.
+    MemberCapCleared,
+    /// The guild now spends from another pool (row written in both pools).
+    Link,
+    /// The guild now spends from its own pool (row written in both pools).
+    Unlink,
+}
+
+impl fmt::Display for EntryKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = serde_json::to_value(self).expect("serialises");
+        f.write_str(text.as_str().unwrap_or("?"))
+    }
+}
+
+impl From<KindRecord> for EntryKind {
+    fn from(k: KindRecord) -> Self {
+        match k {
+            KindRecord::Grant => EntryKind::Grant,
+            KindRecord::Reserve => EntryKind::Reserve,
+            KindRecord::Settle => EntryKind::Settle,
+            KindRecord::Void => EntryKind::Void,
+            KindRecord::DefaultCap => EntryKind::DefaultCap,
+            KindRecord::MemberCap => EntryKind::MemberCap,
+            KindRecord::MemberCapCleared => EntryKind::MemberCapCleared,
+            KindRecord::Link => EntryKind::Link,
+            KindRecord::Unlink => EntryKind::Unlink,
+        }
+    }
+}
+
+impl From<Actor> for ActorRecord {
+    fn from(a: Actor) -> Self {
+        match a {
+            Actor::Member(m) => ActorRecord::Member(m.0),
+            Actor::Operator(m) => ActorRecord::Operator(m.0),
+            Actor::Cli => ActorRecord::Cli,
+            Actor::System => ActorRecord::System,
+        }
+    }
+}
+
+impl From<ActorRecord> for Actor {
+    fn from(a: ActorRecord) -> Self {
+        match a {
+            ActorRecord::Member(m) => Actor::Member(MemberId(m)),
+            ActorRecord::Operator(m) => Actor::Operator(MemberId(m)),
+            ActorRecord::Cli => Actor::Cli,
+            ActorRecord::System => Actor::System,
+        }
+    }
+}
+
+/// One journal row: who, when, why, how much, and the pool's available balance after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JournalEntry {
+    pub seq: u64,
+    /// Unix millis.
+    pub at: i64,
+    pub pool: PoolId,
+    pub guild: GuildId,
+    pub member: Option<MemberId>,
+    pub actor: Actor,
+    pub kind: EntryKind,
+    pub amount: i64,
+    pub released: u64,
+    pub hold: Option<String>,
+    pub reason: String,
+    pub available_after: u64,
+}
+
+type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The credit ledger. Cheap to clone; all clones share one store.
+#[derive(Clone)]
+pub struct Ledger {
+    inner: Arc<Inner>,
+}
+
+#[derive(Clone)]
+struct Inner {
+    db: sled::Db,
+    /// In `TREE_NAMES` order.
+    trees: Vec<sled::Tree>,
+    settings: LedgerSettings,
+    clock: Clock,
+    flush: bool,
+}
+
+impl Inner {
+    fn tree(&self, name: &str) -> &sled::Tree {
+        let i = TREE_NAMES.iter().position(|n| *n == name).expect("known tree");
+        &self.trees[i]
+    }
+
+    /// Runs one transaction body over every ledger tree.
+    fn transact<T>(&self, body: impl Fn(&tx::Tx) -> tx::TxResult<T>) -> Result<T, LedgerError> {
+        self.trees
+            .as_slice()
+            .transaction(|views| body(&tx::Tx::new(views)))
+            .map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => LedgerError::Storage(e),
+            })
+    }
+}
+
+fn system_clock() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl Ledger {
+    /// Opens the ledger's trees in `db` (see [`crate::store::open`]).
+    pub fn open(db: &sled::Db, settings: LedgerSettings) -> Result<Ledger, LedgerError> {
+        let trees = TREE_NAMES
+            .iter()
+            .map(|name| db.open_tree(name))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Ledger {
+            inner: Arc::new(Inner {
+                db: db.clone(),
+                trees,
+                settings,
+                clock: Arc::new(system_clock),
+                flush: true,
+            }),
+        })
+    }
+
+    /// Replaces the clock (unix millis). Tests use it to cross UTC midnight.
+    pub fn with_clock(self, clock: Arc<dyn Fn() -> i64 + Send + Sync>) -> Ledger {
+        let mut inner = (*self.inner).clone();
+        inner.clock = clock;
+        Ledger {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// FOR BENCHMARKS ONLY: money-moving calls return without flushing, so a crash can lose
+    /// acknowledged changes. Never use this in the bot.
+    #[doc(hidden)]
+    pub fn without_flush_for_bench(self) -> Ledger {
+        let mut inner = (*self.inner).clone();
+        inner.flush = false;
+        Ledger {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The tree [`JobWrite`]s go to; the job queue reads it.
+    pub fn jobs_tree(&self) -> &sled::Tree {
+        self.inner.tree("jobs")
+    }
+
+    fn now(&self) -> i64 {
+        (self.inner.clock)()
+    }
+
+    /// Runs `body` as one transaction on a blocking thread, then flushes before `Ok`.
+    async fn write<T, F>(&self, body: F) -> Result<T, LedgerError>
+    where
+        T: Send + 'static,
+        F: Fn(&tx::Tx) -> tx::TxResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        let out = tokio::task::spawn_blocking(move || inner.transact(body))
+            .await
+            .map_err(|e| {
+                LedgerError::Storage(sled::Error::ReportableBug(format!(
+                    "ledger transaction thread failed: {e}"
+                )))
+            })??;
+        if self.inner.flush {
+            self.inner.db.flush_async().await?;
+        }
+        Ok(out)
+    }
+
+    /// Adds credits to the guild's current pool; a negative amount takes them back (never
+    /// below zero available).
+    #[tracing::instrument(skip_all, fields(guild = guild.0, amount, actor = %actor))]
+    pub async fn grant(
+        &self,
+        guild: GuildId,
+        amount: i64,
+        actor: Actor,
+        reason: &str,
+    ) -> Result<Balance, LedgerError> {
+        let (now, reason) = (self.now(), reason.to_owned());
+        let pool = self
+            .write(move |tx| ops::grant(tx, guild.0, amount, actor.into(), &reason, now))
+            .await?;
+        self.pool_balance(PoolId(pool))
+    }
+
+    /// Sets the guild's default daily cap per member (0 = none).
+    #[tracing::instrument(skip_all, fields(guild = guild.0, cap, actor = %actor))]
+    pub async fn set_default_cap(
+        &self,
+        guild: GuildId,
+        cap: u64,
+        actor: Actor,
+    ) -> Result<(), LedgerError> {
+        let now = self.now();
+        self.write(move |tx| ops::set_default_cap(tx, guild.0, cap, actor.into(), now))
+            .await
+    }
+
+    /// Sets a member's own daily cap in a guild (`Some(0)` = no cap; `None` = the default).
+    #[tracing::instrument(skip_all, fields(guild = guild.0, member = member.0, ?cap, actor = %actor))]
+    pub async fn set_member_cap(
+        &self,
+        guild: GuildId,
+        member: MemberId,
+        cap: Option<u64>,
+        actor: Actor,
+    ) -> Result<(), LedgerError> {
+        let now = self.now();
+        self.write(move |tx| ops::set_member_cap(tx, guild.0, member.0, cap, actor.into(), now))
+            .await
+    }
+
+    /// Holds credits for one video, writing `job` in the same transaction. A repeat of the
+    /// same key returns the stored hold and changes nothing (nor writes `job`). A refusal
+    /// stores nothing, so a later retry with the same key is a fresh attempt.
+    #[tracing::instrument(skip_all, fields(key = %req.key, guild = req.guild.0, member = req.member.0, amount = req.amount))]
+    pub async fn reserve(&self, req: Reserve, job: Option<JobWrite>) -> Result<Hold, LedgerError> {
+        let (now, default_cap) = (self.now(), self.inner.settings.default_daily_cap);
+        let out = self
+            .write(move |tx| ops::reserve(tx, &req, job.as_ref(), default_cap, now))
+            .await?;
+        Ok(Hold::from_record(out.key, out.hold))
+    }
+
+    /// Spends `amount` (at most what is held) and releases the rest. Settling again with
+    /// the same amount returns the hold unchanged; anything else on a resolved hold is
+    /// [`LedgerError::AlreadyResolved`].
+    #[tracing::instrument(skip_all, fields(key, amount))]
+    pub async fn settle(
+        &self,
+        key: &str,
+        amount: u64,
+        job: Option<JobWrite>,
+    ) -> Result<Hold, LedgerError> {
+        self.resolve(key, Resolution::Settle(amount), job).await
+    }
+
+    /// Returns the whole hold to the pool and to the member's usage of its day. Voiding
+    /// again returns the hold unchanged; voiding a settled hold is `AlreadyResolved`.
+    #[tracing::instrument(skip_all, fields(key, reason))]
+    pub async fn void(
+        &self,
+        key: &str,
+        reason: &str,
+        job: Option<JobWrite>,
+    ) -> Result<Hold, LedgerError> {
+        self.resolve(key, Resolution::Void(reason.to_owned()), job)
+            .await
+    }
+
+    async fn resolve(
+        &self,
+        key: &str,
+        how: Resolution,
+        job: Option<JobWrite>,
+    ) -> Result<Hold, LedgerError> {
+        let (now, key) = (self.now(), key.to_owned());
+        let out = self
+            .write(move |tx| {
+                let how = match &how {
+                    Resolution::Settle(amount) => ops::Resolution::Settle(*amount),
+                    Resolution::Void(reason) => ops::Resolution::Void(reason),
+                };
+                ops::resolve(tx, &key, &how, job.as_ref(), now)
+            })
+            .await?;
+        Ok(Hold::from_record(out.key, out.hold))
+    }
+
+    /// Makes `guild` spend from `with`'s current pool. Balances stay with their pools;
+    /// holds already made keep their pool.
+    #[tracing::instrument(skip_all, fields(guild = guild.0, with = with.0, actor = %actor))]
+    pub async fn link(
+        &self,
+        guild: GuildId,
+        with: GuildId,
+        actor: Actor,
+    ) -> Result<PoolId, LedgerError> {
+        let now = self.now();
+        let pool = self
+            .write(move |tx| ops::link(tx, guild.0, with.0, actor.into(), now))
+            .await?;
+        Ok(PoolId(pool))
+    }
+
+    /// Makes `guild` spend from its own pool again.
+    #[tracing::instrument(skip_all, fields(guild = guild.0, actor = %actor))]
+    pub async fn unlink(&self, guild: GuildId, actor: Actor) -> Result<PoolId, LedgerError> {
+        self.link(guild, guild, actor).await
+    }
+
+    pub fn hold(&self, key: &str) -> Result<Option<Hold>, LedgerError> {
+        match self.inner.tree("credits.holds").get(key.as_bytes())? {
+            Some(bytes) => Ok(Some(Hold::from_record(
+                key.to_owned(),
+                records::decode("hold", &bytes)?,
+            ))),
+            None => Ok(None),
+        }
+    }
+
+    /// Every hold not yet settled or voided (e.g. to resume or refund after a restart).
+    pub fn pending_holds(&self) -> Result<Vec<Hold>, LedgerError> {
+        let mut holds = Vec::new();
+        for entry in self.inner.tree("credits.pending").iter() {
+            let (key, _) = entry?;
+            let key = String::from_utf8(key.to_vec())
+                .map_err(|_| LedgerError::Corrupt("a hold key is not UTF-8".into()))?;
+            match self.hold(&key)? {
+                Some(hold) => holds.push(hold),
+                None => return Err(LedgerError::Corrupt(format!("pending hold {key} is missing"))),
+            }
+        }
+        Ok(holds)
+    }
+
+    /// The pool a guild spends from now.
+    pub fn pool_of(&self, guild: GuildId) -> Result<PoolId, LedgerError> {
+        Ok(PoolId(self.guild_record(guild)?.pool.unwrap_or(guild.0)))
+    }
+
+    fn guild_record(&self, guild: GuildId) -> Result<records::GuildRecord, LedgerError> {
+        match self
+            .inner
+            .tree("credits.guilds")
+            .get(records::guild_key(guild.0))?
+        {
+            Some(bytes) => records::decode("guild", &bytes),
+            None => Ok(records::GuildRecord::default()),
+        }
+    }
+
+    /// The balance of the pool the guild spends from now.
+    pub fn balance(&self, guild: GuildId) -> Result<Balance, LedgerError> {
+        self.pool_balance(self.pool_of(guild)?)
+    }
+
+    pub fn pool_balance(&self, pool: PoolId) -> Result<Balance, LedgerError> {
+        let p = match self.inner.tree("credits.pools").get(records::pool_key(pool.0))? {
+            Some(bytes) => records::decode("pool", &bytes)?,
+            None => records::PoolRecord::default(),
+        };
+        let available = tx::available(&p).map_err(|e| match e {
+            sled::transaction::ConflictableTransactionError::Abort(e) => e,
+            other => LedgerError::Corrupt(other.to_string()),
+        })?;
+        Ok(Balance {
+            pool,
+            available,
+            pending: p.pending,
+            settled: p.settled,
+            granted: p.granted,
+        })
+    }
+
+    /// Today's usage and cap of a member spending through `guild`.
+    pub fn member_usage(
+        &self,
+        guild: GuildId,
+        member: MemberId,
+    ) -> Result<MemberUsage, LedgerError> {
+        let (pool, day) = (self.pool_of(guild)?, self.now().div_euclid(DAY_MS));
+        let used_today = match self
+            .inner
+            .tree("credits.usage")
+            .get(records::usage_key(pool.0, member.0, day))?
+        {
+            Some(bytes) => records::decode_u64("usage", &bytes)?,
+            None => 0,
+        };
+        let cap = match self
+            .inner
+            .tree("credits.member_caps")
+            .get(records::member_cap_key(guild.0, member.0))?
+        {
+            Some(bytes) => records::decode::<records::MemberCapRecord>("member cap", &bytes)?.cap,
+            None => self.default_cap_of(guild)?,
+        };
+        Ok(MemberUsage {
+            used_today,
+            cap: (cap > 0).then_some(cap),
+            resets_at: (day + 1) * DAY_MS,
+        })
+    }
+
+    fn default_cap_of(&self, guild: GuildId) -> Result<u64, LedgerError> {
+        Ok(self
+            .guild_record(guild)?
+            .default_cap
+            .unwrap_or(self.inner.settings.default_daily_cap))
+    }
+
+    /// Where a guild spends from, its default cap and who shares its pool.
+    pub fn guild_info(&self, guild: GuildId) -> Result<GuildInfo, LedgerError> {
+        let pool = self.pool_of(guild)?;
+        let mut sharing = Vec::new();
+        // A guild without a record spends from its own pool.
+        if pool.0 == guild.0 || self.guild_record(GuildId(pool.0))?.pool.is_none() {
+            sharing.push(GuildId(pool.0));
+        }
+        for entry in self.inner.tree("credits.guilds").iter() {
+            let (key, bytes) = entry?;
+            let id = records::parse_u64_prefix(&key)
+                .ok_or_else(|| LedgerError::Corrupt("bad guild key".into()))?;
+            let record: records::GuildRecord = records::decode("guild", &bytes)?;
+            if record.pool == Some(pool.0) && !sharing.contains(&GuildId(id)) {
+                sharing.push(GuildId(id));
+            }
+        }
+        sharing.sort();
+        let cap = self.default_cap_of(guild)?;
+        Ok(GuildInfo {
+            guild,
+            pool,
+            default_cap: (cap > 0).then_some(cap),
+            guilds_sharing_pool: sharing,
+        })
+    }
+
+    /// The journal of the guild's current pool, newest first, optionally one member's rows.
+    pub fn history(
+        &self,
+        guild: GuildId,
+        member: Option<MemberId>,
+        limit: usize,
+    ) -> Result<Vec<JournalEntry>, LedgerError> {
+        self.pool_history(self.pool_of(guild)?, member, limit)
+    }
+
+    /// A pool's journal, newest first, optionally one member's rows.
+    pub fn pool_history(
+        &self,
+        pool: PoolId,
+        member: Option<MemberId>,
+        limit: usize,
+    ) -> Result<Vec<JournalEntry>, LedgerError> {
+        let mut rows = Vec::new();
+        for row in self.journal_rows(pool).rev() {
+            let row = row?;
+            if member.is_none() || row.member == member {
+                rows.push(row);
+                if rows.len() >= limit {
+                    break;
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    /// A pool's whole journal, oldest first.
+    pub(crate) fn journal_rows(
+        &self,
+        pool: PoolId,
+    ) -> impl DoubleEndedIterator<Item = Result<JournalEntry, LedgerError>> + use<> {
+        self.inner
+            .tree("credits.journal")
+            .scan_prefix(records::pool_key(pool.0))
+            .map(move |entry| {
+                let (key, bytes) = entry?;
+                let seq = key
+                    .get(8..)
+                    .and_then(records::parse_u64_prefix)
+                    .ok_or_else(|| LedgerError::Corrupt("bad journal key".into()))?;
+                let r: records::JournalRecord = records::decode("journal", &bytes)?;
+                Ok(JournalEntry {
+                    seq,
+                    at: r.at,
+                    pool,
+                    guild: GuildId(r.guild),
+                    member: r.member.map(MemberId),
+                    actor: r.actor.into(),
+                    kind: r.kind.into(),
+                    amount: r.amount,
+                    released: r.released,
+                    hold: r.hold,
+                    reason: r.reason,
+                    available_after: r.available_after,
+                })
+            })
+    }
+
+    /// Writes the journal of the guild's current pool, oldest first; returns the row count.
+    pub fn export(
+        &self,
+        guild: GuildId,
+        format: ExportFormat,
+        out: &mut dyn std::io::Write,
+    ) -> Result<usize, LedgerError> {
+        export::write(self.journal_rows(self.pool_of(guild)?), format, out)
+    }
+
+    /// Recomputes every pool from its holds, usage rows and journal and lists each
+    /// disagreement with the stored totals; empty means the ledger is consistent.
+    pub fn verify(&self) -> Result<Vec<String>, LedgerError> {
+        verify::run(self)
+    }
+}
+
+/// The owned form of `ops::Resolution`, moved into the blocking thread.
+enum Resolution {
+    Settle(u64),
+    Void(String),
+}

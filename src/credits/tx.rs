@@ -1,0 +1,242 @@
+//! The bodies of the ledger's transactions: pure functions over a transactional view of
+//! every ledger tree. sled may run them more than once, so they do no I/O, no logging and
+//! read the clock never (the caller passes `now`).
+
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+
+use super::records::{
+    self, ActorRecord, GuildRecord, HoldRecord, HoldStateRecord, JournalRecord, KindRecord,
+    MemberCapRecord, PoolRecord, decode, decode_u64, encode,
+};
+use super::{JobWrite, LedgerError, MAX_AMOUNT, MAX_POOL_TOTAL};
+use crate::store::SCHEMA_VERSION;
+
+pub(crate) type TxResult<T> = Result<T, ConflictableTransactionError<LedgerError>>;
+
+pub(crate) fn abort<T>(e: LedgerError) -> TxResult<T> {
+    Err(ConflictableTransactionError::Abort(e))
+}
+
+/// Typed access to the ledger's trees inside one transaction, in `TREE_NAMES` order.
+pub(crate) struct Tx<'a> {
+    pools: &'a TransactionalTree,
+    guilds: &'a TransactionalTree,
+    member_caps: &'a TransactionalTree,
+    holds: &'a TransactionalTree,
+    pending: &'a TransactionalTree,
+    usage: &'a TransactionalTree,
+    journal: &'a TransactionalTree,
+    jobs: &'a TransactionalTree,
+}
+
+/// A journal row before the ledger numbers it and stamps the balance after.
+pub(crate) struct Row<'a> {
+    pub at: i64,
+    pub guild: u64,
+    pub member: Option<u64>,
+    pub actor: ActorRecord,
+    pub kind: KindRecord,
+    pub amount: i64,
+    pub released: u64,
+    pub hold: Option<&'a str>,
+    pub reason: &'a str,
+}
+
+fn corrupt<T>(r: Result<T, LedgerError>) -> TxResult<T> {
+    r.map_err(ConflictableTransactionError::Abort)
+}
+
+impl<'a> Tx<'a> {
+    pub fn new(views: &'a [TransactionalTree]) -> Tx<'a> {
+        Tx {
+            pools: &views[0],
+            guilds: &views[1],
+            member_caps: &views[2],
+            holds: &views[3],
+            pending: &views[4],
+            usage: &views[5],
+            journal: &views[6],
+            jobs: &views[7],
+        }
+    }
+
+    pub fn pool(&self, pool: u64) -> TxResult<PoolRecord> {
+        match self.pools.get(records::pool_key(pool))? {
+            Some(bytes) => corrupt(decode("pool", &bytes)),
+            None => Ok(PoolRecord {
+                v: SCHEMA_VERSION,
+                ..PoolRecord::default()
+            }),
+        }
+    }
+
+    pub fn guild(&self, guild: u64) -> TxResult<GuildRecord> {
+        match self.guilds.get(records::guild_key(guild))? {
+            Some(bytes) => corrupt(decode("guild", &bytes)),
+            None => Ok(GuildRecord {
+                v: SCHEMA_VERSION,
+                ..GuildRecord::default()
+            }),
+        }
+    }
+
+    pub fn put_guild(&self, guild: u64, record: &GuildRecord) -> TxResult<()> {
+        self.guilds
+            .insert(&records::guild_key(guild), encode(record))?;
+        Ok(())
+    }
+
+    /// The pool a guild spends from now.
+    pub fn pool_of(&self, guild: u64) -> TxResult<u64> {
+        Ok(self.guild(guild)?.pool.unwrap_or(guild))
+    }
+
+    /// The cap in force for a member of a guild (0 = none).
+    pub fn effective_cap(&self, guild: u64, member: u64, default: u64) -> TxResult<u64> {
+        if let Some(bytes) = self
+            .member_caps
+            .get(records::member_cap_key(guild, member))?
+        {
+            let record: MemberCapRecord = corrupt(decode("member cap", &bytes))?;
+            return Ok(record.cap);
+        }
+        Ok(self.guild(guild)?.default_cap.unwrap_or(default))
+    }
+
+    pub fn set_member_cap(&self, guild: u64, member: u64, cap: Option<u64>) -> TxResult<()> {
+        let key = records::member_cap_key(guild, member);
+        match cap {
+            Some(cap) => {
+                let record = MemberCapRecord {
+                    v: SCHEMA_VERSION,
+                    cap,
+                };
+                self.member_caps.insert(&key, encode(&record))?;
+            }
+            None => {
+                self.member_caps.remove(&key)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn hold(&self, key: &str) -> TxResult<Option<HoldRecord>> {
+        match self.holds.get(key.as_bytes())? {
+            Some(bytes) => corrupt(decode("hold", &bytes)).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Writes a hold and keeps the pending index in step with its state.
+    pub fn put_hold(&self, key: &str, hold: &HoldRecord) -> TxResult<()> {
+        self.holds.insert(key.as_bytes(), encode(hold))?;
+        if hold.state == HoldStateRecord::Pending {
+            self.pending.insert(key.as_bytes(), &[])?;
+        } else {
+            self.pending.remove(key.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    pub fn usage(&self, pool: u64, member: u64, day: i64) -> TxResult<u64> {
+        match self.usage.get(records::usage_key(pool, member, day))? {
+            Some(bytes) => corrupt(decode_u64("usage", &bytes)),
+            None => Ok(0),
+        }
+    }
+
+    pub fn put_usage(&self, pool: u64, member: u64, day: i64, used: u64) -> TxResult<()> {
+        let key = records::usage_key(pool, member, day);
+        if used == 0 {
+            self.usage.remove(&key)?;
+        } else {
+            self.usage.insert(&key, &used.to_be_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Applies the caller's job record write; an empty value removes the key.
+    pub fn write_job(&self, job: Option<&JobWrite>) -> TxResult<()> {
+        if let Some(job) = job {
+            if job.value.is_empty() {
+                self.jobs.remove(job.key.as_slice())?;
+            } else {
+                self.jobs.insert(job.key.as_slice(), job.value.as_slice())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends a journal row to `pool` stamped with the balance in `record`, then stores
+    /// the pool record (whose sequence counter this bumps).
+    pub fn journal(&self, pool: u64, mut record: PoolRecord, row: Row<'_>) -> TxResult<()> {
+        let seq = record.next_seq;
+        record.next_seq = seq + 1;
+        record.v = SCHEMA_VERSION;
+        let entry = JournalRecord {
+            v: SCHEMA_VERSION,
+            at: row.at,
+            guild: row.guild,
+            member: row.member,
+            actor: row.actor,
+            kind: row.kind,
+            amount: row.amount,
+            released: row.released,
+            hold: row.hold.map(str::to_owned),
+            reason: row.reason.to_owned(),
+            available_after: available(&record)?,
+        };
+        self.journal
+            .insert(&records::journal_key(pool, seq), encode(&entry))?;
+        self.pools.insert(&records::pool_key(pool), encode(&record))?;
+        Ok(())
+    }
+}
+
+/// granted - pending - settled; a negative result means the records are damaged.
+pub(crate) fn available(p: &PoolRecord) -> TxResult<u64> {
+    p.pending
+        .checked_add(p.settled)
+        .and_then(|out| p.granted.checked_sub(out))
+        .map_or_else(
+            || {
+                abort(LedgerError::Corrupt(format!(
+                    "pool totals are inconsistent: granted {} < pending {} + settled {}",
+                    p.granted, p.pending, p.settled
+                )))
+            },
+            Ok,
+        )
+}
+
+/// Checks one operation's amount against the per-operation bound.
+pub(crate) fn check_amount(what: &str, amount: u64) -> TxResult<()> {
+    if amount == 0 || amount > MAX_AMOUNT {
+        return abort(LedgerError::InvalidAmount(format!(
+            "{what} must be between 1 and {MAX_AMOUNT} credits, not {amount}"
+        )));
+    }
+    Ok(())
+}
+
+/// Adds to a pool total, refusing totals past [`MAX_POOL_TOTAL`].
+pub(crate) fn add_total(total: u64, amount: u64) -> TxResult<u64> {
+    match total.checked_add(amount) {
+        Some(sum) if sum <= MAX_POOL_TOTAL => Ok(sum),
+        _ => abort(LedgerError::InvalidAmount(format!(
+            "a pool holds at most {MAX_POOL_TOTAL} credits in total"
+        ))),
+    }
+}
+
+/// Subtracts from a stored total; going below zero means the records are damaged.
+pub(crate) fn sub_total(what: &str, total: u64, amount: u64) -> TxResult<u64> {
+    total.checked_sub(amount).map_or_else(
+        || {
+            abort(LedgerError::Corrupt(format!(
+                "{what} {total} is smaller than {amount} being released"
+            )))
+        },
+        Ok,
+    )
+}
