@@ -294,7 +294,10 @@ struct Inner {
 
 impl Inner {
     fn tree(&self, name: &str) -> &sled::Tree {
-        let i = TREE_NAMES.iter().position(|n| *n == name).expect("known tree");
+        let i = TREE_NAMES
+            .iter()
+            .position(|n| *n == name)
+            .expect("known tree");
         &self.trees[i]
     }
 
@@ -526,7 +529,11 @@ impl Ledger {
                 .map_err(|_| LedgerError::Corrupt("a hold key is not UTF-8".into()))?;
             match self.hold(&key)? {
                 Some(hold) => holds.push(hold),
-                None => return Err(LedgerError::Corrupt(format!("pending hold {key} is missing"))),
+                None => {
+                    return Err(LedgerError::Corrupt(format!(
+                        "pending hold {key} is missing"
+                    )));
+                }
             }
         }
         Ok(holds)
@@ -554,7 +561,11 @@ impl Ledger {
     }
 
     pub fn pool_balance(&self, pool: PoolId) -> Result<Balance, LedgerError> {
-        let p = match self.inner.tree("credits.pools").get(records::pool_key(pool.0))? {
+        let p = match self
+            .inner
+            .tree("credits.pools")
+            .get(records::pool_key(pool.0))?
+        {
             Some(bytes) => records::decode("pool", &bytes)?,
             None => records::PoolRecord::default(),
         };

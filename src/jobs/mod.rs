@@ -1,1 +1,359 @@
 //! Jobs: validation, pricing, fair queueing, polling and restarts. Knows nothing of Discord.
+//!
+//! A request is validated, priced, reserved in the ledger and stored as a job **before**
+//! anything goes upstream (one ledger transaction writes the hold and the job record). One
+//! scheduler (see `scheduler`) then starts queued jobs within the provider's limits, polls
+//! running ones on a backing-off timetable, and ends each job exactly once: settled on
+//! success, voided (refunded) otherwise, with a final report retried until confirmed.
+
+pub mod limiter;
+pub mod model;
+pub mod provider;
+pub mod queue;
+pub mod report;
+mod scheduler;
+pub mod validate;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::credits::{JobWrite, Ledger, LedgerError, Reserve};
+use crate::ids::{GuildId, MemberId};
+use crate::store::SCHEMA_VERSION;
+
+pub use model::{JobId, JobRecord, JobRequest, JobState, Reference, ReplyTarget};
+pub use provider::Provider;
+pub use report::{JobEvent, LogReporter, ReportError, Reporter};
+pub use validate::InvalidRequest;
+
+use scheduler::Sched;
+
+/// Why a submission was refused. Nothing was charged and nothing sent upstream.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("{0}")]
+    Invalid(#[from] InvalidRequest),
+    #[error(
+        "you already have {active} job(s) in progress (the latest is `{latest}`); wait for it to finish or cancel it"
+    )]
+    TooManyActive { active: usize, latest: JobId },
+    #[error("{0}")]
+    Credits(LedgerError),
+    #[error("the bot has no price for {0}; ask its operator to set credits.price_per_second")]
+    NoPrice(String),
+    #[error("the job could not be stored: {0}")]
+    Internal(String),
+}
+
+/// Why a cancellation was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CancelError {
+    #[error("there is no such job")]
+    Unknown,
+    #[error("only the member who asked for this job can cancel it")]
+    NotOwner,
+    #[error("this job has already been sent to the provider ({0}) and can no longer be cancelled")]
+    AlreadyStarted(&'static str),
+}
+
+/// An accepted job, as the Discord side shows it on the job card.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    pub job: JobRecord,
+    /// 1-based place in the local queue, or `None` if it already left the queue.
+    pub position: Option<usize>,
+    pub eta: Duration,
+    /// The same idempotency key was seen before: this is the first submission's job.
+    pub replayed: bool,
+}
+
+/// The limits and timings the queue runs with, taken from the config.
+#[derive(Debug, Clone)]
+pub struct JobsSettings {
+    pub poll_initial: Duration,
+    pub poll_max: Duration,
+    pub deadline: Duration,
+    pub max_active_per_user: usize,
+    pub max_running: usize,
+    pub create_per_window: u32,
+    pub create_window: Duration,
+    pub status_per_second: u32,
+    /// How long a fresh task may be "not found" upstream before the job fails.
+    pub not_found_grace: Duration,
+    pub config: Arc<Config>,
+}
+
+impl JobsSettings {
+    pub fn from_config(config: Arc<Config>) -> JobsSettings {
+        JobsSettings {
+            poll_initial: config.jobs.poll_initial,
+            poll_max: config.jobs.poll_max,
+            deadline: config.jobs.deadline,
+            max_active_per_user: config.jobs.max_active_per_user as usize,
+            max_running: config.seedance.max_running as usize,
+            create_per_window: config.seedance.create_per_window,
+            create_window: config.seedance.create_window,
+            status_per_second: config.seedance.status_per_second,
+            not_found_grace: Duration::from_secs(120).max(config.jobs.poll_max * 4),
+            config,
+        }
+    }
+}
+
+/// The job queue. Cheap to clone; all clones share one scheduler.
+#[derive(Clone)]
+pub struct Jobs {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    ledger: Ledger,
+    provider: Provider,
+    settings: JobsSettings,
+    reporter: Arc<dyn Reporter>,
+    sched: Mutex<Sched>,
+    wake: Notify,
+    /// Serialises the "how many active jobs" check with the reservation that follows it.
+    submit_lock: tokio::sync::Mutex<()>,
+}
+
+impl Jobs {
+    /// Loads stored jobs and applies the restart policy: queued jobs re-enter the queue,
+    /// running jobs resume polling, jobs caught in `submitting` are refunded and failed
+    /// with "outcome unknown", and final reports not yet confirmed are sent again.
+    /// Call [`Jobs::run`] to drive the scheduler.
+    pub async fn start(
+        ledger: Ledger,
+        provider: Provider,
+        settings: JobsSettings,
+        reporter: Arc<dyn Reporter>,
+    ) -> Result<Jobs, LedgerError> {
+        let sched = Sched::new(&settings);
+        let jobs = Jobs {
+            inner: Arc::new(Inner {
+                ledger,
+                provider,
+                settings,
+                reporter,
+                sched: Mutex::new(sched),
+                wake: Notify::new(),
+                submit_lock: tokio::sync::Mutex::new(()),
+            }),
+        };
+        jobs.recover().await?;
+        Ok(jobs)
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        &self.inner.ledger
+    }
+
+    pub fn settings(&self) -> &JobsSettings {
+        &self.inner.settings
+    }
+
+    pub fn is_simulated(&self) -> bool {
+        self.inner.provider.is_simulated()
+    }
+
+    /// Validates, prices, reserves and stores a job, then queues it.
+    #[tracing::instrument(skip_all, fields(key = %req.key, guild = %req.guild, member = %req.member))]
+    pub async fn submit(&self, req: JobRequest) -> Result<Submitted, SubmitError> {
+        let config = &self.inner.settings.config;
+        let id = JobId(req.key.clone());
+        if let Some(existing) = self.get(&id) {
+            return Ok(self.submitted(existing, true));
+        }
+        validate::validate(&req, &config.video)?;
+        let cost = config
+            .credits
+            .price(req.resolution, req.duration)
+            .ok_or_else(|| SubmitError::NoPrice(req.resolution.to_string()))?;
+        let _serial = self.inner.submit_lock.lock().await;
+        let active = self.active_for(req.member);
+        if active.len() >= self.inner.settings.max_active_per_user {
+            let latest = active
+                .iter()
+                .max_by_key(|j| j.created_at)
+                .expect("non-empty")
+                .id
+                .clone();
+            return Err(SubmitError::TooManyActive {
+                active: active.len(),
+                latest,
+            });
+        }
+        let simulated = self.is_simulated();
+        let record = JobRecord {
+            version: SCHEMA_VERSION,
+            id: id.clone(),
+            cost,
+            simulated,
+            state: JobState::Queued,
+            created_at: now_ms(),
+            started_at: None,
+            finished_at: None,
+            final_delivered: false,
+            reply: ReplyTarget::default(),
+            request: req,
+        };
+        let memo = format!(
+            "{}video {} {}s",
+            if simulated { "simulated " } else { "" },
+            record.request.resolution,
+            record.request.duration
+        );
+        let reserve = Reserve {
+            key: record.id.0.clone(),
+            guild: record.request.guild,
+            member: record.request.member,
+            amount: cost,
+            memo,
+        };
+        match self
+            .inner
+            .ledger
+            .reserve(reserve, Some(job_write(&record)))
+            .await
+        {
+            Ok(_) => {}
+            Err(
+                e @ (LedgerError::InsufficientCredits { .. } | LedgerError::DailyCapReached { .. }),
+            ) => {
+                return Err(SubmitError::Credits(e));
+            }
+            Err(e) => return Err(SubmitError::Internal(e.to_string())),
+        }
+        // A replay of a key whose job was stored by an earlier run: the ledger returned the
+        // first hold and wrote nothing, so the stored record is the truth.
+        let record = self.get(&id).unwrap_or(record);
+        tracing::info!(job_id = %id, cost, "job accepted");
+        self.enqueue(record.clone());
+        Ok(self.submitted(record, false))
+    }
+
+    /// Cancels a queued job on its owner's request; its credits go back to the pool.
+    pub async fn cancel(&self, id: &JobId, by: MemberId) -> Result<JobRecord, CancelError> {
+        let record = self.get(id).ok_or(CancelError::Unknown)?;
+        if record.request.member != by {
+            return Err(CancelError::NotOwner);
+        }
+        if !self.take_from_queue(id) {
+            return Err(CancelError::AlreadyStarted(record.state.label()));
+        }
+        Ok(self.finish(record, JobState::Cancelled).await)
+    }
+
+    /// A stored job by id.
+    pub fn get(&self, id: &JobId) -> Option<JobRecord> {
+        self.inner
+            .ledger
+            .jobs_tree()
+            .get(id.0.as_bytes())
+            .ok()
+            .flatten()
+            .and_then(|bytes| JobRecord::from_bytes(&bytes).ok())
+    }
+
+    /// The newest jobs of a server, optionally of one member, newest first.
+    pub fn recent(&self, guild: GuildId, member: Option<MemberId>, limit: usize) -> Vec<JobRecord> {
+        let mut jobs: Vec<JobRecord> = self
+            .all_jobs()
+            .filter(|j| j.request.guild == guild && member.is_none_or(|m| j.request.member == m))
+            .collect();
+        jobs.sort_by_key(|j| std::cmp::Reverse(j.created_at));
+        jobs.truncate(limit);
+        jobs
+    }
+
+    /// Active (queued or running) jobs of a member, in any server.
+    pub fn active_for(&self, member: MemberId) -> Vec<JobRecord> {
+        let sched = self.inner.sched.lock().expect("scheduler lock");
+        sched
+            .active
+            .values()
+            .filter(|j| j.request.member == member)
+            .cloned()
+            .collect()
+    }
+
+    /// Records where the Discord side shows the job, so reports after a restart find it.
+    pub async fn set_reply_target(
+        &self,
+        id: &JobId,
+        reply: ReplyTarget,
+    ) -> Result<(), LedgerError> {
+        let Some(mut record) = self.get(id) else {
+            return Err(LedgerError::UnknownHold(id.0.clone()));
+        };
+        record.reply = reply;
+        self.update_cached(&record);
+        self.persist(&record).await
+    }
+
+    /// Place in the local queue (1 = next) and the estimated wait, if the job is waiting.
+    pub fn queue_position(&self, id: &JobId) -> Option<(usize, Duration)> {
+        let sched = self.inner.sched.lock().expect("scheduler lock");
+        let position = sched.queue.position(id)?;
+        Some((
+            position,
+            sched.estimate_wait(position, self.inner.settings.max_running),
+        ))
+    }
+
+    /// Numbers for health checks and metrics: (queued, running).
+    pub fn counts(&self) -> (usize, usize) {
+        let sched = self.inner.sched.lock().expect("scheduler lock");
+        (sched.queue.len(), sched.active.len() - sched.queue.len())
+    }
+
+    fn submitted(&self, job: JobRecord, replayed: bool) -> Submitted {
+        let (position, eta) = match self.queue_position(&job.id) {
+            Some((p, eta)) => (Some(p), eta),
+            None => (None, Duration::ZERO),
+        };
+        Submitted {
+            job,
+            position,
+            eta,
+            replayed,
+        }
+    }
+
+    fn all_jobs(&self) -> impl Iterator<Item = JobRecord> + '_ {
+        self.inner
+            .ledger
+            .jobs_tree()
+            .iter()
+            .values()
+            .filter_map(|v| v.ok())
+            .filter_map(|bytes| JobRecord::from_bytes(&bytes).ok())
+    }
+
+    /// Writes a job record that moves no money, durably.
+    async fn persist(&self, record: &JobRecord) -> Result<(), LedgerError> {
+        let tree = self.inner.ledger.jobs_tree();
+        tree.insert(record.id.0.as_bytes(), record.to_bytes())
+            .map_err(LedgerError::Storage)?;
+        tree.flush_async().await.map_err(LedgerError::Storage)?;
+        Ok(())
+    }
+}
+
+/// The job record as the ledger writes it in the same transaction as the hold.
+fn job_write(record: &JobRecord) -> JobWrite {
+    JobWrite {
+        key: record.id.0.as_bytes().to_vec(),
+        value: record.to_bytes(),
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

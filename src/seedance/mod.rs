@@ -7,6 +7,7 @@
 
 mod client;
 mod error;
+pub mod simulate;
 mod types;
 
 pub use client::{SeedanceClient, USER_AGENT, parse_retry_after};

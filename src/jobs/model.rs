@@ -1,0 +1,147 @@
+//! What a job is: the member's request, its lifecycle states, and the stored record.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ChannelId, GuildId, MemberId};
+use crate::video::{Ratio, ReferenceKind, Resolution};
+
+/// A job's id: the idempotency key it was submitted with (the Discord interaction id), so
+/// a repeated submission finds the same job.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JobId(pub String);
+
+impl std::fmt::Display for JobId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One reference file, by URL, with the kind that decides which list it is sent in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reference {
+    pub kind: ReferenceKind,
+    pub url: String,
+}
+
+/// What a member asked for, with every option resolved (defaults applied).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobRequest {
+    pub key: String,
+    pub guild: GuildId,
+    pub member: MemberId,
+    /// Where the request was made; the Discord side may replace the reply target later.
+    pub channel: ChannelId,
+    pub prompt: String,
+    pub references: Vec<Reference>,
+    pub resolution: Resolution,
+    pub ratio: Ratio,
+    pub duration: u32,
+    pub generate_audio: bool,
+    pub web_search: bool,
+    pub nsfw_checker: bool,
+}
+
+impl JobRequest {
+    pub fn urls_of(&self, kind: ReferenceKind) -> Vec<String> {
+        self.references
+            .iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| r.url.clone())
+            .collect()
+    }
+}
+
+/// Where a job stands. Terminal states never change again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum JobState {
+    /// Waiting in the local fair queue; nothing sent upstream yet.
+    Queued,
+    /// createTask is in flight: the upstream outcome is unknown until it answers.
+    Submitting,
+    /// The provider has the task.
+    Running {
+        task_id: String,
+        provider_state: String,
+    },
+    Succeeded {
+        task_id: String,
+        urls: Vec<String>,
+    },
+    Failed {
+        reason: String,
+    },
+    TimedOut,
+    Cancelled,
+}
+
+impl JobState {
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            JobState::Succeeded { .. }
+                | JobState::Failed { .. }
+                | JobState::TimedOut
+                | JobState::Cancelled
+        )
+    }
+
+    /// A short word for lists and metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Submitting => "submitting",
+            JobState::Running { .. } => "running",
+            JobState::Succeeded { .. } => "succeeded",
+            JobState::Failed { .. } => "failed",
+            JobState::TimedOut => "timed_out",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Where the Discord side shows the job: plain ids, set after the card is posted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyTarget {
+    /// The channel holding the job card.
+    pub channel: Option<ChannelId>,
+    /// The job card's message id.
+    pub message: Option<u64>,
+    /// The thread followed for the job, when one was made or the command came from one.
+    pub thread: Option<ChannelId>,
+}
+
+/// The stored job: everything needed to resume it after a restart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobRecord {
+    /// Layout version of this record (see `store::SCHEMA_VERSION`).
+    pub version: u32,
+    pub id: JobId,
+    pub request: JobRequest,
+    /// Credits held for this job.
+    pub cost: u64,
+    /// Made by the built-in simulation: no real credits were spent upstream.
+    pub simulated: bool,
+    pub state: JobState,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    /// The final report (success or failure) reached the member.
+    pub final_delivered: bool,
+    pub reply: ReplyTarget,
+}
+
+impl JobRecord {
+    pub fn is_active(&self) -> bool {
+        !self.state.is_terminal()
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("job records always serialize")
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<JobRecord, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+}

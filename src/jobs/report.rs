@@ -1,0 +1,62 @@
+//! How the job queue tells the outside world (the Discord side) what happens to a job.
+
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+
+use crate::jobs::model::JobRecord;
+
+/// One thing worth telling the member about a job.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobEvent {
+    /// Waiting in the local queue at `position` (1 = next), with an estimated wait.
+    Queued { position: usize, eta: Duration },
+    /// The provider accepted the task.
+    Started,
+    /// The provider's state changed; there is no percentage, only state and elapsed time.
+    Progress {
+        provider_state: String,
+        elapsed: Duration,
+    },
+    /// The job ended; `record.state` says how. `refunded` credits went back to the pool.
+    Finished { refunded: u64 },
+}
+
+impl JobEvent {
+    /// The final report must reach the member: it is retried until the receiver confirms.
+    pub fn is_final(&self) -> bool {
+        matches!(self, JobEvent::Finished { .. })
+    }
+}
+
+/// The receiver could not deliver a report; the queue will try a final report again.
+#[derive(Debug, thiserror::Error)]
+#[error("report not delivered: {0}")]
+pub struct ReportError(pub String);
+
+/// Implemented by the Discord side. Non-final reports are best effort; a final report is
+/// recorded as delivered only when this returns `Ok`, so a crash before that re-sends it
+/// after restart, and a confirmed one is never sent again.
+pub trait Reporter: Send + Sync + 'static {
+    fn report<'a>(
+        &'a self,
+        job: &'a JobRecord,
+        event: JobEvent,
+    ) -> BoxFuture<'a, Result<(), ReportError>>;
+}
+
+/// A reporter that only logs: for the CLI and for a bot run without Discord.
+pub struct LogReporter;
+
+impl Reporter for LogReporter {
+    fn report<'a>(
+        &'a self,
+        job: &'a JobRecord,
+        event: JobEvent,
+    ) -> BoxFuture<'a, Result<(), ReportError>> {
+        Box::pin(async move {
+            tracing::info!(job_id = %job.id, guild = %job.request.guild, member = %job.request.member, state = job.state.label(), ?event, "job report");
+            Ok(())
+        })
+    }
+}

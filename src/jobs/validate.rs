@@ -1,0 +1,200 @@
+//! The rules a request must pass before anything is charged or sent upstream. Each
+//! refusal says which rule and what to do.
+
+use std::net::IpAddr;
+
+use crate::config::VideoConfig;
+use crate::jobs::model::JobRequest;
+use crate::video::ReferenceKind;
+
+/// The provider's prompt limit in characters.
+pub const MAX_PROMPT_CHARS: usize = 20_000;
+pub const MAX_IMAGES: usize = 9;
+pub const MAX_VIDEOS: usize = 3;
+pub const MAX_AUDIO: usize = 3;
+pub const MAX_REFERENCES: usize = 12;
+
+/// Why a request was refused; the text is shown to the member.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidRequest {
+    #[error("the prompt is empty: describe the video you want")]
+    EmptyPrompt,
+    #[error("the prompt is {chars} characters long; the limit is {MAX_PROMPT_CHARS}: shorten it")]
+    PromptTooLong { chars: usize },
+    #[error("{count} {kind} references were given; at most {max} are allowed: remove some")]
+    TooManyOfKind {
+        kind: ReferenceKind,
+        count: usize,
+        max: usize,
+    },
+    #[error(
+        "{count} references were given; at most {MAX_REFERENCES} are allowed in all: remove some"
+    )]
+    TooManyReferences { count: usize },
+    #[error(
+        "audio needs at least one image or video reference to go with it: add one, or remove the audio"
+    )]
+    AudioAlone,
+    #[error("`{url}` is not a usable reference link: {why}")]
+    BadUrl { url: String, why: &'static str },
+    #[error(
+        "a duration of {seconds} s is not allowed here: choose between {min} and {max} seconds"
+    )]
+    DurationOutOfRange { seconds: u32, min: u32, max: u32 },
+}
+
+/// Checks a request against the provider's limits and the configured durations.
+pub fn validate(req: &JobRequest, video: &VideoConfig) -> Result<(), InvalidRequest> {
+    let chars = req.prompt.chars().count();
+    if req.prompt.trim().is_empty() {
+        return Err(InvalidRequest::EmptyPrompt);
+    }
+    if chars > MAX_PROMPT_CHARS {
+        return Err(InvalidRequest::PromptTooLong { chars });
+    }
+    if !(video.min_duration..=video.max_duration).contains(&req.duration) {
+        return Err(InvalidRequest::DurationOutOfRange {
+            seconds: req.duration,
+            min: video.min_duration,
+            max: video.max_duration,
+        });
+    }
+    let count = |kind| req.references.iter().filter(|r| r.kind == kind).count();
+    for (kind, max) in [
+        (ReferenceKind::Image, MAX_IMAGES),
+        (ReferenceKind::Video, MAX_VIDEOS),
+        (ReferenceKind::Audio, MAX_AUDIO),
+    ] {
+        let n = count(kind);
+        if n > max {
+            return Err(InvalidRequest::TooManyOfKind {
+                kind,
+                count: n,
+                max,
+            });
+        }
+    }
+    if req.references.len() > MAX_REFERENCES {
+        return Err(InvalidRequest::TooManyReferences {
+            count: req.references.len(),
+        });
+    }
+    if count(ReferenceKind::Audio) > 0
+        && count(ReferenceKind::Image) + count(ReferenceKind::Video) == 0
+    {
+        return Err(InvalidRequest::AudioAlone);
+    }
+    for r in &req.references {
+        check_url(&r.url)?;
+    }
+    Ok(())
+}
+
+/// A reference must be a public https link: the provider fetches it, and the bot never does.
+pub fn check_url(raw: &str) -> Result<(), InvalidRequest> {
+    let bad = |why| {
+        Err(InvalidRequest::BadUrl {
+            url: shorten(raw),
+            why,
+        })
+    };
+    let Ok(url) = url::Url::parse(raw) else {
+        return bad("it is not a valid URL; paste the full https:// link");
+    };
+    if url.scheme() != "https" {
+        return bad("only https:// links are accepted");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return bad("links with a user name or password in them are not accepted");
+    }
+    match url.host() {
+        None => bad("it has no host"),
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            if d == "localhost"
+                || d.ends_with(".localhost")
+                || d.ends_with(".local")
+                || d.ends_with(".internal")
+                || !d.contains('.')
+            {
+                bad("it points at a private or local host; use a public link")
+            } else {
+                Ok(())
+            }
+        }
+        Some(url::Host::Ipv4(ip)) if !public_ip(ip.into()) => {
+            bad("it points at a private or local address; use a public link")
+        }
+        Some(url::Host::Ipv6(ip)) if !public_ip(ip.into()) => {
+            bad("it points at a private or local address; use a public link")
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+fn public_ip(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1])) // carrier-grade NAT
+                || o[0] >= 224)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return public_ip(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00 // unique local
+                || (first & 0xffc0) == 0xfe80) // link local
+        }
+    }
+}
+
+/// Keeps refusal messages short when a member pastes something huge.
+fn shorten(s: &str) -> String {
+    const MAX: usize = 120;
+    if s.chars().count() <= MAX {
+        s.to_owned()
+    } else {
+        let cut: String = s.chars().take(MAX).collect();
+        format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_must_be_public_https() {
+        assert!(check_url("https://cdn.example.com/a.png").is_ok());
+        for (url, why) in [
+            ("http://cdn.example.com/a.png", "https"),
+            ("ftp://cdn.example.com/a.png", "https"),
+            ("https://user:pw@cdn.example.com/a.png", "password"),
+            ("https://127.0.0.1/a.png", "private"),
+            ("https://10.1.2.3/a.png", "private"),
+            ("https://192.168.0.4/a.png", "private"),
+            ("https://169.254.169.254/latest", "private"),
+            ("https://[::1]/a.png", "private"),
+            ("https://[fd00::1]/a.png", "private"),
+            ("https://[::ffff:127.0.0.1]/a.png", "private"),
+            ("https://localhost/a.png", "local"),
+            ("https://intranet/a.png", "local"),
+            ("not a url", "valid URL"),
+        ] {
+            let err = check_url(url).unwrap_err().to_string();
+            assert!(err.contains(why), "{url}: {err}");
+        }
+    }
+}
