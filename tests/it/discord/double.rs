@@ -1,0 +1,1 @@
+//! The double's own rules and shapes.
