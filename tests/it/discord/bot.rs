@@ -49,7 +49,12 @@ async fn refuse(_ctx: Context<'_>) -> Result<(), CommandError> {
 }
 
 /// Server administration.
-#[poise::command(slash_command, subcommands("grant"), required_permissions = "MANAGE_GUILD")]
+#[poise::command(
+    slash_command,
+    subcommands("grant"),
+    default_member_permissions = "MANAGE_GUILD",
+    required_permissions = "MANAGE_GUILD"
+)]
 async fn admin(_ctx: Context<'_>) -> Result<(), CommandError> {
     Ok(())
 }
@@ -102,7 +107,8 @@ async fn connects_registers_in_the_guild_and_sends_the_token_only_as_authorizati
     let admin = &sent[4];
     assert_eq!(admin["options"][0]["type"], 1, "subcommand");
     assert_eq!(admin["options"][0]["options"][0]["min_value"].as_f64(), Some(1.0));
-    // MANAGE_GUILD, as a string of the bits
+    // `default_member_permissions` hides it from members; `required_permissions` re-checks
+    // (a server can override the former).
     assert_eq!(admin["default_member_permissions"], "32");
     assert_eq!(double.commands(Some(GUILD)).len(), 5);
     assert!(double.commands(None).is_empty(), "nothing registered globally");

@@ -10,8 +10,8 @@
 //! - `deny_threads_in(channel)` and `fail_next(route, status, body)` inject faults.
 
 mod interactions;
-mod objects;
-mod validate;
+pub mod objects;
+pub mod validate;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;

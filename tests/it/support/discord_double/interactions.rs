@@ -254,7 +254,7 @@ impl SlashCommand {
     }
 
     /// The payload; `next_id` numbers attachments, `file_url` names where a file is served.
-    pub(super) fn to_json(
+    pub fn to_json(
         &self,
         id: u64,
         token: &str,
@@ -354,7 +354,7 @@ impl ButtonPress {
     }
 
     /// The payload; `message` is the pressed message as the double stored it, if it did.
-    pub(super) fn to_json(&self, id: u64, token: &str, message: Option<Value>) -> Value {
+    pub fn to_json(&self, id: u64, token: &str, message: Option<Value>) -> Value {
         let mut v = self.origin.base(3, id, token);
         v["data"] = json!({ "custom_id": self.custom_id, "component_type": 2 });
         v["message"] = message.unwrap_or_else(|| {
