@@ -84,13 +84,21 @@ async fn register_on(
     if guild_ids.is_empty() {
         poise::builtins::register_globally(http, commands)
             .await
-            .map_err(|source| DiscordError::Register { scope: "globally".into(), source })?;
+            .map_err(|source| DiscordError::Register {
+                scope: "globally".into(),
+                source,
+            })?;
     }
     for &guild in guild_ids {
-        let Some(id) = std::num::NonZeroU64::new(guild) else { continue };
+        let Some(id) = std::num::NonZeroU64::new(guild) else {
+            continue;
+        };
         poise::builtins::register_in_guild(http, commands, GuildId::from(id))
             .await
-            .map_err(|source| DiscordError::Register { scope: format!("in server {guild}"), source })?;
+            .map_err(|source| DiscordError::Register {
+                scope: format!("in server {guild}"),
+                source,
+            })?;
     }
     tracing::info!(count = commands.len(), guilds = ?guild_ids, "commands registered");
     Ok(Registration {
@@ -101,8 +109,7 @@ async fn register_on(
 
 /// The JSON Discord receives for `commands` (what registration sends), e.g. to check limits.
 pub fn slash_commands_json(commands: &[Command]) -> serde_json::Value {
-    serde_json::to_value(poise::builtins::create_application_commands(commands))
-        .unwrap_or_default()
+    serde_json::to_value(poise::builtins::create_application_commands(commands)).unwrap_or_default()
 }
 
 /// The gateway events the bot needs: none of the privileged ones (no message content, no

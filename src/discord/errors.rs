@@ -80,32 +80,61 @@ pub async fn on_error(error: FrameworkError<'_, Data, E>) {
             tracing::error!(command = %ctx.command().qualified_name, "command panicked");
             (ctx, E::Internal("panic".into()).reply_text())
         }
-        FrameworkError::ArgumentParse { error, input, ctx, .. } => {
+        FrameworkError::ArgumentParse {
+            error, input, ctx, ..
+        } => {
             tracing::info!(cause = %error, ?input, "could not read a command option");
-            (ctx, "I could not read one of the options; please check them and try again.".into())
+            (
+                ctx,
+                "I could not read one of the options; please check them and try again.".into(),
+            )
         }
-        FrameworkError::CommandStructureMismatch { description, ctx, .. } => {
+        FrameworkError::CommandStructureMismatch {
+            description, ctx, ..
+        } => {
             tracing::error!(%description, "command registered with Discord differs from the code");
-            (ctx.into(), "This command is out of date; an operator needs to re-register the commands.".into())
+            (
+                ctx.into(),
+                "This command is out of date; an operator needs to re-register the commands."
+                    .into(),
+            )
         }
-        FrameworkError::MissingUserPermissions { missing_permissions, ctx, .. } => {
+        FrameworkError::MissingUserPermissions {
+            missing_permissions,
+            ctx,
+            ..
+        } => {
             let text = match missing_permissions {
                 Some(p) => format!("You need the {p} permission for this."),
                 None => "You do not have the permissions this command needs.".into(),
             };
             (ctx, text)
         }
-        FrameworkError::MissingBotPermissions { missing_permissions, ctx, .. } => {
-            (ctx, format!("I need the {missing_permissions} permission in this channel."))
-        }
+        FrameworkError::MissingBotPermissions {
+            missing_permissions,
+            ctx,
+            ..
+        } => (
+            ctx,
+            format!("I need the {missing_permissions} permission in this channel."),
+        ),
         FrameworkError::NotAnOwner { ctx, .. } => {
             (ctx, "Only the bot's operators can do that.".into())
         }
-        FrameworkError::GuildOnly { ctx, .. } => (ctx, "This command works in a server only.".into()),
+        FrameworkError::GuildOnly { ctx, .. } => {
+            (ctx, "This command works in a server only.".into())
+        }
         FrameworkError::DmOnly { ctx, .. } => (ctx, "This command works in DMs only.".into()),
-        FrameworkError::CooldownHit { remaining_cooldown, ctx, .. } => (
+        FrameworkError::CooldownHit {
+            remaining_cooldown,
             ctx,
-            format!("Please wait {} s before using this again.", remaining_cooldown.as_secs().max(1)),
+            ..
+        } => (
+            ctx,
+            format!(
+                "Please wait {} s before using this again.",
+                remaining_cooldown.as_secs().max(1)
+            ),
         ),
         FrameworkError::Setup { error, .. } => {
             tracing::error!(cause = %cause_chain(&error), "bot setup failed");

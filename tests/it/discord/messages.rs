@@ -2,11 +2,11 @@
 
 use seedance_bot::discord::{build_http, only_user};
 use seedance_bot::ids::MemberId;
+use serde_json::json;
 use serenity::all::{
     AutoArchiveDuration, ChannelId, CreateAttachment, CreateMessage, CreateThread, EditMessage,
     HttpError,
 };
-use serde_json::json;
 
 use super::*;
 
@@ -18,22 +18,46 @@ async fn an_echoed_prompt_pings_nobody_but_the_requester() {
     let http = build_http(&config_for(&double, &[]).discord);
     let content = format!("<@{MEMBER}> your video for: {PROMPT}");
     let message = ChannelId::new(CHANNEL)
-        .send_message(&http, CreateMessage::new().content(&content).allowed_mentions(only_user(MemberId(MEMBER))))
+        .send_message(
+            &http,
+            CreateMessage::new()
+                .content(&content)
+                .allowed_mentions(only_user(MemberId(MEMBER))),
+        )
         .await
         .expect("sent");
     assert_eq!(message.content, content);
 
-    let sent = double.wait_for(|r| r.is("POST", &format!("/channels/{CHANNEL}/messages")), secs(2)).await;
+    let sent = double
+        .wait_for(
+            |r| r.is("POST", &format!("/channels/{CHANNEL}/messages")),
+            secs(2),
+        )
+        .await;
     assert_eq!(
         sent.body()["allowed_mentions"],
         json!({ "parse": [], "users": [MEMBER.to_string()], "roles": [], "replied_user": false })
     );
-    assert!(!sent.body()["allowed_mentions"].to_string().contains(&OTHER_MEMBER.to_string()));
-    assert!(!sent.body()["allowed_mentions"].to_string().contains(&ROLE.to_string()));
+    assert!(
+        !sent.body()["allowed_mentions"]
+            .to_string()
+            .contains(&OTHER_MEMBER.to_string())
+    );
+    assert!(
+        !sent.body()["allowed_mentions"]
+            .to_string()
+            .contains(&ROLE.to_string())
+    );
 
     // An edit is visible in the double's state.
     ChannelId::new(CHANNEL)
-        .edit_message(&http, message.id, EditMessage::new().content("done").allowed_mentions(only_user(MemberId(MEMBER))))
+        .edit_message(
+            &http,
+            message.id,
+            EditMessage::new()
+                .content("done")
+                .allowed_mentions(only_user(MemberId(MEMBER))),
+        )
         .await
         .expect("edited");
     assert_eq!(double.message(message.id.get()).unwrap()["content"], "done");
@@ -44,7 +68,10 @@ async fn an_echoed_prompt_pings_nobody_but_the_requester() {
 async fn a_message_without_allowed_mentions_is_a_violation() {
     let double = DiscordDouble::start().await;
     let http = build_http(&config_for(&double, &[]).discord);
-    ChannelId::new(CHANNEL).say(&http, PROMPT).await.expect("sent");
+    ChannelId::new(CHANNEL)
+        .say(&http, PROMPT)
+        .await
+        .expect("sent");
     let violations = double.violations();
     assert_eq!(violations.len(), 1, "{violations:#?}");
     assert!(violations[0].problem.contains("allowed_mentions"));
@@ -63,10 +90,19 @@ async fn threads_start_from_a_message_and_a_403_is_an_error_the_caller_sees() {
         )
         .await
         .expect("thread");
-    assert_eq!(thread.id.get(), starter, "a thread's id is its starter message's id");
+    assert_eq!(
+        thread.id.get(),
+        starter,
+        "a thread's id is its starter message's id"
+    );
     assert_eq!(thread.name, "a cat");
     let posted = thread
-        .send_message(&http, CreateMessage::new().content("in the thread").allowed_mentions(only_user(MemberId(MEMBER))))
+        .send_message(
+            &http,
+            CreateMessage::new()
+                .content("in the thread")
+                .allowed_mentions(only_user(MemberId(MEMBER))),
+        )
         .await
         .expect("posted");
     assert_eq!(double.messages_in(starter).len(), 1);
@@ -94,16 +130,32 @@ async fn faults_reach_the_caller_and_uploads_are_recorded_as_parts() {
     let double = DiscordDouble::start().await;
     let http = build_http(&config_for(&double, &[]).discord);
     let route = "POST /channels/*/messages";
-    double.fail_next(route, 429, json!({ "message": "You are being rate limited.", "retry_after": 0.25, "global": false }));
-    let message = || CreateMessage::new().content("video").allowed_mentions(only_user(MemberId(MEMBER)));
-    let err = ChannelId::new(CHANNEL).send_message(&http, message()).await.expect_err("429");
+    double.fail_next(
+        route,
+        429,
+        json!({ "message": "You are being rate limited.", "retry_after": 0.25, "global": false }),
+    );
+    let message = || {
+        CreateMessage::new()
+            .content("video")
+            .allowed_mentions(only_user(MemberId(MEMBER)))
+    };
+    let err = ChannelId::new(CHANNEL)
+        .send_message(&http, message())
+        .await
+        .expect_err("429");
     match err {
-        serenity::Error::Http(HttpError::UnsuccessfulRequest(e)) => assert_eq!(e.status_code.as_u16(), 429),
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(e)) => {
+            assert_eq!(e.status_code.as_u16(), 429)
+        }
         other => panic!("unexpected error {other:?}"),
     }
     // The fault was used up: the next one goes through, as a multipart upload.
     let file = CreateAttachment::bytes(b"\0\0\0\x18ftypmp42".to_vec(), "video.mp4");
-    ChannelId::new(CHANNEL).send_message(&http, message().add_file(file)).await.expect("sent");
+    ChannelId::new(CHANNEL)
+        .send_message(&http, message().add_file(file))
+        .await
+        .expect("sent");
     let upload = double.requests().pop().unwrap();
     assert_eq!(upload.status, 200);
     assert_eq!(upload.body()["content"], "video");

@@ -54,7 +54,10 @@ impl TestBot {
             let _ = rx.await;
         }));
         double.wait_ready(secs(10)).await;
-        TestBot { shutdown: Some(tx), task }
+        TestBot {
+            shutdown: Some(tx),
+            task,
+        }
     }
 
     /// Signals shutdown and waits for the runner to return.

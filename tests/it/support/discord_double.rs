@@ -9,6 +9,9 @@
 //! - `violations()` lists every body that broke one of Discord's limits (see `validate`);
 //! - `deny_threads_in(channel)` and `fail_next(route, status, body)` inject faults.
 
+// A toolkit for the bot's tests, some still to be written: not every item is used yet.
+#![allow(dead_code)]
+
 mod interactions;
 pub mod objects;
 pub mod validate;
@@ -29,7 +32,9 @@ use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
-pub use interactions::{ButtonPress, DEFAULT_ATTACHMENT_SIZE_LIMIT, File, Opt, SlashCommand, perms};
+pub use interactions::{
+    ButtonPress, DEFAULT_ATTACHMENT_SIZE_LIMIT, File, Opt, SlashCommand, perms,
+};
 pub use objects::{BOT_ID, BOT_NAME};
 
 /// Discord's deadline for the first answer to an interaction (docs "Responding to an
@@ -147,7 +152,11 @@ impl Inner {
     fn violation(&mut self, method: &str, path: &str, problem: impl Into<String>) {
         let problem = problem.into();
         tracing::warn!(%method, %path, %problem, "discord double: violation");
-        self.violations.push(Violation { method: method.into(), path: path.into(), problem });
+        self.violations.push(Violation {
+            method: method.into(),
+            path: path.into(),
+            problem,
+        });
     }
 
     fn dispatch(&mut self, event: &str, d: Value) -> bool {
@@ -187,7 +196,9 @@ impl Drop for DiscordDouble {
 impl DiscordDouble {
     /// Starts the double on `127.0.0.1:0`.
     pub async fn start() -> DiscordDouble {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr: SocketAddr = listener.local_addr().expect("local addr");
         let shared = Arc::new(Shared {
             inner: Mutex::new(Inner::default()),
@@ -231,7 +242,8 @@ impl DiscordDouble {
 
     /// Whether a gateway session is open now.
     pub fn connected(&self) -> bool {
-        self.shared.with(|s| s.gateway.as_ref().is_some_and(|g| !g.is_closed()))
+        self.shared
+            .with(|s| s.gateway.as_ref().is_some_and(|g| !g.is_closed()))
     }
 
     /// Messages in a channel (or thread), oldest first, with edits applied.
@@ -257,12 +269,14 @@ impl DiscordDouble {
 
     /// The commands registered in a guild (`Some`) or globally (`None`).
     pub fn commands(&self, guild_id: Option<u64>) -> Vec<Value> {
-        self.shared.with(|s| s.commands.get(&guild_id).cloned().unwrap_or_default())
+        self.shared
+            .with(|s| s.commands.get(&guild_id).cloned().unwrap_or_default())
     }
 
     /// Thread creation in `channel_id` answers 403 Missing Permissions (50013).
     pub fn deny_threads_in(&self, channel_id: u64) {
-        self.shared.with(|s| s.denied_thread_channels.insert(channel_id));
+        self.shared
+            .with(|s| s.denied_thread_channels.insert(channel_id));
     }
 
     /// The next request matching `"METHOD /path/*"` answers `status` with `body`. A 429
@@ -270,7 +284,12 @@ impl DiscordDouble {
     pub fn fail_next(&self, route: &str, status: u16, body: Value) {
         let (method, path) = route.split_once(' ').expect("route is \"METHOD /path\"");
         self.shared.with(|s| {
-            s.faults.push(Fault { method: method.into(), route: path.into(), status, body })
+            s.faults.push(Fault {
+                method: method.into(),
+                route: path.into(),
+                status,
+                body,
+            })
         });
     }
 
@@ -309,20 +328,31 @@ impl DiscordDouble {
         found.expect("found")
     }
 
-    async fn wait_until(&self, timeout: Duration, what: &str, mut done: impl FnMut(&Inner) -> bool) {
+    async fn wait_until(
+        &self,
+        timeout: Duration,
+        what: &str,
+        mut done: impl FnMut(&Inner) -> bool,
+    ) {
         let mut changes = self.shared.changed.subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             if done(&self.shared.inner.lock().expect("double state")) {
                 return;
             }
-            if tokio::time::timeout_at(deadline, changes.changed()).await.is_err() {
+            if tokio::time::timeout_at(deadline, changes.changed())
+                .await
+                .is_err()
+            {
                 let seen: Vec<String> = self
                     .requests()
                     .iter()
                     .map(|r| format!("{} {} -> {} {}", r.method, r.path, r.status, r.body()))
                     .collect();
-                panic!("timed out after {timeout:?} waiting for {what}; requests:\n{}", seen.join("\n"));
+                panic!(
+                    "timed out after {timeout:?} waiting for {what}; requests:\n{}",
+                    seen.join("\n")
+                );
             }
         }
     }
@@ -332,30 +362,37 @@ impl DiscordDouble {
     pub async fn inject(&self, command: &SlashCommand) -> Injected {
         self.wait_ready(Duration::from_secs(10)).await;
         let base = self.shared.base_url.clone();
-        self.send_interaction(command.origin.channel_id, command.origin.guild_id, |s, id, token| {
-            let mut files = Vec::new();
-            let payload = command.to_json(id, token, &mut || s.next_id(), &mut |aid, f: &File| {
-                files.push((aid, f.clone()));
-                format!(
-                    "{base}/attachments/{}/{aid}/{}?ex=6a000000&is=69f00000&hm=00ff",
-                    command.origin.channel_id, f.filename
-                )
-            });
-            for (aid, f) in files {
-                if let Some(bytes) = f.bytes {
-                    s.files.insert(aid, (f.content_type, bytes));
+        self.send_interaction(
+            command.origin.channel_id,
+            command.origin.guild_id,
+            |s, id, token| {
+                let mut files = Vec::new();
+                let payload =
+                    command.to_json(id, token, &mut || s.next_id(), &mut |aid, f: &File| {
+                        files.push((aid, f.clone()));
+                        format!(
+                            "{base}/attachments/{}/{aid}/{}?ex=6a000000&is=69f00000&hm=00ff",
+                            command.origin.channel_id, f.filename
+                        )
+                    });
+                for (aid, f) in files {
+                    if let Some(bytes) = f.bytes {
+                        s.files.insert(aid, (f.content_type, bytes));
+                    }
                 }
-            }
-            payload
-        })
+                payload
+            },
+        )
     }
 
     /// Sends a button press on one of the bot's messages.
     pub async fn press(&self, press: &ButtonPress) -> Injected {
         self.wait_ready(Duration::from_secs(10)).await;
-        self.send_interaction(press.origin.channel_id, press.origin.guild_id, |s, id, token| {
-            press.to_json(id, token, s.messages.get(&press.message_id).cloned())
-        })
+        self.send_interaction(
+            press.origin.channel_id,
+            press.origin.guild_id,
+            |s, id, token| press.to_json(id, token, s.messages.get(&press.message_id).cloned()),
+        )
     }
 
     fn send_interaction(
@@ -383,8 +420,16 @@ impl DiscordDouble {
                     original: None,
                 },
             );
-            assert!(s.dispatch("INTERACTION_CREATE", payload.clone()), "no gateway session");
-            Injected { id, token, channel_id, payload }
+            assert!(
+                s.dispatch("INTERACTION_CREATE", payload.clone()),
+                "no gateway session"
+            );
+            Injected {
+                id,
+                token,
+                channel_id,
+                payload,
+            }
         })
     }
 
@@ -469,12 +514,21 @@ async fn run_gateway(socket: WebSocket, shared: Arc<Shared>) {
 
 // ---- REST ----------------------------------------------------------------------------------
 
-async fn rest(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+async fn rest(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let full_path = uri.path().to_owned();
     if method == Method::GET && full_path.starts_with("/attachments/") {
         return serve_file(&shared, &full_path);
     }
-    let path = full_path.strip_prefix("/api/v10").unwrap_or(&full_path).to_owned();
+    let path = full_path
+        .strip_prefix("/api/v10")
+        .unwrap_or(&full_path)
+        .to_owned();
     let content_type = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
@@ -485,7 +539,10 @@ async fn rest(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, heade
         method: method.to_string(),
         path,
         query: uri.query().map(str::to_owned),
-        authorization: headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned),
+        authorization: headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
         json,
         files,
         status: 0,
@@ -497,8 +554,14 @@ async fn rest(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, heade
         answered
     });
     let mut response = match answer {
-        Some(body) => (StatusCode::from_u16(status).expect("status"), axum::Json(body)).into_response(),
-        None => StatusCode::from_u16(status).expect("status").into_response(),
+        Some(body) => (
+            StatusCode::from_u16(status).expect("status"),
+            axum::Json(body),
+        )
+            .into_response(),
+        None => StatusCode::from_u16(status)
+            .expect("status")
+            .into_response(),
     };
     for (k, v) in extra_headers {
         response.headers_mut().insert(k, v.parse().expect("header"));
@@ -506,7 +569,11 @@ async fn rest(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, heade
     response
 }
 
-async fn read_body(content_type: &str, headers: &HeaderMap, body: Body) -> (Option<Value>, Vec<FilePart>) {
+async fn read_body(
+    content_type: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> (Option<Value>, Vec<FilePart>) {
     if content_type.starts_with("multipart/form-data") {
         let mut req = axum::http::Request::new(body);
         *req.headers_mut() = headers.clone();
@@ -522,7 +589,12 @@ async fn read_body(content_type: &str, headers: &HeaderMap, body: Body) -> (Opti
             if name == "payload_json" {
                 json = serde_json::from_slice(&bytes).ok();
             } else {
-                files.push(FilePart { name, filename, content_type, bytes });
+                files.push(FilePart {
+                    name,
+                    filename,
+                    content_type,
+                    bytes,
+                });
             }
         }
         return (json, files);
@@ -532,7 +604,11 @@ async fn read_body(content_type: &str, headers: &HeaderMap, body: Body) -> (Opti
 }
 
 fn serve_file(shared: &Shared, path: &str) -> Response {
-    let id = path.split('/').nth(3).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+    let id = path
+        .split('/')
+        .nth(3)
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(0);
     match shared.with(|s| s.files.get(&id).cloned()) {
         Some((content_type, bytes)) => {
             let ct = content_type.unwrap_or_else(|| "application/octet-stream".into());
@@ -553,7 +629,10 @@ fn err(status: u16, code: u64, message: &str) -> Answer {
 }
 
 fn fault(s: &mut Inner, r: &Request) -> Option<Answer> {
-    let i = s.faults.iter().position(|f| f.method == r.method && path_matches(&f.route, &r.path))?;
+    let i = s
+        .faults
+        .iter()
+        .position(|f| f.method == r.method && path_matches(&f.route, &r.path))?;
     let f = s.faults.remove(i);
     let mut headers = Vec::new();
     if f.status == 429 {
@@ -629,7 +708,11 @@ fn route(s: &mut Inner, base_url: &str, r: &Request) -> Answer {
             ok(m)
         }
         ("GET" | "PATCH" | "DELETE", ["channels", _, "messages", mid]) => {
-            let Some(id) = mid.parse::<u64>().ok().filter(|id| s.messages.contains_key(id)) else {
+            let Some(id) = mid
+                .parse::<u64>()
+                .ok()
+                .filter(|id| s.messages.contains_key(id))
+            else {
                 return err(404, 10008, "Unknown Message");
             };
             match r.method.as_str() {
@@ -652,11 +735,19 @@ fn route(s: &mut Inner, base_url: &str, r: &Request) -> Answer {
             if s.denied_thread_channels.contains(&channel) {
                 return err(403, 50013, "Missing Permissions");
             }
-            let Some(mid) = mid.parse::<u64>().ok().filter(|id| s.messages.contains_key(id)) else {
+            let Some(mid) = mid
+                .parse::<u64>()
+                .ok()
+                .filter(|id| s.messages.contains_key(id))
+            else {
                 return err(404, 10008, "Unknown Message");
             };
             if s.threads.contains_key(&mid) {
-                return err(400, 160004, "A thread has already been created for this message");
+                return err(
+                    400,
+                    160004,
+                    "A thread has already been created for this message",
+                );
             }
             let guild = s.channel_guilds.get(&channel).copied();
             let t = objects::thread(mid, guild, channel, &body);
@@ -687,12 +778,18 @@ fn route(s: &mut Inner, base_url: &str, r: &Request) -> Answer {
             let g = g.parse().ok();
             overwrite_commands(s, g, &body, &mut check)
         }
-        ("GET", ["applications", _, "commands"]) => ok(json!(s.commands.get(&None).cloned().unwrap_or_default())),
-        ("GET", ["applications", _, "guilds", g, "commands"]) => {
-            ok(json!(s.commands.get(&g.parse().ok()).cloned().unwrap_or_default()))
+        ("GET", ["applications", _, "commands"]) => {
+            ok(json!(s.commands.get(&None).cloned().unwrap_or_default()))
         }
+        ("GET", ["applications", _, "guilds", g, "commands"]) => ok(json!(
+            s.commands.get(&g.parse().ok()).cloned().unwrap_or_default()
+        )),
         _ => {
-            s.violation(&r.method, &r.path, "unknown route: the double does not implement it");
+            s.violation(
+                &r.method,
+                &r.path,
+                "unknown route: the double does not implement it",
+            );
             err(404, 0, "404: Not Found")
         }
     }
@@ -732,14 +829,25 @@ fn interaction_callback(s: &mut Inner, token: &str, body: &Value) -> Answer {
     let late = i.injected_at.elapsed();
     let channel = i.channel_id;
     if late > INTERACTION_DEADLINE {
-        s.violation("POST", token, format!("initial response after {late:?}, the limit is 3 s"));
+        s.violation(
+            "POST",
+            token,
+            format!("initial response after {late:?}, the limit is 3 s"),
+        );
         return err(404, 10062, "Unknown interaction");
     }
     let kind = body["type"].as_u64().unwrap_or(0);
     let original = matches!(kind, 4 | 5).then(|| {
         let id = s.next_id();
-        let data = if kind == 4 { body["data"].clone() } else { json!({ "flags": body["data"]["flags"] }) };
-        s.messages.insert(id, objects::message(id, channel, objects::user(BOT_ID, BOT_NAME), &data));
+        let data = if kind == 4 {
+            body["data"].clone()
+        } else {
+            json!({ "flags": body["data"]["flags"] })
+        };
+        s.messages.insert(
+            id,
+            objects::message(id, channel, objects::user(BOT_ID, BOT_NAME), &data),
+        );
         id
     });
     let i = s.interactions.get_mut(token).expect("checked");

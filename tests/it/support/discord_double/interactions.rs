@@ -78,13 +78,31 @@ pub struct Opt {
 
 impl Opt {
     fn leaf(name: &str, kind: u8, value: Value) -> Opt {
-        Opt { name: name.into(), kind, value: Some(value), options: Vec::new(), file: None }
+        Opt {
+            name: name.into(),
+            kind,
+            value: Some(value),
+            options: Vec::new(),
+            file: None,
+        }
     }
     pub fn subcommand(name: &str, options: Vec<Opt>) -> Opt {
-        Opt { name: name.into(), kind: 1, value: None, options, file: None }
+        Opt {
+            name: name.into(),
+            kind: 1,
+            value: None,
+            options,
+            file: None,
+        }
     }
     pub fn group(name: &str, subcommands: Vec<Opt>) -> Opt {
-        Opt { name: name.into(), kind: 2, value: None, options: subcommands, file: None }
+        Opt {
+            name: name.into(),
+            kind: 2,
+            value: None,
+            options: subcommands,
+            file: None,
+        }
     }
     pub fn string(name: &str, value: &str) -> Opt {
         Opt::leaf(name, 3, json!(value))
@@ -105,7 +123,13 @@ impl Opt {
     /// An attachment option (type 11): its value is the attachment id, the file goes to
     /// `resolved.attachments`.
     pub fn attachment(name: &str, file: File) -> Opt {
-        Opt { name: name.into(), kind: 11, value: None, options: Vec::new(), file: Some(file) }
+        Opt {
+            name: name.into(),
+            kind: 11,
+            value: None,
+            options: Vec::new(),
+            file: Some(file),
+        }
     }
 }
 
@@ -145,7 +169,11 @@ impl Origin {
     }
 
     fn dm(channel_id: u64, user_id: u64) -> Origin {
-        Origin { guild_id: None, channel_type: 1, ..Origin::guild(0, channel_id, user_id) }
+        Origin {
+            guild_id: None,
+            channel_type: 1,
+            ..Origin::guild(0, channel_id, user_id)
+        }
     }
 
     /// The fields every interaction has, with `member` or `user` depending on the place.

@@ -64,9 +64,15 @@ pub fn message(body: &Value, files: usize, creating: bool) -> Vec<String> {
         total += embed(e, i, &mut out);
     }
     too_long(&mut out, "all embeds together", total, EMBEDS_TOTAL_MAX);
-    let attachments = body.get("attachments").and_then(Value::as_array).map_or(0, Vec::len);
+    let attachments = body
+        .get("attachments")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
     if attachments.max(files) > ATTACHMENTS_MAX {
-        out.push(format!("{} attachments, the limit is {ATTACHMENTS_MAX}", attachments.max(files)));
+        out.push(format!(
+            "{} attachments, the limit is {ATTACHMENTS_MAX}",
+            attachments.max(files)
+        ));
     }
     let has_text = chars(body.get("content")) > 0 || embeds_len > 0;
     if has_text {
@@ -79,7 +85,9 @@ pub fn message(body: &Value, files: usize, creating: bool) -> Vec<String> {
             Some(am) => {
                 let parse = am.get("parse").and_then(Value::as_array);
                 if parse.is_some_and(|p| p.iter().any(|x| x == "everyone" || x == "roles")) {
-                    out.push(format!("allowed_mentions lets @everyone or roles ping: {am}"));
+                    out.push(format!(
+                        "allowed_mentions lets @everyone or roles ping: {am}"
+                    ));
                 }
             }
         }
@@ -87,7 +95,10 @@ pub fn message(body: &Value, files: usize, creating: bool) -> Vec<String> {
     let empty = !has_text
         && files == 0
         && attachments == 0
-        && body.get("components").and_then(Value::as_array).is_none_or(Vec::is_empty)
+        && body
+            .get("components")
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty)
         && body.get("poll").is_none_or(Value::is_null);
     if creating && empty {
         out.push("Cannot send an empty message (50006)".into());
@@ -102,9 +113,19 @@ fn embed(e: &Value, i: usize, out: &mut Vec<String>) -> usize {
     let footer = chars(e.get("footer").and_then(|f| f.get("text")));
     let author = chars(e.get("author").and_then(|a| a.get("name")));
     too_long(out, &format!("embed {i} title"), title, EMBED_TITLE_MAX);
-    too_long(out, &format!("embed {i} description"), description, EMBED_DESCRIPTION_MAX);
+    too_long(
+        out,
+        &format!("embed {i} description"),
+        description,
+        EMBED_DESCRIPTION_MAX,
+    );
     too_long(out, &format!("embed {i} footer"), footer, EMBED_FOOTER_MAX);
-    too_long(out, &format!("embed {i} author name"), author, EMBED_AUTHOR_MAX);
+    too_long(
+        out,
+        &format!("embed {i} author name"),
+        author,
+        EMBED_AUTHOR_MAX,
+    );
     let fields = e.get("fields").and_then(Value::as_array);
     if fields.map_or(0, Vec::len) > EMBED_FIELDS_MAX {
         out.push(format!("embed {i} has more than {EMBED_FIELDS_MAX} fields"));
@@ -113,8 +134,18 @@ fn embed(e: &Value, i: usize, out: &mut Vec<String>) -> usize {
     for (j, f) in fields.into_iter().flatten().enumerate() {
         let name = chars(f.get("name"));
         let value = chars(f.get("value"));
-        too_long(out, &format!("embed {i} field {j} name"), name, EMBED_FIELD_NAME_MAX);
-        too_long(out, &format!("embed {i} field {j} value"), value, EMBED_FIELD_VALUE_MAX);
+        too_long(
+            out,
+            &format!("embed {i} field {j} name"),
+            name,
+            EMBED_FIELD_NAME_MAX,
+        );
+        too_long(
+            out,
+            &format!("embed {i} field {j} value"),
+            value,
+            EMBED_FIELD_VALUE_MAX,
+        );
         if name == 0 || value == 0 {
             out.push(format!("embed {i} field {j} needs a name and a value"));
         }
@@ -127,7 +158,9 @@ fn embed(e: &Value, i: usize, out: &mut Vec<String>) -> usize {
 pub fn callback(body: &Value) -> Vec<String> {
     let kind = body.get("type").and_then(Value::as_u64).unwrap_or(0);
     if !CALLBACK_TYPES.contains(&kind) {
-        return vec![format!("interaction callback type {kind} is not one of {CALLBACK_TYPES:?}")];
+        return vec![format!(
+            "interaction callback type {kind} is not one of {CALLBACK_TYPES:?}"
+        )];
     }
     match (kind, body.get("data")) {
         (4, Some(data)) => message(data, 0, true),
@@ -142,14 +175,18 @@ pub fn thread(body: &Value) -> Vec<String> {
     let mut out = Vec::new();
     let name = chars(body.get("name"));
     if !(1..=THREAD_NAME_MAX).contains(&name) {
-        out.push(format!("thread name is {name} chars, it must be 1-{THREAD_NAME_MAX}"));
+        out.push(format!(
+            "thread name is {name} chars, it must be 1-{THREAD_NAME_MAX}"
+        ));
     }
-    if let Some(d) = body.get("auto_archive_duration").filter(|d| !d.is_null()) {
-        if !d.as_u64().is_some_and(|d| AUTO_ARCHIVE_DURATIONS.contains(&d)) {
-            out.push(format!(
-                "auto_archive_duration {d} is not one of {AUTO_ARCHIVE_DURATIONS:?}"
-            ));
-        }
+    let duration = body.get("auto_archive_duration").filter(|d| !d.is_null());
+    if let Some(d) = duration.filter(|d| {
+        !d.as_u64()
+            .is_some_and(|d| AUTO_ARCHIVE_DURATIONS.contains(&d))
+    }) {
+        out.push(format!(
+            "auto_archive_duration {d} is not one of {AUTO_ARCHIVE_DURATIONS:?}"
+        ));
     }
     out
 }
@@ -169,7 +206,12 @@ pub fn commands(body: &Value) -> Vec<String> {
         }
         let slash = kind == 1;
         let total = command_like(c, &format!("command `{name}`"), slash, &mut out);
-        too_long(&mut out, &format!("command `{name}` in all"), total, COMMAND_TOTAL_MAX);
+        too_long(
+            &mut out,
+            &format!("command `{name}` in all"),
+            total,
+            COMMAND_TOTAL_MAX,
+        );
     }
     out
 }
@@ -215,7 +257,9 @@ fn command_like(c: &Value, what: &str, slash: bool, out: &mut Vec<String>) -> us
         for ch in choices.into_iter().flatten() {
             let n = chars(ch.get("name"));
             if !(1..=100).contains(&n) {
-                out.push(format!("{owhat}: a choice name is {n} chars, it must be 1-100"));
+                out.push(format!(
+                    "{owhat}: a choice name is {n} chars, it must be 1-100"
+                ));
             }
             let value = ch.get("value").map_or(0, |v| match v {
                 Value::String(s) => s.chars().count(),
