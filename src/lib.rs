@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod config;
 pub mod credits;
+pub mod discord;
 pub mod ids;
 pub mod jobs;
 pub mod seedance;

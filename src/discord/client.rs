@@ -1,0 +1,185 @@
+//! The serenity client: `Http` honouring `discord.api_base_url`, the poise framework runner,
+//! and command registration.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use serenity::all::{ClientBuilder, GatewayIntents, GuildId, Http, HttpBuilder};
+
+use super::{Command, CommandError, Data, errors, mentions};
+use crate::config::DiscordConfig;
+use crate::ids::MemberId;
+
+/// How long `run` waits for the shards to close after the shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Why the bot could not connect, run or register its commands.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscordError {
+    #[error("could not start the Discord client")]
+    Client(#[source] serenity::Error),
+    #[error("the Discord gateway connection ended with an error")]
+    Gateway(#[source] serenity::Error),
+    #[error("could not read the bot's application from Discord")]
+    Application(#[source] serenity::Error),
+    #[error("could not register the commands {scope}")]
+    Register {
+        scope: String,
+        #[source]
+        source: serenity::Error,
+    },
+}
+
+/// The serenity HTTP client for `config`.
+///
+/// With `api_base_url` set, every REST call goes there and serenity's own rate limiter is
+/// off: serenity ignores the proxy while its limiter is on (the limiter builds its requests
+/// without it), and a configured base is a rate-limiting REST proxy (twilight http-proxy,
+/// nirn-proxy) or the local test double, which does the limiting itself.
+pub fn build_http(config: &DiscordConfig) -> Http {
+    let token = config.token.expose_secret();
+    let base = config.api_base_url.trim();
+    if base.is_empty() {
+        HttpBuilder::new(token).build()
+    } else {
+        HttpBuilder::new(token)
+            .proxy(base.trim_end_matches('/'))
+            .ratelimiter_disabled(true)
+            .build()
+    }
+}
+
+/// Where commands were registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    /// The registered command names.
+    pub commands: Vec<String>,
+    /// The servers; empty means globally.
+    pub guilds: Vec<crate::ids::GuildId>,
+}
+
+/// Registers `commands` in `config.command_guild_ids`, or globally when there are none.
+/// For the `register-commands` CLI: it asks Discord for the application id first.
+pub async fn register_commands(
+    config: &DiscordConfig,
+    commands: &[Command],
+) -> Result<Registration, DiscordError> {
+    let http = build_http(config);
+    let app = http
+        .get_current_application_info()
+        .await
+        .map_err(DiscordError::Application)?;
+    http.set_application_id(app.id);
+    register_on(&http, commands, &config.command_guild_ids).await
+}
+
+async fn register_on(
+    http: &Http,
+    commands: &[Command],
+    guild_ids: &[u64],
+) -> Result<Registration, DiscordError> {
+    let names = commands.iter().map(|c| c.name.to_string()).collect();
+    if guild_ids.is_empty() {
+        poise::builtins::register_globally(http, commands)
+            .await
+            .map_err(|source| DiscordError::Register {
+                scope: "globally".into(),
+                source,
+            })?;
+    }
+    for &guild in guild_ids {
+        let Some(id) = std::num::NonZeroU64::new(guild) else {
+            continue;
+        };
+        poise::builtins::register_in_guild(http, commands, GuildId::from(id))
+            .await
+            .map_err(|source| DiscordError::Register {
+                scope: format!("in server {guild}"),
+                source,
+            })?;
+    }
+    tracing::info!(count = commands.len(), guilds = ?guild_ids, "commands registered");
+    Ok(Registration {
+        commands: names,
+        guilds: guild_ids.iter().copied().map(crate::ids::GuildId).collect(),
+    })
+}
+
+/// The JSON Discord receives for `commands` (what registration sends), e.g. to check limits.
+pub fn slash_commands_json(commands: &[Command]) -> serde_json::Value {
+    serde_json::to_value(poise::builtins::create_application_commands(commands)).unwrap_or_default()
+}
+
+/// The gateway events the bot needs: none of the privileged ones (no message content, no
+/// member list); interactions arrive regardless of intents.
+pub fn intents() -> GatewayIntents {
+    GatewayIntents::GUILDS
+}
+
+/// Connects to Discord with `commands`, registers them on READY (in
+/// `command_guild_ids`, else globally) and serves interactions until `shutdown` resolves;
+/// then closes the gateway and returns.
+pub async fn run(
+    data: Data,
+    commands: Vec<Command>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), DiscordError> {
+    let config = data.config.clone();
+    let guild_ids = config.discord.command_guild_ids.clone();
+    let options = poise::FrameworkOptions {
+        commands,
+        on_error: |error| Box::pin(errors::on_error(error)),
+        // poise's default allows pinging any user; the policy is "the invoker only".
+        allowed_mentions: None,
+        // Every reply may ping its invoker and nobody else, whatever a command set.
+        reply_callback: Some(|ctx, reply| {
+            reply.allowed_mentions(mentions::only_user(MemberId(ctx.author().id.get())))
+        }),
+        owners: config
+            .discord
+            .owner_ids
+            .iter()
+            .filter_map(|&id| std::num::NonZeroU64::new(id).map(Into::into))
+            .collect(),
+        // Operators come from the configuration, not from the application's owner.
+        initialize_owners: false,
+        ..Default::default()
+    };
+    let framework = poise::Framework::builder()
+        .options(options)
+        .setup(move |ctx, ready, framework| {
+            Box::pin(async move {
+                tracing::info!(bot = %ready.user.name, "connected to Discord");
+                // A failed registration leaves the previously registered commands working:
+                // log it and serve, rather than leaving every interaction unanswered.
+                if let Err(e) = register_on(&ctx.http, &framework.options().commands, &guild_ids).await {
+                    tracing::error!(cause = %errors::cause_chain(&e), "command registration failed");
+                }
+                Ok::<_, CommandError>(data)
+            })
+        })
+        .build();
+
+    let mut client = ClientBuilder::new_with_http(build_http(&config.discord), intents())
+        .framework(framework)
+        .await
+        .map_err(DiscordError::Client)?;
+    let shard_manager = Arc::clone(&client.shard_manager);
+    let start = client.start();
+    tokio::pin!(start);
+    tokio::select! {
+        result = &mut start => return result.map_err(DiscordError::Gateway),
+        () = shutdown => {}
+    }
+    tracing::info!("shutting down the Discord client");
+    shard_manager.shutdown_all().await;
+    match tokio::time::timeout(SHUTDOWN_GRACE, start).await {
+        Ok(result) => result.map_err(DiscordError::Gateway),
+        Err(_) => {
+            tracing::warn!("the Discord client did not stop in time; leaving it");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Command errors and the one place that turns them into what a member sees.
+//!
+//! A member gets a short, plain, ephemeral message; the log gets the whole cause chain.
+//! Neither ever contains a secret: the token lives in `Http` and is never formatted, and
+//! internal errors are not shown to members at all.
+
+use std::error::Error as StdError;
+use std::fmt::Write as _;
+
+use poise::{CreateReply, FrameworkError};
+
+use super::{CommandError as E, Data, mentions};
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The member can fix it (bad input, not enough credits, ...): shown as written.
+    #[error("{0}")]
+    User(String),
+    /// A Discord call failed.
+    #[error("a Discord request failed")]
+    Discord(#[from] serenity::Error),
+    /// Anything else unexpected.
+    #[error(transparent)]
+    Internal(Box<dyn StdError + Send + Sync>),
+}
+
+impl CommandError {
+    /// An error the member caused and can fix, shown to them as written.
+    pub fn user(message: impl Into<String>) -> CommandError {
+        CommandError::User(message.into())
+    }
+
+    /// The text a member sees for this error.
+    pub fn reply_text(&self) -> String {
+        match self {
+            CommandError::User(message) => message.clone(),
+            CommandError::Discord(_) | CommandError::Internal(_) => {
+                "Something went wrong on our side; nothing was charged. Please try again later."
+                    .into()
+            }
+        }
+    }
+}
+
+/// `error` and each of its sources, joined by ": ".
+pub fn cause_chain(error: &(dyn StdError + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let _ = write!(text, ": {cause}");
+        source = cause.source();
+    }
+    text
+}
+
+/// poise's `on_error`: logs the cause and answers the member ephemerally when there is a
+/// command to answer.
+pub async fn on_error(error: FrameworkError<'_, Data, E>) {
+    let (ctx, text) = match error {
+        FrameworkError::Command { error, ctx, .. } => {
+            if let E::User(_) = error {
+                tracing::info!(command = %ctx.command().qualified_name, reason = %error, "command refused");
+            } else {
+                tracing::error!(command = %ctx.command().qualified_name, cause = %cause_chain(&error), "command failed");
+            }
+            (ctx, error.reply_text())
+        }
+        FrameworkError::CommandCheckFailed { error, ctx, .. } => {
+            let text = match error {
+                Some(error) => {
+                    tracing::warn!(cause = %cause_chain(&error), "command check failed");
+                    error.reply_text()
+                }
+                None => "You cannot use this command here.".into(),
+            };
+            (ctx, text)
+        }
+        FrameworkError::CommandPanic { ctx, .. } => {
+            tracing::error!(command = %ctx.command().qualified_name, "command panicked");
+            (ctx, E::Internal("panic".into()).reply_text())
+        }
+        FrameworkError::ArgumentParse {
+            error, input, ctx, ..
+        } => {
+            tracing::info!(cause = %error, ?input, "could not read a command option");
+            (
+                ctx,
+                "I could not read one of the options; please check them and try again.".into(),
+            )
+        }
+        FrameworkError::CommandStructureMismatch {
+            description, ctx, ..
+        } => {
+            tracing::error!(%description, "command registered with Discord differs from the code");
+            (
+                ctx.into(),
+                "This command is out of date; an operator needs to re-register the commands."
+                    .into(),
+            )
+        }
+        FrameworkError::MissingUserPermissions {
+            missing_permissions,
+            ctx,
+            ..
+        } => {
+            let text = match missing_permissions {
+                Some(p) => format!("You need the {p} permission for this."),
+                None => "You do not have the permissions this command needs.".into(),
+            };
+            (ctx, text)
+        }
+        FrameworkError::MissingBotPermissions {
+            missing_permissions,
+            ctx,
+            ..
+        } => (
+            ctx,
+            format!("I need the {missing_permissions} permission in this channel."),
+        ),
+        FrameworkError::NotAnOwner { ctx, .. } => {
+            (ctx, "Only the bot's operators can do that.".into())
+        }
+        FrameworkError::GuildOnly { ctx, .. } => {
+            (ctx, "This command works in a server only.".into())
+        }
+        FrameworkError::DmOnly { ctx, .. } => (ctx, "This command works in DMs only.".into()),
+        FrameworkError::CooldownHit {
+            remaining_cooldown,
+            ctx,
+            ..
+        } => (
+            ctx,
+            format!(
+                "Please wait {} s before using this again.",
+                remaining_cooldown.as_secs().max(1)
+            ),
+        ),
+        FrameworkError::Setup { error, .. } => {
+            tracing::error!(cause = %cause_chain(&error), "bot setup failed");
+            return;
+        }
+        FrameworkError::EventHandler { error, event, .. } => {
+            tracing::error!(cause = %cause_chain(&error), event = event.snake_case_name(), "event handler failed");
+            return;
+        }
+        other => {
+            tracing::warn!(error = %other, "framework error");
+            return;
+        }
+    };
+    let reply = CreateReply::default()
+        .content(text)
+        .ephemeral(true)
+        .allowed_mentions(mentions::nobody());
+    if let Err(e) = ctx.send(reply).await {
+        tracing::warn!(cause = %cause_chain(&e), "could not send the error reply");
+    }
+}
