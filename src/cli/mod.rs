@@ -51,6 +51,8 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The one-shot commands talk to a person: only warnings and errors unless RUST_LOG asks.
+    crate::telemetry::init(config.logging.format, "warn");
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {

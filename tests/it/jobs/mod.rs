@@ -1,0 +1,183 @@
+//! The job queue against the fake provider: real sled on a temp dir, real HTTP on loopback.
+//! Timings are shortened through the config; nothing here sleeps blindly for a result.
+
+mod lifecycle;
+mod limits;
+mod restart;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use seedance_bot::config::Config;
+use seedance_bot::credits::{Actor, Ledger, LedgerSettings};
+use seedance_bot::ids::{ChannelId, GuildId, MemberId};
+use seedance_bot::jobs::{
+    JobEvent, JobId, JobRecord, JobRequest, JobState, Jobs, JobsSettings, Provider, ReportError,
+    Reporter,
+};
+use seedance_bot::video::{Ratio, Resolution};
+use tokio::sync::{Notify, oneshot};
+
+/// What the reporter received: the job's state at the time, and the event.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub job: JobId,
+    pub state: JobState,
+    pub event: JobEvent,
+}
+
+/// A reporter that records everything and can refuse final reports, as a Discord outage would.
+#[derive(Default)]
+pub struct RecordingReporter {
+    pub seen: Mutex<Vec<Seen>>,
+    /// How many final reports to refuse before accepting.
+    pub refuse_finals: Mutex<usize>,
+    pub changed: Notify,
+}
+
+impl Reporter for RecordingReporter {
+    fn report<'a>(
+        &'a self,
+        job: &'a JobRecord,
+        event: JobEvent,
+    ) -> BoxFuture<'a, Result<(), ReportError>> {
+        Box::pin(async move {
+            if event.is_final() {
+                let mut refuse = self.refuse_finals.lock().unwrap();
+                if *refuse > 0 {
+                    *refuse -= 1;
+                    return Err(ReportError("discord is down".into()));
+                }
+            }
+            self.seen.lock().unwrap().push(Seen {
+                job: job.id.clone(),
+                state: job.state.clone(),
+                event,
+            });
+            self.changed.notify_waiters();
+            Ok(())
+        })
+    }
+}
+
+impl RecordingReporter {
+    pub fn finals(&self, job: &JobId) -> Vec<Seen> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| &s.job == job && s.event.is_final())
+            .cloned()
+            .collect()
+    }
+
+    /// Waits (up to `limit`) for the job's final report and returns it.
+    pub async fn final_of(&self, job: &JobId, limit: Duration) -> Seen {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let changed = self.changed.notified();
+            if let Some(seen) = self.finals(job).into_iter().next() {
+                return seen;
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                panic!("no final report for {job} within {limit:?}: {:?}", self.seen.lock().unwrap());
+            }
+        }
+    }
+}
+
+/// Config for tests: fast polling, the fake's address, a recognisable key.
+pub fn config(base_url: &str, extra: &str) -> Arc<Config> {
+    let text = format!(
+        r#"
+[seedance]
+api_key = "sk-JOBS-TEST"
+base_url = "{base_url}"
+request_timeout = "2s"
+{extra}
+"#
+    );
+    // Sections in `extra` may repeat [seedance]; merge them by writing [jobs] defaults first.
+    let text = if text.contains("[jobs]") {
+        text
+    } else {
+        format!("{text}\n[jobs]\npoll_initial = \"20ms\"\npoll_max = \"100ms\"\n")
+    };
+    Arc::new(Config::from_toml(&text).expect("test config"))
+}
+
+/// A running job queue on a data directory.
+pub struct Bot {
+    pub jobs: Jobs,
+    pub ledger: Ledger,
+    pub reporter: Arc<RecordingReporter>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Bot {
+    pub async fn start(dir: &std::path::Path, config: Arc<Config>, reporter: Arc<RecordingReporter>) -> Bot {
+        let db = seedance_bot::store::open(dir).expect("open store");
+        let ledger = Ledger::open(&db, LedgerSettings { default_daily_cap: config.credits.default_daily_cap })
+            .expect("open ledger");
+        let provider = Provider::from_config(&config.seedance).expect("provider");
+        let jobs = Jobs::start(ledger.clone(), provider, JobsSettings::from_config(config), reporter.clone())
+            .await
+            .expect("start jobs");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let runner = jobs.clone();
+        let task = tokio::spawn(async move {
+            runner.run(async { let _ = stopped.await; }).await;
+        });
+        Bot { jobs, ledger, reporter, stop: Some(stop), task: Some(task) }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    pub async fn grant(&self, guild: u64, amount: i64) {
+        self.ledger.grant(GuildId(guild), amount, Actor::Cli, "test top-up").await.expect("grant");
+    }
+
+    /// Waits until the stored job satisfies `pred`.
+    pub async fn wait_job(&self, id: &JobId, limit: Duration, pred: impl Fn(&JobRecord) -> bool) -> JobRecord {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if let Some(job) = self.jobs.get(id) {
+                if pred(&job) {
+                    return job;
+                }
+            }
+            assert!(tokio::time::Instant::now() < deadline, "job {id} never reached the expected state: {:?}", self.jobs.get(id));
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// A plain 480p, 5 s request (200 credits at the default price).
+pub fn request(key: &str, guild: u64, member: u64) -> JobRequest {
+    JobRequest {
+        key: key.into(),
+        guild: GuildId(guild),
+        member: MemberId(member),
+        channel: ChannelId(900),
+        prompt: format!("a paper boat in the rain ({key})"),
+        references: vec![],
+        resolution: Resolution::P480,
+        ratio: Ratio::Landscape,
+        duration: 5,
+        generate_audio: false,
+        web_search: false,
+        nsfw_checker: true,
+    }
+}
+
+pub const COST: u64 = 200;
+pub const WAIT: Duration = Duration::from_secs(10);
