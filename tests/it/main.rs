@@ -4,5 +4,6 @@
 mod cli;
 mod credits;
 mod discord;
+mod jobs;
 mod seedance;
 mod support;

@@ -81,7 +81,10 @@ impl RecordingReporter {
                 return seen;
             }
             if tokio::time::timeout_at(deadline, changed).await.is_err() {
-                panic!("no final report for {job} within {limit:?}: {:?}", self.seen.lock().unwrap());
+                panic!(
+                    "no final report for {job} within {limit:?}: {:?}",
+                    self.seen.lock().unwrap()
+                );
             }
         }
     }
@@ -117,20 +120,71 @@ pub struct Bot {
 }
 
 impl Bot {
-    pub async fn start(dir: &std::path::Path, config: Arc<Config>, reporter: Arc<RecordingReporter>) -> Bot {
-        let db = seedance_bot::store::open(dir).expect("open store");
-        let ledger = Ledger::open(&db, LedgerSettings { default_daily_cap: config.credits.default_daily_cap })
-            .expect("open ledger");
+    pub async fn start(
+        dir: &std::path::Path,
+        config: Arc<Config>,
+        reporter: Arc<RecordingReporter>,
+    ) -> Bot {
+        let mut bot = Bot::open(dir, config, reporter).await;
+        bot.resume();
+        bot
+    }
+
+    /// Opens the queue without driving it: submissions wait until [`Bot::resume`].
+    pub async fn open(
+        dir: &std::path::Path,
+        config: Arc<Config>,
+        reporter: Arc<RecordingReporter>,
+    ) -> Bot {
+        // A "process" that was just stopped may still be releasing the store for a moment.
+        let mut tries = 0;
+        let db = loop {
+            match seedance_bot::store::open(dir) {
+                Ok(db) => break db,
+                Err(seedance_bot::store::StoreError::Locked(_)) if tries < 200 => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                Err(e) => panic!("open store: {e}"),
+            }
+        };
+        let ledger = Ledger::open(
+            &db,
+            LedgerSettings {
+                default_daily_cap: config.credits.default_daily_cap,
+            },
+        )
+        .expect("open ledger");
         let provider = Provider::from_config(&config.seedance).expect("provider");
-        let jobs = Jobs::start(ledger.clone(), provider, JobsSettings::from_config(config), reporter.clone())
-            .await
-            .expect("start jobs");
+        let jobs = Jobs::start(
+            ledger.clone(),
+            provider,
+            JobsSettings::from_config(config),
+            reporter.clone(),
+        )
+        .await
+        .expect("start jobs");
+        Bot {
+            jobs,
+            ledger,
+            reporter,
+            stop: None,
+            task: None,
+        }
+    }
+
+    /// Starts driving the scheduler.
+    pub fn resume(&mut self) {
         let (stop, stopped) = oneshot::channel::<()>();
-        let runner = jobs.clone();
-        let task = tokio::spawn(async move {
-            runner.run(async { let _ = stopped.await; }).await;
-        });
-        Bot { jobs, ledger, reporter, stop: Some(stop), task: Some(task) }
+        let runner = self.jobs.clone();
+        self.task = Some(tokio::spawn(async move {
+            runner
+                .run(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        }));
+        self.stop = Some(stop);
     }
 
     pub async fn stop(mut self) {
@@ -143,11 +197,19 @@ impl Bot {
     }
 
     pub async fn grant(&self, guild: u64, amount: i64) {
-        self.ledger.grant(GuildId(guild), amount, Actor::Cli, "test top-up").await.expect("grant");
+        self.ledger
+            .grant(GuildId(guild), amount, Actor::Cli, "test top-up")
+            .await
+            .expect("grant");
     }
 
     /// Waits until the stored job satisfies `pred`.
-    pub async fn wait_job(&self, id: &JobId, limit: Duration, pred: impl Fn(&JobRecord) -> bool) -> JobRecord {
+    pub async fn wait_job(
+        &self,
+        id: &JobId,
+        limit: Duration,
+        pred: impl Fn(&JobRecord) -> bool,
+    ) -> JobRecord {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             if let Some(job) = self.jobs.get(id) {
@@ -155,7 +217,11 @@ impl Bot {
                     return job;
                 }
             }
-            assert!(tokio::time::Instant::now() < deadline, "job {id} never reached the expected state: {:?}", self.jobs.get(id));
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "job {id} never reached the expected state: {:?}",
+                self.jobs.get(id)
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }

@@ -1,0 +1,285 @@
+//! A job from submission to its end: success settles, every other end refunds.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use seedance_bot::ids::MemberId;
+use seedance_bot::jobs::{CancelError, JobEvent, JobId, JobState, SubmitError};
+
+use super::{Bot, COST, WAIT, config, request};
+use crate::support::fake_provider::{Endpoint, FakeProvider, Scripted, Step};
+
+#[tokio::test]
+async fn success_settles_the_hold_and_reports_the_video() {
+    let fake = FakeProvider::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot = Bot::start(dir.path(), config(&fake.base_url(), ""), Arc::default()).await;
+    bot.grant(1, 1000).await;
+
+    let submitted = bot.jobs.submit(request("ix-1", 1, 10)).await.unwrap();
+    assert_eq!(submitted.job.cost, COST);
+    assert_eq!(submitted.job.state, JobState::Queued);
+    // Held before anything went upstream.
+    assert_eq!(
+        bot.ledger
+            .balance(seedance_bot::ids::GuildId(1))
+            .unwrap()
+            .pending,
+        COST
+    );
+
+    let id = JobId("ix-1".into());
+    let seen = bot.reporter.final_of(&id, WAIT).await;
+    let task = fake.created_task_ids()[0].clone();
+    assert_eq!(
+        seen.state,
+        JobState::Succeeded {
+            task_id: task.clone(),
+            urls: vec![format!("https://results.fake.test/{task}.mp4")]
+        }
+    );
+    assert_eq!(seen.event, JobEvent::Finished { refunded: 0 });
+    let balance = bot.ledger.balance(seedance_bot::ids::GuildId(1)).unwrap();
+    assert_eq!(
+        (balance.available, balance.pending, balance.settled),
+        (800, 0, COST)
+    );
+    // The request sent upstream is the member's, with the content filter on.
+    let body = fake.task_request(&task).unwrap();
+    assert_eq!(body["input"]["prompt"], "a paper boat in the rain (ix-1)");
+    assert_eq!(body["input"]["nsfw_checker"], true);
+    assert_eq!(body["input"]["resolution"], "480p");
+    // Started and progress were reported before the end.
+    let seen = bot.reporter.seen.lock().unwrap().clone();
+    assert!(seen.iter().any(|s| s.event == JobEvent::Started));
+    assert!(seen.iter().any(|s| matches!(&s.event, JobEvent::Progress { provider_state, .. } if provider_state == "generating")));
+    let stored = bot.wait_job(&id, WAIT, |j| j.final_delivered).await;
+    assert!(stored.finished_at.is_some());
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn provider_failure_refunds_and_says_why() {
+    let fake = FakeProvider::start().await;
+    fake.set_default_script(vec![
+        Step::generating(),
+        Step::fail("CONTENT", "prompt rejected by the safety system"),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let bot = Bot::start(dir.path(), config(&fake.base_url(), ""), Arc::default()).await;
+    bot.grant(1, 1000).await;
+    bot.jobs.submit(request("ix-f", 1, 10)).await.unwrap();
+    let seen = bot.reporter.final_of(&JobId("ix-f".into()), WAIT).await;
+    match &seen.state {
+        JobState::Failed { reason } => assert!(
+            reason.contains("prompt rejected by the safety system"),
+            "{reason}"
+        ),
+        other => panic!("expected failure, got {other:?}"),
+    }
+    assert_eq!(seen.event, JobEvent::Finished { refunded: COST });
+    let balance = bot.ledger.balance(seedance_bot::ids::GuildId(1)).unwrap();
+    assert_eq!(
+        (balance.available, balance.pending, balance.settled),
+        (1000, 0, 0)
+    );
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn create_refused_outright_fails_and_refunds() {
+    let fake = FakeProvider::start().await;
+    fake.push(
+        Endpoint::CreateTask,
+        Scripted::error(422, "prompt contains prohibited content"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bot = Bot::start(dir.path(), config(&fake.base_url(), ""), Arc::default()).await;
+    bot.grant(1, 1000).await;
+    bot.jobs.submit(request("ix-422", 1, 10)).await.unwrap();
+    let seen = bot.reporter.final_of(&JobId("ix-422".into()), WAIT).await;
+    assert!(
+        matches!(&seen.state, JobState::Failed { reason } if reason.contains("prohibited content")),
+        "{:?}",
+        seen.state
+    );
+    assert_eq!(
+        bot.ledger
+            .balance(seedance_bot::ids::GuildId(1))
+            .unwrap()
+            .available,
+        1000
+    );
+    assert_eq!(fake.count(Endpoint::RecordInfo), 0);
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn deadline_times_out_and_refunds() {
+    let fake = FakeProvider::start().await;
+    fake.set_default_script(vec![Step::generating()]);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(
+        &fake.base_url(),
+        "[jobs]\npoll_initial = \"20ms\"\npoll_max = \"50ms\"\ndeadline = \"400ms\"\n",
+    );
+    let bot = Bot::start(dir.path(), cfg, Arc::default()).await;
+    bot.grant(1, 1000).await;
+    bot.jobs.submit(request("ix-t", 1, 10)).await.unwrap();
+    let seen = bot.reporter.final_of(&JobId("ix-t".into()), WAIT).await;
+    assert_eq!(seen.state, JobState::TimedOut);
+    assert_eq!(seen.event, JobEvent::Finished { refunded: COST });
+    assert_eq!(
+        bot.ledger
+            .balance(seedance_bot::ids::GuildId(1))
+            .unwrap()
+            .available,
+        1000
+    );
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn transient_errors_are_ridden_out() {
+    let fake = FakeProvider::start().await;
+    // Two 500s on create, then a task unknown for its first 3 status calls, a 502 and a
+    // 429 with Retry-After while polling: the job still succeeds, charged once.
+    fake.push_n(
+        Endpoint::CreateTask,
+        2,
+        Scripted::error(500, "upstream hiccup"),
+    );
+    fake.set_new_tasks_unknown_for(3);
+    let dir = tempfile::tempdir().unwrap();
+    let bot = Bot::start(dir.path(), config(&fake.base_url(), ""), Arc::default()).await;
+    bot.grant(1, 1000).await;
+    bot.jobs.submit(request("ix-r", 1, 10)).await.unwrap();
+    let id = JobId("ix-r".into());
+    bot.wait_job(&id, WAIT, |j| matches!(j.state, JobState::Running { .. }))
+        .await;
+    fake.push(Endpoint::RecordInfo, Scripted::error(502, "bad gateway"));
+    fake.push(
+        Endpoint::RecordInfo,
+        Scripted::error(429, "slow down").retry_after("1"),
+    );
+    let seen = bot.reporter.final_of(&id, WAIT).await;
+    assert!(
+        matches!(seen.state, JobState::Succeeded { .. }),
+        "{:?}",
+        seen.state
+    );
+    assert_eq!(fake.count(Endpoint::CreateTask), 3);
+    assert_eq!(fake.created_task_ids().len(), 1);
+    let balance = bot.ledger.balance(seedance_bot::ids::GuildId(1)).unwrap();
+    assert_eq!((balance.available, balance.settled), (800, COST));
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn queued_job_can_be_cancelled_by_its_owner_only() {
+    let fake = FakeProvider::start().await;
+    fake.set_default_script(vec![Step::generating()]);
+    let dir = tempfile::tempdir().unwrap();
+    // One upstream slot: the second job waits in the queue.
+    let cfg = config(&fake.base_url(), "max_running = 1");
+    let bot = Bot::start(dir.path(), cfg, Arc::default()).await;
+    bot.grant(1, 1000).await;
+    bot.jobs.submit(request("ix-a", 1, 10)).await.unwrap();
+    bot.wait_job(&JobId("ix-a".into()), WAIT, |j| {
+        matches!(j.state, JobState::Running { .. })
+    })
+    .await;
+    let waiting = bot.jobs.submit(request("ix-b", 1, 11)).await.unwrap();
+    assert_eq!(waiting.position, Some(1));
+    let id = JobId("ix-b".into());
+
+    assert_eq!(
+        bot.jobs.cancel(&id, MemberId(10)).await.unwrap_err(),
+        CancelError::NotOwner
+    );
+    let cancelled = bot.jobs.cancel(&id, MemberId(11)).await.unwrap();
+    assert_eq!(cancelled.state, JobState::Cancelled);
+    let seen = bot.reporter.final_of(&id, WAIT).await;
+    assert_eq!(seen.event, JobEvent::Finished { refunded: COST });
+    // Only the running job's hold remains; the cancelled one never went upstream.
+    assert_eq!(
+        bot.ledger
+            .balance(seedance_bot::ids::GuildId(1))
+            .unwrap()
+            .pending,
+        COST
+    );
+    assert_eq!(fake.count(Endpoint::CreateTask), 1);
+    // A running job cannot be cancelled.
+    assert!(matches!(
+        bot.jobs.cancel(&JobId("ix-a".into()), MemberId(10)).await,
+        Err(CancelError::AlreadyStarted(_))
+    ));
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn refusals_charge_nothing_and_send_nothing() {
+    let fake = FakeProvider::start().await;
+    fake.set_default_script(vec![Step::generating()]);
+    let dir = tempfile::tempdir().unwrap();
+    let bot = Bot::start(dir.path(), config(&fake.base_url(), ""), Arc::default()).await;
+    bot.grant(1, 300).await;
+
+    let mut bad = request("ix-bad", 1, 10);
+    bad.duration = 60;
+    assert!(matches!(
+        bot.jobs.submit(bad).await,
+        Err(SubmitError::Invalid(_))
+    ));
+
+    let mut poor = request("ix-poor", 1, 10);
+    poor.resolution = seedance_bot::video::Resolution::P1080; // 800 credits
+    let err = bot.jobs.submit(poor).await.unwrap_err();
+    assert!(
+        err.to_string().contains("300") && err.to_string().contains("800"),
+        "{err}"
+    );
+
+    // Per-member limit: the second job of a member with one in progress is refused.
+    bot.jobs.submit(request("ix-1", 1, 10)).await.unwrap();
+    let err = bot.jobs.submit(request("ix-2", 1, 10)).await.unwrap_err();
+    assert!(
+        matches!(&err, SubmitError::TooManyActive { latest, .. } if latest.0 == "ix-1"),
+        "{err}"
+    );
+
+    // A repeat of the same interaction is the same job, charged once.
+    let again = bot.jobs.submit(request("ix-1", 1, 10)).await.unwrap();
+    assert!(again.replayed);
+
+    let balance = bot.ledger.balance(seedance_bot::ids::GuildId(1)).unwrap();
+    assert_eq!((balance.available, balance.pending), (100, COST));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(fake.count(Endpoint::CreateTask), 1);
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn daily_cap_refuses_with_the_reset_time() {
+    let fake = FakeProvider::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(
+        &fake.base_url(),
+        "[credits]\ndefault_daily_cap = 300\n[jobs]\npoll_initial = \"20ms\"\npoll_max = \"100ms\"\n",
+    );
+    let bot = Bot::start(dir.path(), cfg, Arc::default()).await;
+    bot.grant(1, 5000).await;
+    bot.jobs.submit(request("ix-c1", 1, 10)).await.unwrap();
+    bot.reporter.final_of(&JobId("ix-c1".into()), WAIT).await;
+    let err = bot.jobs.submit(request("ix-c2", 1, 10)).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SubmitError::Credits(seedance_bot::credits::LedgerError::DailyCapReached { .. })
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("UTC"), "{err}");
+    bot.stop().await;
+}

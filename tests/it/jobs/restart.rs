@@ -1,0 +1,180 @@
+//! Restarts in every state: each "process" is its own tokio runtime, dropped with all its
+//! tasks mid-flight, then a new one opens the same data directory.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use seedance_bot::ids::GuildId;
+use seedance_bot::jobs::{JobEvent, JobId, JobState};
+
+use super::{Bot, COST, RecordingReporter, WAIT, config, request};
+use crate::support::fake_provider::{Endpoint, FakeProvider, Scripted, Step};
+
+/// Runs `f` as one bot process: when it returns, the runtime and every task in it stop.
+fn process<T>(f: impl Future<Output = T>) -> T {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let out = runtime.block_on(f);
+    runtime.shutdown_timeout(Duration::ZERO);
+    out
+}
+
+/// The fake provider lives across the bot's restarts on a runtime of its own.
+fn fake_provider() -> (tokio::runtime::Runtime, FakeProvider) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let fake = runtime.block_on(FakeProvider::start());
+    (runtime, fake)
+}
+
+#[test]
+fn queued_job_runs_after_restart() {
+    let (_rt, fake) = fake_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&fake.base_url(), "");
+    let id = JobId("rq".into());
+    process(async {
+        let bot = Bot::open(dir.path(), cfg.clone(), Arc::default()).await;
+        bot.grant(1, 1000).await;
+        bot.jobs.submit(request("rq", 1, 10)).await.unwrap();
+    });
+    assert_eq!(fake.count(Endpoint::CreateTask), 0);
+    process(async {
+        let reporter = Arc::new(RecordingReporter::default());
+        let bot = Bot::start(dir.path(), cfg.clone(), reporter.clone()).await;
+        let seen = reporter.final_of(&id, WAIT).await;
+        assert!(
+            matches!(seen.state, JobState::Succeeded { .. }),
+            "{:?}",
+            seen.state
+        );
+        assert_eq!(bot.ledger.balance(GuildId(1)).unwrap().settled, COST);
+        bot.wait_job(&id, WAIT, |j| j.final_delivered).await;
+    });
+    assert_eq!(fake.count(Endpoint::CreateTask), 1);
+}
+
+#[test]
+fn running_job_resumes_polling_after_restart() {
+    let (_rt, fake) = fake_provider();
+    fake.set_default_script(vec![Step::generating()]);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&fake.base_url(), "");
+    let id = JobId("rr".into());
+    let task = process(async {
+        let bot = Bot::start(dir.path(), cfg.clone(), Arc::default()).await;
+        bot.grant(1, 1000).await;
+        bot.jobs.submit(request("rr", 1, 10)).await.unwrap();
+        let job = bot
+            .wait_job(&id, WAIT, |j| matches!(j.state, JobState::Running { .. }))
+            .await;
+        match job.state {
+            JobState::Running { task_id, .. } => task_id,
+            _ => unreachable!(),
+        }
+    });
+    // The video finishes while the bot is down.
+    fake.set_task_state(
+        &task,
+        Step::success(["https://results.fake.test/after-restart.mp4"]),
+    );
+    process(async {
+        let reporter = Arc::new(RecordingReporter::default());
+        let bot = Bot::start(dir.path(), cfg.clone(), reporter.clone()).await;
+        let seen = reporter.final_of(&id, WAIT).await;
+        assert_eq!(
+            seen.state,
+            JobState::Succeeded {
+                task_id: task.clone(),
+                urls: vec!["https://results.fake.test/after-restart.mp4".into()]
+            }
+        );
+        bot.wait_job(&id, WAIT, |j| j.final_delivered).await;
+        assert_eq!(reporter.finals(&id).len(), 1);
+    });
+    assert_eq!(
+        fake.count(Endpoint::CreateTask),
+        1,
+        "the task was not created twice"
+    );
+}
+
+#[test]
+fn job_caught_submitting_is_refunded_as_outcome_unknown() {
+    let (_rt, fake) = fake_provider();
+    // createTask hangs: the process dies with the call in flight.
+    fake.push(
+        Endpoint::CreateTask,
+        Scripted::ok(serde_json::json!({"taskId": "late"})).delay(Duration::from_secs(30)),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&fake.base_url(), "");
+    let id = JobId("rs".into());
+    process(async {
+        let bot = Bot::start(dir.path(), cfg.clone(), Arc::default()).await;
+        bot.grant(1, 1000).await;
+        bot.jobs.submit(request("rs", 1, 10)).await.unwrap();
+        bot.wait_job(&id, WAIT, |j| j.state == JobState::Submitting)
+            .await;
+    });
+    process(async {
+        let reporter = Arc::new(RecordingReporter::default());
+        let bot = Bot::start(dir.path(), cfg.clone(), reporter.clone()).await;
+        let seen = reporter.final_of(&id, WAIT).await;
+        assert!(
+            matches!(&seen.state, JobState::Failed { reason } if reason.contains("outcome is unknown")),
+            "{:?}",
+            seen.state
+        );
+        assert_eq!(seen.event, JobEvent::Finished { refunded: COST });
+        let balance = bot.ledger.balance(GuildId(1)).unwrap();
+        assert_eq!((balance.available, balance.pending), (1000, 0));
+    });
+    // The first process may have died before or after its request left; either way the
+    // second never sends it again.
+    assert!(
+        fake.count(Endpoint::CreateTask) <= 1,
+        "sent again after the restart"
+    );
+}
+
+#[test]
+fn final_report_is_resent_until_confirmed_and_never_after() {
+    let (_rt, fake) = fake_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&fake.base_url(), "");
+    let id = JobId("rf".into());
+    process(async {
+        // Discord is down: the final report is refused.
+        let reporter = Arc::new(RecordingReporter::default());
+        *reporter.refuse_finals.lock().unwrap() = usize::MAX;
+        let bot = Bot::start(dir.path(), cfg.clone(), reporter.clone()).await;
+        bot.grant(1, 1000).await;
+        bot.jobs.submit(request("rf", 1, 10)).await.unwrap();
+        let job = bot.wait_job(&id, WAIT, |j| j.state.is_terminal()).await;
+        assert!(!job.final_delivered);
+        assert!(reporter.finals(&id).is_empty());
+    });
+    process(async {
+        let reporter = Arc::new(RecordingReporter::default());
+        let bot = Bot::start(dir.path(), cfg.clone(), reporter.clone()).await;
+        let seen = reporter.final_of(&id, WAIT).await;
+        assert!(matches!(seen.state, JobState::Succeeded { .. }));
+        bot.wait_job(&id, WAIT, |j| j.final_delivered).await;
+        assert_eq!(reporter.finals(&id).len(), 1);
+        // Charged once across both processes.
+        assert_eq!(bot.ledger.balance(GuildId(1)).unwrap().settled, COST);
+    });
+    process(async {
+        let reporter = Arc::new(RecordingReporter::default());
+        let _bot = Bot::start(dir.path(), cfg.clone(), reporter.clone()).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            reporter.finals(&id).is_empty(),
+            "a confirmed report was sent again"
+        );
+    });
+}
