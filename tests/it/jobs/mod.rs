@@ -212,10 +212,8 @@ impl Bot {
     ) -> JobRecord {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
-            if let Some(job) = self.jobs.get(id) {
-                if pred(&job) {
-                    return job;
-                }
+            if let Some(job) = self.jobs.get(id).filter(|j| pred(j)) {
+                return job;
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
