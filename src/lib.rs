@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod credits;
 pub mod discord;
+pub mod http;
 pub mod ids;
 pub mod jobs;
 pub mod seedance;

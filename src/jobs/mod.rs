@@ -231,6 +231,7 @@ impl Jobs {
         // first hold and wrote nothing, so the stored record is the truth.
         let record = self.get(&id).unwrap_or(record);
         tracing::info!(job_id = %id, cost, "job accepted");
+        metrics::counter!("seedance_credits_reserved_total").increment(cost);
         self.enqueue(record.clone());
         Ok(self.submitted(record, false))
     }

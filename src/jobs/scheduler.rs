@@ -164,6 +164,9 @@ impl Jobs {
                     actions.push(Action::Poll(job.clone(), poll.task.clone()));
                 }
             }
+            metrics::gauge!("seedance_jobs", "state" => "queued").set(sched.queue.len() as f64);
+            metrics::gauge!("seedance_jobs", "state" => "submitting").set(sched.submitting as f64);
+            metrics::gauge!("seedance_jobs", "state" => "running").set(sched.polls.len() as f64);
             // Wake for the nearest deadline too.
             if let Some(oldest) = sched.active.values().map(|j| j.created_at).min() {
                 let left = (oldest + deadline_ms - wall).max(0) as u64;
@@ -470,6 +473,14 @@ impl Jobs {
                 .push_back(Duration::from_millis((ended - started).max(0) as u64));
         }
         tracing::info!(job_id = %job.id, state = job.state.label(), "job ended");
+        let credits = if succeeded {
+            "seedance_credits_settled_total"
+        } else {
+            "seedance_credits_refunded_total"
+        };
+        metrics::counter!(credits).increment(job.cost);
+        metrics::counter!("seedance_jobs_finished_total", "state" => job.state.label())
+            .increment(1);
         let jobs = self.clone();
         let delivered = job.clone();
         tokio::spawn(async move { jobs.deliver_final(delivered).await });

@@ -4,6 +4,7 @@
 mod cli;
 mod credits;
 mod discord;
+mod http;
 mod jobs;
 mod seedance;
 mod support;
