@@ -5,7 +5,6 @@
 //! Run: `cargo bench --bench jobs` (JOBS=10000 STATUS_PER_SECOND=500 SAMPLES=200 to change).
 
 #[path = "../tests/it/support/fake_provider.rs"]
-#[allow(dead_code)]
 mod fake_provider;
 
 use std::collections::HashMap;
