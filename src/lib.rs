@@ -5,6 +5,7 @@
 //! the edge. See ARCHITECTURE.md for the map and the invariants.
 
 pub mod cli;
+pub mod app;
 pub mod config;
 pub mod credits;
 pub mod discord;
