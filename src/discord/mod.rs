@@ -39,6 +39,14 @@ pub struct Data {
     pub reporter: Arc<DiscordReporter>,
 }
 
+impl std::fmt::Debug for Data {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Data")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A poise command of this bot.
 pub type Command = poise::Command<Data, CommandError>;
 /// The context a command handler gets.

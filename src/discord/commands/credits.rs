@@ -157,12 +157,10 @@ pub async fn grant(
 }
 
 /// Set the daily credit cap: the server's default, or one member's; Manage Server only
-#[poise::command(
-    slash_command,
-    guild_only,
-    default_member_permissions = "MANAGE_GUILD",
-    required_permissions = "MANAGE_GUILD"
-)]
+///
+/// `default_member_permissions` only gates a top-level command, and `/credits balance` is
+/// for everyone: the member's Manage Server permission is checked here instead.
+#[poise::command(slash_command, guild_only)]
 pub async fn cap(
     ctx: Context<'_>,
     #[description = "Credits per member per day; 0 for no cap"] amount: i64,
