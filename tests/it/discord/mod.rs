@@ -245,6 +245,18 @@ pub fn assert_pings_only(double: &DiscordDouble, member: u64) {
     }
 }
 
+/// Every message-carrying request lets at most one user be pinged (the member it answers),
+/// never anyone by role or `@everyone`: for tests where several members act.
+pub fn assert_pings_at_most_one(double: &DiscordDouble) {
+    for r in double.requests() {
+        let Some(body) = message_body(&r) else { continue };
+        let am = &body["allowed_mentions"];
+        assert_eq!(am["parse"], serde_json::json!([]), "{} {}: {am}", r.method, r.path);
+        assert!(am["roles"].as_array().is_none_or(Vec::is_empty), "{am}");
+        assert!(am["users"].as_array().is_none_or(|u| u.len() <= 1), "{am}");
+    }
+}
+
 /// The message a request creates or edits, if it carries text.
 fn message_body(r: &Request) -> Option<Value> {
     let body = if r.path.starts_with("/interactions/") {
