@@ -175,17 +175,17 @@ async fn without_thread_permission_it_replies_in_the_channel_and_says_so_once() 
     let threads: Vec<_> = double.requests().into_iter().filter(|r| r.path.ends_with("/threads")).collect();
     assert_eq!(threads.len(), 1, "only the second job tried");
     assert!(double.threads().is_empty());
-    let in_channel = double.messages_in(CHANNEL);
-    for (injected, card) in [(&first, card_id(&double, &first)), (&second, card_id(&double, &second))] {
-        let shown = double.message(card).expect("card");
+    for injected in [&first, &second] {
+        let shown = double.message(card_id(&double, injected)).expect("card");
         let footer = shown["embeds"][0]["footer"]["text"].as_str().unwrap();
         assert!(footer.contains("cannot make a thread"), "{footer}");
-        let finals: Vec<_> = in_channel
-            .iter()
-            .filter(|m| m["content"].as_str().unwrap_or("").contains("your video is ready"))
-            .collect();
-        assert_eq!(finals.len(), 2, "{injected:?}");
     }
+    let finals = double
+        .messages_in(CHANNEL)
+        .into_iter()
+        .filter(|m| m["content"].as_str().unwrap_or("").contains("your video is ready"))
+        .count();
+    assert_eq!(finals, 2, "both final messages in the channel");
     assert_pings_only(&double, MEMBER);
     assert_no_violations(&double);
     app.stop().await;
@@ -204,6 +204,61 @@ async fn used_inside_a_thread_it_follows_the_job_there() {
     let job = wait_delivered(&app, &injected.id.to_string()).await;
     assert_eq!(job.reply.thread.map(|t| t.0), Some(THREAD));
     assert!(!double.requests().iter().any(|r| r.path.ends_with("/threads")), "no new thread");
+    assert_pings_only(&double, MEMBER);
+    assert_no_violations(&double);
+    app.stop().await;
+}
+
+/// Serves `bytes` at `http://127.0.0.1:PORT/video.mp4`, as a provider's result link.
+async fn serve_video(bytes: Vec<u8>) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/video.mp4", listener.local_addr().unwrap());
+    let app = axum::Router::new().route(
+        "/video.mp4",
+        axum::routing::get(move || {
+            let bytes = bytes.clone();
+            async move { ([("content-type", "video/mp4")], bytes) }
+        }),
+    );
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, server)
+}
+
+#[tokio::test]
+async fn rehosting_uploads_the_video_when_it_fits_the_limit() {
+    let double = DiscordDouble::start().await;
+    let provider = FakeProvider::start().await;
+    let bytes = vec![7u8; 4096];
+    let (url, _server) = serve_video(bytes.clone()).await;
+    provider.set_default_script(vec![Step::success([url.clone()])]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = (*app_config(&double, &provider, dir.path(), "")).clone();
+    config.discord.rehost_results = true;
+    let app = TestApp::start(&double, Arc::new(config)).await;
+    app.grant(1000).await;
+
+    let fits = double.inject(&video("a small boat")).await;
+    callback(&double, &fits).await;
+    let card = card_id(&double, &fits);
+    wait_delivered(&app, &fits.id.to_string()).await;
+    let sent = double
+        .wait_for(|r| r.is("POST", &format!("/channels/{card}/messages")), secs(5))
+        .await;
+    assert_eq!(sent.files.len(), 1, "the video is uploaded");
+    assert_eq!(sent.files[0].bytes, bytes);
+    assert!(sent.body()["content"].as_str().unwrap().contains(&url), "the link too");
+
+    // Where the limit is smaller than the file, only the link is sent.
+    let too_big = double.inject(&video("a big boat").attachment_size_limit(1024)).await;
+    callback(&double, &too_big).await;
+    let card = card_id(&double, &too_big);
+    wait_delivered(&app, &too_big.id.to_string()).await;
+    let sent = double
+        .wait_for(|r| r.is("POST", &format!("/channels/{card}/messages")), secs(5))
+        .await;
+    assert!(sent.files.is_empty());
     assert_pings_only(&double, MEMBER);
     assert_no_violations(&double);
     app.stop().await;

@@ -107,6 +107,26 @@ async fn bad_input_and_credit_refusals_are_private_and_charge_nothing() {
 #[tokio::test]
 async fn balance_history_and_jobs_answer_the_member() {
     let (double, _provider, _dir, app) = setup().await;
+    // The commands as registered: the public names, and the configured duration range.
+    let registered = double.commands(Some(GUILD));
+    let names: Vec<&str> = registered.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["video", "credits", "jobs"]);
+    let options: Vec<&str> = registered[0]["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        options,
+        [
+            "prompt", "image", "image2", "image3", "image4", "video", "video2", "audio",
+            "references", "ratio", "resolution", "duration", "generate_audio", "web_search"
+        ]
+    );
+    let duration = &registered[0]["options"][11];
+    assert_eq!((duration["min_value"].as_f64(), duration["max_value"].as_f64()), (Some(4.0), Some(15.0)));
+    assert_eq!(registered[0]["options"][0]["max_length"], 6000);
     let credits = |sub: &str, who: u64| {
         SlashCommand::in_guild("credits", GUILD, CHANNEL, who).option(Opt::subcommand(sub, vec![]))
     };
