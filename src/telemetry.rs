@@ -7,7 +7,8 @@ use crate::config::LogFormat;
 /// Installs the global subscriber at `default_level` unless `RUST_LOG` says otherwise.
 /// Logs go to stderr so the CLI's stdout stays clean.
 pub fn init(format: LogFormat, default_level: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

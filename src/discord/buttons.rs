@@ -59,12 +59,18 @@ async fn cancel(data: &Data, id: &JobId, by: MemberId) -> Result<String, Command
 }
 
 /// The request of job `id` again, for the member who pressed, keyed by this press.
-async fn run_again(data: &Data, press: &ComponentInteraction, id: &JobId) -> Result<JobRequest, CommandError> {
+async fn run_again(
+    data: &Data,
+    press: &ComponentInteraction,
+    id: &JobId,
+) -> Result<JobRequest, CommandError> {
     let Some(guild) = press.guild_id else {
         return Err(CommandError::user("This works in a server only."));
     };
     let Some(original) = data.jobs.get(id) else {
-        return Err(CommandError::user("I no longer know that job; use `/video` instead."));
+        return Err(CommandError::user(
+            "I no longer know that job; use `/video` instead.",
+        ));
     };
     Ok(JobRequest {
         key: press.id.to_string(),

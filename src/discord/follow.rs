@@ -3,8 +3,8 @@
 
 use serenity::all::{
     AutoArchiveDuration, ChannelId, ChannelType, CommandInteraction, ComponentInteraction,
-    CreateInteractionResponse, CreateInteractionResponseMessage, CreateThread, Http,
-    InteractionId, MessageId, Permissions, UserId, builder::Builder,
+    CreateInteractionResponse, CreateInteractionResponseMessage, CreateThread, Http, InteractionId,
+    MessageId, Permissions, UserId, builder::Builder,
 };
 
 use super::{Data, card, mentions};
@@ -60,7 +60,11 @@ fn is_thread(kind: ChannelType) -> bool {
 }
 
 /// An ephemeral answer to an interaction: only the member sees it, nobody is pinged.
-pub async fn answer_privately(http: &Http, inv: &Invocation, text: &str) -> Result<(), serenity::Error> {
+pub async fn answer_privately(
+    http: &Http,
+    inv: &Invocation,
+    text: &str,
+) -> Result<(), serenity::Error> {
     let message = CreateInteractionResponseMessage::new()
         .content(card::clip(text, 2000))
         .ephemeral(true)
@@ -100,19 +104,26 @@ pub async fn present(
         thread: thread.map(|t| ids::ChannelId(t.get())),
         attachment_size_limit: Some(inv.attachment_size_limit),
     };
-    data.reporter.track(&data.jobs, &job.id, target.clone()).await;
+    data.reporter
+        .track(&data.jobs, &job.id, target.clone())
+        .await;
     // Draw the card again when it says more now: no thread, or the job moved on meanwhile.
     let current = data.jobs.get(&job.id).unwrap_or_else(|| job.clone());
-    if thread.is_none() || current.state != job.state {
-        if let Err(e) = data.reporter.refresh_card(&current, &target).await {
-            tracing::warn!(job_id = %job.id, error = %e, "could not update the job card");
-        }
+    if (thread.is_none() || current.state != job.state)
+        && let Err(e) = data.reporter.refresh_card(&current, &target).await
+    {
+        tracing::warn!(job_id = %job.id, error = %e, "could not update the job card");
     }
     Ok(())
 }
 
 /// A public thread from the card, when the bot may make one there.
-async fn make_thread(http: &Http, inv: &Invocation, message: MessageId, prompt: &str) -> Option<ChannelId> {
+async fn make_thread(
+    http: &Http,
+    inv: &Invocation,
+    message: MessageId,
+    prompt: &str,
+) -> Option<ChannelId> {
     let allowed = inv
         .app_permissions
         .is_none_or(|p| p.contains(Permissions::CREATE_PUBLIC_THREADS));

@@ -88,10 +88,10 @@ impl DiscordReporter {
             Some(target) if target != job.reply => {
                 // The scheduler wrote a copy of the record from before the card was posted:
                 // store the target again so a restart still finds the card.
-                if let Some(jobs) = self.jobs() {
-                    if let Err(e) = jobs.set_reply_target(&job.id, target.clone()).await {
-                        tracing::warn!(job_id = %job.id, error = %e, "could not store the reply target again");
-                    }
+                if let Some(jobs) = self.jobs()
+                    && let Err(e) = jobs.set_reply_target(&job.id, target.clone()).await
+                {
+                    tracing::warn!(job_id = %job.id, error = %e, "could not store the reply target again");
                 }
                 Some(target)
             }
@@ -102,7 +102,11 @@ impl DiscordReporter {
     }
 
     /// Redraws the job card from `job`.
-    pub async fn refresh_card(&self, job: &JobRecord, target: &ReplyTarget) -> Result<(), serenity::Error> {
+    pub async fn refresh_card(
+        &self,
+        job: &JobRecord,
+        target: &ReplyTarget,
+    ) -> Result<(), serenity::Error> {
         let (Some(channel), Some(message)) = (target.channel, target.message) else {
             return Ok(());
         };
@@ -170,7 +174,8 @@ impl DiscordReporter {
         let JobState::Succeeded { urls, .. } = &job.state else {
             return None;
         };
-        let (true, Some(limit), Some(url)) = (self.rehost, target.attachment_size_limit, urls.first())
+        let (true, Some(limit), Some(url)) =
+            (self.rehost, target.attachment_size_limit, urls.first())
         else {
             return None;
         };
@@ -267,7 +272,11 @@ fn file_name(url: &str) -> String {
 }
 
 /// Downloads `url` if it is at most `limit` bytes; `Ok(None)` when it is larger.
-async fn download(client: &reqwest::Client, url: &str, limit: u64) -> Result<Option<Vec<u8>>, reqwest::Error> {
+async fn download(
+    client: &reqwest::Client,
+    url: &str,
+    limit: u64,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
     let mut response = client.get(url).send().await?.error_for_status()?;
     if response.content_length().is_some_and(|n| n > limit) {
         return Ok(None);

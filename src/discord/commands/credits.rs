@@ -25,8 +25,12 @@ pub async fn credits(_ctx: Context<'_>) -> Result<(), CommandError> {
 }
 
 async fn private(ctx: Context<'_>, text: String) -> Result<(), CommandError> {
-    ctx.send(CreateReply::default().content(clip(&text, 2000)).ephemeral(true))
-        .await?;
+    ctx.send(
+        CreateReply::default()
+            .content(clip(&text, 2000))
+            .ephemeral(true),
+    )
+    .await?;
     Ok(())
 }
 
@@ -46,7 +50,11 @@ pub async fn balance(ctx: Context<'_>) -> Result<(), CommandError> {
         .filter(|j| j.request.guild == guild)
         .collect();
     let cap = match usage.cap {
-        Some(cap) => format!("{} of your {cap} daily credits (resets {})", usage.used_today, format_utc(usage.resets_at)),
+        Some(cap) => format!(
+            "{} of your {cap} daily credits (resets {})",
+            usage.used_today,
+            format_utc(usage.resets_at)
+        ),
         None => format!("{} credits (no daily cap)", usage.used_today),
     };
     let prices: Vec<String> = data
@@ -81,7 +89,9 @@ pub async fn balance(ctx: Context<'_>) -> Result<(), CommandError> {
 #[poise::command(slash_command, guild_only)]
 pub async fn history(
     ctx: Context<'_>,
-    #[description = "Only this member's entries (Manage Server needed for others)"] user: Option<User>,
+    #[description = "Only this member's entries (Manage Server needed for others)"] user: Option<
+        User,
+    >,
 ) -> Result<(), CommandError> {
     let guild = guild_of(ctx)?;
     let me = ctx.author().id;
@@ -141,7 +151,9 @@ pub async fn grant(
     let me = ctx.author().id.get();
     let data = ctx.data();
     if !data.config.discord.owner_ids.contains(&me) {
-        return Err(CommandError::user("Only the bot's operators can grant credits."));
+        return Err(CommandError::user(
+            "Only the bot's operators can grant credits.",
+        ));
     }
     let balance = data
         .jobs
@@ -151,7 +163,10 @@ pub async fn grant(
         .map_err(ledger_error)?;
     private(
         ctx,
-        format!("Granted {amount:+} credits. The pool now has {} available.", balance.available),
+        format!(
+            "Granted {amount:+} credits. The pool now has {} available.",
+            balance.available
+        ),
     )
     .await
 }
@@ -168,7 +183,9 @@ pub async fn cap(
 ) -> Result<(), CommandError> {
     let guild = guild_of(ctx)?;
     if !can_manage(ctx) {
-        return Err(CommandError::user("You need the Manage Server permission to set caps."));
+        return Err(CommandError::user(
+            "You need the Manage Server permission to set caps.",
+        ));
     }
     let amount = u64::try_from(amount)
         .map_err(|_| CommandError::user("A cap cannot be negative; use 0 for no cap."))?;
@@ -180,14 +197,21 @@ pub async fn cap(
                 .set_member_cap(guild, MemberId(u.id.get()), Some(amount), actor)
                 .await
                 .map_err(ledger_error)?;
-            format!("<@{}> may now spend {} credits a day.", u.id, cap_words(amount))
+            format!(
+                "<@{}> may now spend {} credits a day.",
+                u.id,
+                cap_words(amount)
+            )
         }
         None => {
             ledger
                 .set_default_cap(guild, amount, actor)
                 .await
                 .map_err(ledger_error)?;
-            format!("Members may now spend {} credits a day by default.", cap_words(amount))
+            format!(
+                "Members may now spend {} credits a day by default.",
+                cap_words(amount)
+            )
         }
     };
     private(ctx, text).await

@@ -38,8 +38,12 @@ pub async fn jobs(
     } else {
         list.iter().map(line).collect::<Vec<_>>().join("\n")
     };
-    ctx.send(CreateReply::default().content(clip(&text, 2000)).ephemeral(true))
-        .await?;
+    ctx.send(
+        CreateReply::default()
+            .content(clip(&text, 2000))
+            .ephemeral(true),
+    )
+    .await?;
     Ok(())
 }
 

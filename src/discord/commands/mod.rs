@@ -45,7 +45,9 @@ fn duration_option(option: CreateCommandOption) -> CreateCommandOption {
 /// The refusal a member reads when a submission was turned down (nothing was charged).
 pub fn refusal(e: SubmitError) -> CommandError {
     let text = match &e {
-        SubmitError::Invalid(why) => format!("I can't make this video: {why}. Nothing was charged."),
+        SubmitError::Invalid(why) => {
+            format!("I can't make this video: {why}. Nothing was charged.")
+        }
         SubmitError::TooManyActive { .. } => {
             format!("{}. Nothing was charged.", capitalized(&e.to_string()))
         }
@@ -84,7 +86,9 @@ pub fn can_manage(ctx: Context<'_>) -> bool {
 pub fn guild_of(ctx: Context<'_>) -> Result<crate::ids::GuildId, CommandError> {
     ctx.guild_id()
         .map(|g| crate::ids::GuildId(g.get()))
-        .ok_or_else(|| CommandError::user("This works in a server only: each server has its own credit pool."))
+        .ok_or_else(|| {
+            CommandError::user("This works in a server only: each server has its own credit pool.")
+        })
 }
 
 /// A ledger failure: the member's mistake shown as is, anything else as an internal error.

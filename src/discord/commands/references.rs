@@ -26,7 +26,13 @@ pub fn kind_from_extension(name: &str) -> Option<ReferenceKind> {
 
 /// The kind of a MIME type (`image/png` is an image).
 fn kind_from_content_type(content_type: &str) -> Option<ReferenceKind> {
-    match content_type.split('/').next()?.trim().to_ascii_lowercase().as_str() {
+    match content_type
+        .split('/')
+        .next()?
+        .trim()
+        .to_ascii_lowercase()
+        .as_str()
+    {
         "image" => Some(ReferenceKind::Image),
         "video" => Some(ReferenceKind::Video),
         "audio" => Some(ReferenceKind::Audio),
@@ -51,7 +57,11 @@ fn a_kind(kind: ReferenceKind) -> &'static str {
 }
 
 /// A file attached to the option `option`, which takes files of `expected` kind.
-pub fn attachment(option: &str, expected: ReferenceKind, file: &Attachment) -> Result<Reference, String> {
+pub fn attachment(
+    option: &str,
+    expected: ReferenceKind,
+    file: &Attachment,
+) -> Result<Reference, String> {
     let found = file
         .content_type
         .as_deref()
@@ -87,7 +97,11 @@ pub fn parse_links(text: &str) -> Result<Vec<Reference>, String> {
 }
 
 fn parse_link(token: &str) -> Result<Reference, String> {
-    for kind in [ReferenceKind::Image, ReferenceKind::Video, ReferenceKind::Audio] {
+    for kind in [
+        ReferenceKind::Image,
+        ReferenceKind::Video,
+        ReferenceKind::Audio,
+    ] {
         let prefix = format!("{}:", kind.as_str());
         if token.len() > prefix.len() && token[..prefix.len()].eq_ignore_ascii_case(&prefix) {
             return Ok(Reference {
@@ -136,7 +150,11 @@ mod tests {
         let kinds: Vec<ReferenceKind> = refs.iter().map(|r| r.kind).collect();
         assert_eq!(
             kinds,
-            [ReferenceKind::Image, ReferenceKind::Video, ReferenceKind::Audio]
+            [
+                ReferenceKind::Image,
+                ReferenceKind::Video,
+                ReferenceKind::Audio
+            ]
         );
         assert_eq!(refs[1].url, "https://a.example.com/clip");
     }

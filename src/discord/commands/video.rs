@@ -118,16 +118,15 @@ pub async fn video(
         references: refs,
         resolution: resolution.map_or(defaults.default_resolution, Into::into),
         ratio: ratio.map_or(defaults.default_ratio, Into::into),
-        duration: duration.map_or(defaults.default_duration, |d| {
-            u32::try_from(d).unwrap_or(0)
-        }),
+        duration: duration.map_or(defaults.default_duration, |d| u32::try_from(d).unwrap_or(0)),
         generate_audio: generate_audio.unwrap_or(false),
         web_search: web_search.unwrap_or(false),
         nsfw_checker: true,
     };
     let submitted = data.jobs.submit(request).await.map_err(refusal)?;
     let inv = Invocation::from(actx.interaction);
-    let result = follow::present(ctx.serenity_context().http.as_ref(), data, &inv, &submitted).await;
+    let result =
+        follow::present(ctx.serenity_context().http.as_ref(), data, &inv, &submitted).await;
     // The response was sent by hand: later error replies must be follow-ups.
     actx.has_sent_initial_response.store(true, Ordering::SeqCst);
     result.map_err(CommandError::from)

@@ -124,7 +124,12 @@ impl Drop for TestBot {
 
 /// The configuration of the whole bot: the double, the fake provider, fast polling,
 /// `dir` as the data directory, then `extra` TOML lines (e.g. `[credits]` settings).
-pub fn app_config(double: &DiscordDouble, provider: &FakeProvider, dir: &Path, extra: &str) -> Arc<Config> {
+pub fn app_config(
+    double: &DiscordDouble,
+    provider: &FakeProvider,
+    dir: &Path,
+    extra: &str,
+) -> Arc<Config> {
     let toml = format!(
         r#"
 [discord]
@@ -170,7 +175,9 @@ impl TestApp {
         let app = loop {
             match App::build(config.clone()).await {
                 Ok(app) => break app,
-                Err(AppError::Store(StoreError::Locked(_))) if tokio::time::Instant::now() < deadline => {
+                Err(AppError::Store(StoreError::Locked(_)))
+                    if tokio::time::Instant::now() < deadline =>
+                {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
                 Err(e) => panic!("the bot did not start: {e}"),
@@ -184,7 +191,10 @@ impl TestApp {
         }));
         let deadline = tokio::time::Instant::now() + secs(10);
         while double.sessions() == sessions || !double.connected() {
-            assert!(tokio::time::Instant::now() < deadline, "the bot never connected");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the bot never connected"
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         TestApp {
@@ -236,11 +246,28 @@ pub fn assert_pings_only(double: &DiscordDouble, member: u64) {
         let body = message_body(&r);
         let Some(body) = body else { continue };
         let am = &body["allowed_mentions"];
-        assert!(am.is_object(), "{} {} has no allowed_mentions: {body}", r.method, r.path);
-        assert_eq!(am["parse"], serde_json::json!([]), "{} {}: {am}", r.method, r.path);
+        assert!(
+            am.is_object(),
+            "{} {} has no allowed_mentions: {body}",
+            r.method,
+            r.path
+        );
+        assert_eq!(
+            am["parse"],
+            serde_json::json!([]),
+            "{} {}: {am}",
+            r.method,
+            r.path
+        );
         assert!(am["roles"].as_array().is_none_or(Vec::is_empty), "{am}");
         for u in am["users"].as_array().into_iter().flatten() {
-            assert_eq!(u, &Value::String(member.to_string()), "{} {}: {am}", r.method, r.path);
+            assert_eq!(
+                u,
+                &Value::String(member.to_string()),
+                "{} {}: {am}",
+                r.method,
+                r.path
+            );
         }
     }
 }
@@ -249,9 +276,17 @@ pub fn assert_pings_only(double: &DiscordDouble, member: u64) {
 /// never anyone by role or `@everyone`: for tests where several members act.
 pub fn assert_pings_at_most_one(double: &DiscordDouble) {
     for r in double.requests() {
-        let Some(body) = message_body(&r) else { continue };
+        let Some(body) = message_body(&r) else {
+            continue;
+        };
         let am = &body["allowed_mentions"];
-        assert_eq!(am["parse"], serde_json::json!([]), "{} {}: {am}", r.method, r.path);
+        assert_eq!(
+            am["parse"],
+            serde_json::json!([]),
+            "{} {}: {am}",
+            r.method,
+            r.path
+        );
         assert!(am["roles"].as_array().is_none_or(Vec::is_empty), "{am}");
         assert!(am["users"].as_array().is_none_or(|u| u.len() <= 1), "{am}");
     }
@@ -269,8 +304,14 @@ fn message_body(r: &Request) -> Option<Value> {
     } else {
         return None;
     };
-    let has_text = body.get("content").and_then(Value::as_str).is_some_and(|c| !c.is_empty())
-        || body.get("embeds").and_then(Value::as_array).is_some_and(|e| !e.is_empty());
+    let has_text = body
+        .get("content")
+        .and_then(Value::as_str)
+        .is_some_and(|c| !c.is_empty())
+        || body
+            .get("embeds")
+            .and_then(Value::as_array)
+            .is_some_and(|e| !e.is_empty());
     has_text.then_some(body)
 }
 

@@ -31,7 +31,10 @@ async fn restart_mid_job_delivers_exactly_one_final_message() {
         if ready {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "never running: {job:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never running: {job:?}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     app.stop().await;
@@ -50,7 +53,11 @@ async fn restart_mid_job_delivers_exactly_one_final_message() {
     let finals = double.messages_in(card);
     assert_eq!(finals.len(), 1, "{finals:#?}");
     assert!(finals[0]["content"].as_str().unwrap().contains(RESULT_URL));
-    assert_eq!(provider.count(Endpoint::CreateTask), 1, "never submitted twice");
+    assert_eq!(
+        provider.count(Endpoint::CreateTask),
+        1,
+        "never submitted twice"
+    );
     let b = app.balance();
     assert_eq!((b.available, b.pending, b.settled), (600, 0, 400));
     assert_pings_only(&double, MEMBER);

@@ -29,19 +29,29 @@ pub fn video(prompt: &str) -> SlashCommand {
 /// The callback body (`type`, `data`) of `injected`, waited for at most Discord's 3 s.
 pub async fn callback(double: &DiscordDouble, injected: &Injected) -> Value {
     let path = injected.callback_path();
-    double.wait_for(|r| r.is("POST", &path), secs(3)).await.body().clone()
+    double
+        .wait_for(|r| r.is("POST", &path), secs(3))
+        .await
+        .body()
+        .clone()
 }
 
 /// The id of the card: the original response's message.
 pub fn card_id(double: &DiscordDouble, injected: &Injected) -> u64 {
-    let m = double.original_response(injected).expect("an original response");
+    let m = double
+        .original_response(injected)
+        .expect("an original response");
     m["id"].as_str().unwrap().parse().unwrap()
 }
 
 /// Waits for the bot's first message in `channel` and returns it.
 pub async fn final_message(double: &DiscordDouble, channel: u64) -> Value {
     let path = format!("/channels/{channel}/messages");
-    double.wait_for(|r| r.is("POST", &path), secs(10)).await.body().clone()
+    double
+        .wait_for(|r| r.is("POST", &path), secs(10))
+        .await
+        .body()
+        .clone()
 }
 
 /// Waits until the stored job's final report is confirmed.
@@ -52,7 +62,11 @@ pub async fn wait_delivered(app: &TestApp, id: &str) -> seedance_bot::jobs::JobR
         if let Some(job) = app.jobs.get(&id).filter(|j| j.final_delivered) {
             return job;
         }
-        assert!(tokio::time::Instant::now() < deadline, "never delivered: {:?}", app.jobs.get(&id));
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never delivered: {:?}",
+            app.jobs.get(&id)
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -77,19 +91,37 @@ async fn happy_path_card_thread_ping_link_and_credits_settled() {
 
     let cb = callback(&double, &injected).await;
     assert_eq!(cb["type"], 4, "a public card as the response");
-    assert_eq!(cb["data"]["flags"].as_u64().unwrap_or(0) & 64, 0, "not ephemeral");
+    assert_eq!(
+        cb["data"]["flags"].as_u64().unwrap_or(0) & 64,
+        0,
+        "not ephemeral"
+    );
     let embed = &cb["data"]["embeds"][0];
     assert_eq!(embed["description"], "a paper boat in the rain");
     assert!(field(embed, "Cost").starts_with("400 credits"), "{embed}");
-    assert!(field(embed, "Parameters").contains("720p · 16:9 · 5 s"), "{embed}");
+    assert!(
+        field(embed, "Parameters").contains("720p · 16:9 · 5 s"),
+        "{embed}"
+    );
     assert!(field(embed, "References").contains("image: https://cdn.example.com/boat.png"));
     let cancel = &cb["data"]["components"][0]["components"][0];
     assert_eq!(cancel["label"], "Cancel");
-    assert_eq!(cancel["custom_id"], format!("seedance:cancel:{}", injected.id));
+    assert_eq!(
+        cancel["custom_id"],
+        format!("seedance:cancel:{}", injected.id)
+    );
 
     let card = card_id(&double, &injected);
     let thread = double
-        .wait_for(|r| r.is("POST", &format!("/channels/{CHANNEL}/messages/{card}/threads")), secs(3))
+        .wait_for(
+            |r| {
+                r.is(
+                    "POST",
+                    &format!("/channels/{CHANNEL}/messages/{card}/threads"),
+                )
+            },
+            secs(3),
+        )
         .await;
     assert_eq!(thread.body()["name"], "a paper boat in the rain");
     assert_eq!(thread.body()["auto_archive_duration"], 1440);
@@ -97,9 +129,15 @@ async fn happy_path_card_thread_ping_link_and_credits_settled() {
     // The thread's id is the card's id: the member is pinged there, with the link.
     let done = final_message(&double, card).await;
     let content = done["content"].as_str().unwrap();
-    assert!(content.starts_with(&format!("<@{MEMBER}> your video is ready")), "{content}");
+    assert!(
+        content.starts_with(&format!("<@{MEMBER}> your video is ready")),
+        "{content}"
+    );
     assert!(content.contains(RESULT_URL), "{content}");
-    assert_eq!(done["allowed_mentions"]["users"], serde_json::json!([MEMBER.to_string()]));
+    assert_eq!(
+        done["allowed_mentions"]["users"],
+        serde_json::json!([MEMBER.to_string()])
+    );
 
     let job = wait_delivered(&app, &injected.id.to_string()).await;
     assert_eq!(job.reply.message, Some(card));
@@ -107,14 +145,24 @@ async fn happy_path_card_thread_ping_link_and_credits_settled() {
     let b = app.balance();
     assert_eq!((b.available, b.pending, b.settled), (1000 - COST, 0, COST));
     assert_eq!(provider.count(Endpoint::CreateTask), 1);
-    let sent = provider.requests_to(Endpoint::CreateTask)[0].raw_body.clone();
+    let sent = provider.requests_to(Endpoint::CreateTask)[0]
+        .raw_body
+        .clone();
     assert!(sent.contains("https://cdn.example.com/boat.png"), "{sent}");
 
     // The card shows the outcome, edited as the bot (the token dies after 15 minutes).
     let shown = double.message(card).expect("card");
     assert_eq!(field(&shown["embeds"][0], "State"), "Done");
-    assert_eq!(shown["components"][0]["components"][0]["label"], "Run again");
-    assert!(double.requests().iter().any(|r| r.is("PATCH", &format!("/channels/{CHANNEL}/messages/{card}"))));
+    assert_eq!(
+        shown["components"][0]["components"][0]["label"],
+        "Run again"
+    );
+    assert!(
+        double
+            .requests()
+            .iter()
+            .any(|r| r.is("PATCH", &format!("/channels/{CHANNEL}/messages/{card}")))
+    );
     assert_eq!(double.messages_in(card).len(), 1, "one final message");
     assert_pings_only(&double, MEMBER);
     assert_no_violations(&double);
@@ -124,7 +172,8 @@ async fn happy_path_card_thread_ping_link_and_credits_settled() {
 #[tokio::test]
 async fn a_prompt_full_of_mentions_pings_nobody_else() {
     let (double, _provider, _dir, app) = setup().await;
-    let prompt = format!("@everyone @here look <@&{ROLE}> and <@{OTHER_MEMBER}> <@!{OTHER_MEMBER}>");
+    let prompt =
+        format!("@everyone @here look <@&{ROLE}> and <@{OTHER_MEMBER}> <@!{OTHER_MEMBER}>");
     let injected = double.inject(&video(&prompt)).await;
     callback(&double, &injected).await;
     let card = card_id(&double, &injected);
@@ -146,7 +195,10 @@ async fn provider_failure_refunds_and_says_so() {
     let content = done["content"].as_str().unwrap();
     assert!(content.contains("could not be made"), "{content}");
     assert!(content.contains("content policy violation"), "{content}");
-    assert!(content.contains(&format!("{COST} credits went back")), "{content}");
+    assert!(
+        content.contains(&format!("{COST} credits went back")),
+        "{content}"
+    );
     wait_delivered(&app, &injected.id.to_string()).await;
     let b = app.balance();
     assert_eq!((b.available, b.pending, b.settled), (1000, 0, 0));
@@ -163,7 +215,9 @@ async fn without_thread_permission_it_replies_in_the_channel_and_says_so_once() 
     let (double, _provider, _dir, app) = setup().await;
     // Not allowed to make threads here: no attempt at all.
     let no_threads = perms::BOT & !perms::CREATE_PUBLIC_THREADS;
-    let first = double.inject(&video("first boat").app_permissions(no_threads)).await;
+    let first = double
+        .inject(&video("first boat").app_permissions(no_threads))
+        .await;
     callback(&double, &first).await;
     wait_delivered(&app, &first.id.to_string()).await;
     // Allowed, but Discord refuses: the same fallback.
@@ -172,7 +226,11 @@ async fn without_thread_permission_it_replies_in_the_channel_and_says_so_once() 
     callback(&double, &second).await;
     wait_delivered(&app, &second.id.to_string()).await;
 
-    let threads: Vec<_> = double.requests().into_iter().filter(|r| r.path.ends_with("/threads")).collect();
+    let threads: Vec<_> = double
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/threads"))
+        .collect();
     assert_eq!(threads.len(), 1, "only the second job tried");
     assert!(double.threads().is_empty());
     for injected in [&first, &second] {
@@ -183,7 +241,12 @@ async fn without_thread_permission_it_replies_in_the_channel_and_says_so_once() 
     let finals = double
         .messages_in(CHANNEL)
         .into_iter()
-        .filter(|m| m["content"].as_str().unwrap_or("").contains("your video is ready"))
+        .filter(|m| {
+            m["content"]
+                .as_str()
+                .unwrap_or("")
+                .contains("your video is ready")
+        })
         .count();
     assert_eq!(finals, 2, "both final messages in the channel");
     assert_pings_only(&double, MEMBER);
@@ -203,7 +266,13 @@ async fn used_inside_a_thread_it_follows_the_job_there() {
     assert!(done["content"].as_str().unwrap().contains(RESULT_URL));
     let job = wait_delivered(&app, &injected.id.to_string()).await;
     assert_eq!(job.reply.thread.map(|t| t.0), Some(THREAD));
-    assert!(!double.requests().iter().any(|r| r.path.ends_with("/threads")), "no new thread");
+    assert!(
+        !double
+            .requests()
+            .iter()
+            .any(|r| r.path.ends_with("/threads")),
+        "no new thread"
+    );
     assert_pings_only(&double, MEMBER);
     assert_no_violations(&double);
     app.stop().await;
@@ -244,19 +313,30 @@ async fn rehosting_uploads_the_video_when_it_fits_the_limit() {
     let card = card_id(&double, &fits);
     wait_delivered(&app, &fits.id.to_string()).await;
     let sent = double
-        .wait_for(|r| r.is("POST", &format!("/channels/{card}/messages")), secs(5))
+        .wait_for(
+            |r| r.is("POST", &format!("/channels/{card}/messages")),
+            secs(5),
+        )
         .await;
     assert_eq!(sent.files.len(), 1, "the video is uploaded");
     assert_eq!(sent.files[0].bytes, bytes);
-    assert!(sent.body()["content"].as_str().unwrap().contains(&url), "the link too");
+    assert!(
+        sent.body()["content"].as_str().unwrap().contains(&url),
+        "the link too"
+    );
 
     // Where the limit is smaller than the file, only the link is sent.
-    let too_big = double.inject(&video("a big boat").attachment_size_limit(1024)).await;
+    let too_big = double
+        .inject(&video("a big boat").attachment_size_limit(1024))
+        .await;
     callback(&double, &too_big).await;
     let card = card_id(&double, &too_big);
     wait_delivered(&app, &too_big.id.to_string()).await;
     let sent = double
-        .wait_for(|r| r.is("POST", &format!("/channels/{card}/messages")), secs(5))
+        .wait_for(
+            |r| r.is("POST", &format!("/channels/{card}/messages")),
+            secs(5),
+        )
         .await;
     assert!(sent.files.is_empty());
     assert_pings_only(&double, MEMBER);

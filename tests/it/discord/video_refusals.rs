@@ -11,12 +11,22 @@ async fn private_reply(double: &DiscordDouble, command: &SlashCommand) -> String
     let injected = double.inject(command).await;
     let cb = callback(double, &injected).await;
     assert_eq!(cb["type"], 4, "{cb}");
-    assert_eq!(cb["data"]["flags"].as_u64().unwrap_or(0) & 64, 64, "ephemeral: {cb}");
-    cb["data"]["content"].as_str().unwrap_or_default().to_owned()
+    assert_eq!(
+        cb["data"]["flags"].as_u64().unwrap_or(0) & 64,
+        64,
+        "ephemeral: {cb}"
+    );
+    cb["data"]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn https_images(n: usize) -> String {
-    (0..n).map(|i| format!("https://cdn.example.com/{i}.png")).collect::<Vec<_>>().join(" ")
+    (0..n)
+        .map(|i| format!("https://cdn.example.com/{i}.png"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[tokio::test]
@@ -33,7 +43,10 @@ async fn bad_input_and_credit_refusals_are_private_and_charge_nothing() {
             "`image:https://cdn.example.com/page`",
         ),
         (
-            video("a boat").option(Opt::attachment("image", File::new("clip.mp4", "video/mp4", b"mp4".to_vec()))),
+            video("a boat").option(Opt::attachment(
+                "image",
+                File::new("clip.mp4", "video/mp4", b"mp4".to_vec()),
+            )),
             "`image` takes an image, but `clip.mp4` is a video",
         ),
         (
@@ -41,7 +54,10 @@ async fn bad_input_and_credit_refusals_are_private_and_charge_nothing() {
             "`video` takes a video, but `boat.png` is an image",
         ),
         (
-            video("a boat").option(Opt::attachment("audio", File::new("song.mp3", "audio/mpeg", b"mp3".to_vec()))),
+            video("a boat").option(Opt::attachment(
+                "audio",
+                File::new("song.mp3", "audio/mpeg", b"mp3".to_vec()),
+            )),
             "audio needs at least one image or video",
         ),
         (
@@ -69,7 +85,13 @@ async fn bad_input_and_credit_refusals_are_private_and_charge_nothing() {
     let dm = SlashCommand::in_dm("video", 77, MEMBER).option(Opt::string("prompt", "a boat"));
     let injected = double.inject(&dm).await;
     let cb = callback(&double, &injected).await;
-    assert!(cb["data"]["content"].as_str().unwrap().contains("works in servers"), "{cb}");
+    assert!(
+        cb["data"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("works in servers"),
+        "{cb}"
+    );
 
     // A daily cap, set by someone with Manage Server (and refused to someone without).
     let cap = |who: u64, bits: u64| {
@@ -79,7 +101,11 @@ async fn bad_input_and_credit_refusals_are_private_and_charge_nothing() {
     };
     let text = private_reply(&double, &cap(OTHER_MEMBER, perms::MEMBER)).await;
     assert!(text.contains("Manage Server"), "{text}");
-    let text = private_reply(&double, &cap(OTHER_MEMBER, perms::MEMBER | perms::MANAGE_GUILD)).await;
+    let text = private_reply(
+        &double,
+        &cap(OTHER_MEMBER, perms::MEMBER | perms::MANAGE_GUILD),
+    )
+    .await;
     assert!(text.contains("up to 300"), "{text}");
     let text = private_reply(&double, &video("a boat")).await;
     assert!(text.contains("your 300 daily credits"), "{text}");
@@ -88,15 +114,26 @@ async fn bad_input_and_credit_refusals_are_private_and_charge_nothing() {
     let grant = |who: u64| {
         SlashCommand::in_guild("credits", GUILD, CHANNEL, who).option(Opt::subcommand(
             "grant",
-            vec![Opt::integer("amount", 5000), Opt::string("reason", "for free")],
+            vec![
+                Opt::integer("amount", 5000),
+                Opt::string("reason", "for free"),
+            ],
         ))
     };
     let text = private_reply(&double, &grant(OTHER_MEMBER)).await;
     assert!(text.contains("Only the bot's operators"), "{text}");
 
     let b = app.balance();
-    assert_eq!((b.available, b.pending, b.settled), (1000, 0, 0), "nothing charged");
-    assert_eq!(provider.count(Endpoint::CreateTask), 0, "nothing sent upstream");
+    assert_eq!(
+        (b.available, b.pending, b.settled),
+        (1000, 0, 0),
+        "nothing charged"
+    );
+    assert_eq!(
+        provider.count(Endpoint::CreateTask),
+        0,
+        "nothing sent upstream"
+    );
     let text = private_reply(&double, &grant(MEMBER)).await;
     assert!(text.contains("6000 available"), "{text}");
     assert_pings_at_most_one(&double);
@@ -109,7 +146,10 @@ async fn balance_history_and_jobs_answer_the_member() {
     let (double, _provider, _dir, app) = setup().await;
     // The commands as registered: the public names, and the configured duration range.
     let registered = double.commands(Some(GUILD));
-    let names: Vec<&str> = registered.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = registered
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["video", "credits", "jobs"]);
     let options: Vec<&str> = registered[0]["options"]
         .as_array()
@@ -120,12 +160,30 @@ async fn balance_history_and_jobs_answer_the_member() {
     assert_eq!(
         options,
         [
-            "prompt", "image", "image2", "image3", "image4", "video", "video2", "audio",
-            "references", "ratio", "resolution", "duration", "generate_audio", "web_search"
+            "prompt",
+            "image",
+            "image2",
+            "image3",
+            "image4",
+            "video",
+            "video2",
+            "audio",
+            "references",
+            "ratio",
+            "resolution",
+            "duration",
+            "generate_audio",
+            "web_search"
         ]
     );
     let duration = &registered[0]["options"][11];
-    assert_eq!((duration["min_value"].as_f64(), duration["max_value"].as_f64()), (Some(4.0), Some(15.0)));
+    assert_eq!(
+        (
+            duration["min_value"].as_f64(),
+            duration["max_value"].as_f64()
+        ),
+        (Some(4.0), Some(15.0))
+    );
     assert_eq!(registered[0]["options"][0]["max_length"], 6000);
     let credits = |sub: &str, who: u64| {
         SlashCommand::in_guild("credits", GUILD, CHANNEL, who).option(Opt::subcommand(sub, vec![]))
@@ -139,10 +197,15 @@ async fn balance_history_and_jobs_answer_the_member() {
         .option(Opt::subcommand("history", vec![Opt::user("user", MEMBER)]));
     let text = private_reply(&double, &others).await;
     assert!(text.contains("Manage Server"), "{text}");
-    let all = credits("history", OTHER_MEMBER).member_permissions(perms::MEMBER | perms::MANAGE_GUILD);
+    let all =
+        credits("history", OTHER_MEMBER).member_permissions(perms::MEMBER | perms::MANAGE_GUILD);
     let text = private_reply(&double, &all).await;
     assert!(text.contains("granted +1000"), "{text}");
-    let text = private_reply(&double, &SlashCommand::in_guild("jobs", GUILD, CHANNEL, MEMBER)).await;
+    let text = private_reply(
+        &double,
+        &SlashCommand::in_guild("jobs", GUILD, CHANNEL, MEMBER),
+    )
+    .await;
     assert!(text.contains("has no jobs here yet"), "{text}");
     assert_no_violations(&double);
     app.stop().await;
