@@ -19,7 +19,7 @@ pub async fn handle(ctx: &SerenityContext, data: &Data, press: &ComponentInterac
     let http = ctx.http.as_ref();
     let outcome = match action {
         ButtonAction::Cancel(id) => cancel(data, &id, MemberId(press.user.id.get())).await,
-        ButtonAction::RunAgain(id) => match run_again(data, press, &id).await {
+        ButtonAction::RunAgain(id) => match run_again(data, press, &id) {
             Ok(request) => match data.jobs.submit(request).await {
                 Ok(submitted) => {
                     if let Err(e) = follow::present(http, data, &inv, &submitted).await {
@@ -59,7 +59,7 @@ async fn cancel(data: &Data, id: &JobId, by: MemberId) -> Result<String, Command
 }
 
 /// The request of job `id` again, for the member who pressed, keyed by this press.
-async fn run_again(
+fn run_again(
     data: &Data,
     press: &ComponentInteraction,
     id: &JobId,

@@ -155,7 +155,10 @@ impl DiscordReporter {
                 .send_files(&*self.http, [file], message(&content))
                 .await
             {
-                Ok(_) => return Ok(()),
+                Ok(_) => {
+                    self.forget(&job.id);
+                    return Ok(());
+                }
                 Err(e) if is_refusal(&e) => {
                     tracing::warn!(job_id = %job.id, error = %e, "Discord refused the upload; sending the link only");
                 }
@@ -165,8 +168,14 @@ impl DiscordReporter {
         channel
             .send_message(&*self.http, message(&content))
             .await
-            .map(|_| ())
-            .map_err(|e| ReportError(format!("final message not sent: {e}")))
+            .map_err(|e| ReportError(format!("final message not sent: {e}")))?;
+        self.forget(&job.id);
+        Ok(())
+    }
+
+    /// The job is over and reported: its stored record is enough from now on.
+    fn forget(&self, id: &JobId) {
+        self.targets.lock().expect("reporter lock").remove(id);
     }
 
     /// The finished video as an upload, when re-hosting is on and it fits the limit.
