@@ -4,6 +4,7 @@
 //! The core (`seedance`, `credits`, `jobs`) knows nothing of Discord; `discord` converts at
 //! the edge. See ARCHITECTURE.md for the map and the invariants.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod credits;

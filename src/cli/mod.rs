@@ -1,4 +1,4 @@
-//! The command line: `run`, `generate`, `status`, `check-config`, `credits ...`.
+//! The command line: `run`, `register-commands`, `generate`, `status`, `check-config`, `credits ...`.
 //!
 //! Only this module (and `main.rs`) prints to stdout/stderr directly; everything else logs.
 
@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret;
 
 use crate::config::Config;
 
@@ -28,6 +29,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the bot: connect to Discord, serve the commands and follow jobs until Ctrl-C.
+    Run,
+    /// Register the slash commands (in `discord.command_guild_ids`, else globally) and exit.
+    RegisterCommands,
     /// Check the configuration and say what is missing, without starting anything.
     CheckConfig,
     /// Make one video from the command line: checks the API key and shows the cost.
@@ -51,8 +56,13 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // The one-shot commands talk to a person: only warnings and errors unless RUST_LOG asks.
-    crate::telemetry::init(config.logging.format, "warn");
+    // The bot logs what it does; the one-shot commands talk to a person: only warnings and
+    // errors unless RUST_LOG asks.
+    let level = match cli.command {
+        Command::Run | Command::RegisterCommands => "info",
+        _ => "warn",
+    };
+    crate::telemetry::init(config.logging.format, level);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -65,6 +75,8 @@ pub fn main() -> ExitCode {
 
 async fn dispatch(command: Command, config: Config) -> ExitCode {
     match command {
+        Command::Run => run(config).await,
+        Command::RegisterCommands => register_commands(&config).await,
         Command::CheckConfig => check_config(&config),
         Command::Generate(args) => generate::generate(args, &config).await,
         Command::Status(args) => generate::status(args, &config).await,
@@ -83,5 +95,47 @@ fn check_config(config: &Config) -> ExitCode {
             missing.join(", ")
         );
         ExitCode::from(2)
+    }
+}
+
+async fn run(config: Config) -> ExitCode {
+    let config = std::sync::Arc::new(config);
+    let app = match crate::app::App::build(config).await {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("error: {}", crate::discord::errors::cause_chain(&e));
+            return ExitCode::from(2);
+        }
+    };
+    match app.run(crate::app::shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", crate::discord::errors::cause_chain(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn register_commands(config: &Config) -> ExitCode {
+    if config.discord.token.expose_secret().trim().is_empty() {
+        eprintln!("error: registering commands needs discord.token (or DISCORD_TOKEN)");
+        return ExitCode::from(2);
+    }
+    let commands = crate::discord::commands::all(config);
+    match crate::discord::register_commands(&config.discord, &commands).await {
+        Ok(done) => {
+            let scope = if done.guilds.is_empty() {
+                "globally (Discord may take up to an hour to show them)".to_owned()
+            } else {
+                let ids: Vec<String> = done.guilds.iter().map(ToString::to_string).collect();
+                format!("in server(s) {}", ids.join(", "))
+            };
+            println!("registered /{} {scope}", done.commands.join(", /"));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}", crate::discord::errors::cause_chain(&e));
+            ExitCode::FAILURE
+        }
     }
 }

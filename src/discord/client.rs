@@ -145,6 +145,17 @@ pub async fn run(
             .collect(),
         // Operators come from the configuration, not from the application's owner.
         initialize_owners: false,
+        event_handler: |ctx, event| {
+            Box::pin(async move {
+                if let serenity::all::FullEvent::InteractionCreate {
+                    interaction: serenity::all::Interaction::Component(press),
+                } = event
+                {
+                    super::buttons::handle(ctx.serenity_context, ctx.user_data, press).await;
+                }
+                Ok(())
+            })
+        },
         ..Default::default()
     };
     let framework = poise::Framework::builder()

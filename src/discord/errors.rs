@@ -19,10 +19,16 @@ pub enum CommandError {
     User(String),
     /// A Discord call failed.
     #[error("a Discord request failed")]
-    Discord(#[from] serenity::Error),
+    Discord(#[source] Box<serenity::Error>),
     /// Anything else unexpected.
     #[error(transparent)]
     Internal(Box<dyn StdError + Send + Sync>),
+}
+
+impl From<serenity::Error> for CommandError {
+    fn from(e: serenity::Error) -> CommandError {
+        CommandError::Discord(Box::new(e))
+    }
 }
 
 impl CommandError {

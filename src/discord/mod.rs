@@ -2,29 +2,49 @@
 //!
 //! - [`client`]: the serenity `Http` (honouring `discord.api_base_url`), the poise framework
 //!   runner with its shutdown signal, and command registration.
+//! - [`commands`]: one module per slash command and the list of them all.
+//! - [`card`]: the job card (embed, buttons, thread name); [`follow`]: posting it and
+//!   making the job's thread; [`buttons`]: "Cancel" and "Run again".
+//! - [`reporter`]: [`DiscordReporter`], the job queue's `Reporter` on Discord.
 //! - [`errors`]: [`CommandError`] and the one place that turns any command error into the
 //!   ephemeral reply a member sees.
 //! - [`mentions`]: the allowed-mentions policy used on every message the bot sends.
 
+pub mod buttons;
+pub mod card;
 pub mod client;
+pub mod commands;
 pub mod errors;
+pub mod follow;
 pub mod mentions;
+pub mod reporter;
 
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::jobs::Jobs;
 
 pub use client::{
     DiscordError, Registration, build_http, register_commands, run, slash_commands_json,
 };
 pub use errors::CommandError;
 pub use mentions::only_user;
+pub use reporter::DiscordReporter;
 
-/// What every command can reach. Other parts of the bot add their services here (the
-/// ledger, the job queue); it is built once in the app wiring and handed to [`run`].
-#[derive(Debug)]
+/// What every command can reach; built once in the app wiring and handed to [`run`].
 pub struct Data {
     pub config: Arc<Config>,
+    pub jobs: Jobs,
+    /// Also remembers where each job's card is (see [`DiscordReporter::track`]).
+    pub reporter: Arc<DiscordReporter>,
+}
+
+impl std::fmt::Debug for Data {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Data")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A poise command of this bot.

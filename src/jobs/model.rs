@@ -110,6 +110,10 @@ pub struct ReplyTarget {
     pub message: Option<u64>,
     /// The thread followed for the job, when one was made or the command came from one.
     pub thread: Option<ChannelId>,
+    /// The most the bot may upload where it replies (the interaction's
+    /// `attachment_size_limit`), for re-hosting the finished video.
+    #[serde(default)]
+    pub attachment_size_limit: Option<u64>,
 }
 
 /// The stored job: everything needed to resume it after a restart.

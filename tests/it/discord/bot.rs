@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use poise::CreateReply;
-use seedance_bot::discord::{self, Command, CommandError, Context, Data, build_http};
+use seedance_bot::discord::{self, Command, CommandError, Context, build_http};
 use serde_json::{Value, json};
 
 use super::*;
@@ -331,14 +331,11 @@ async fn the_token_never_shows_in_debug_output_or_logs() {
     let double = DiscordDouble::start().await;
     let config = config_for(&double, &[GUILD]);
     let http = build_http(&config.discord);
+    let dir = tempfile::tempdir().unwrap();
+    let data = test_data(config.clone(), dir.path()).await;
     for debug in [
         format!("{http:?}"),
-        format!(
-            "{:?}",
-            Data {
-                config: config.clone()
-            }
-        ),
+        format!("{data:?}"),
         format!("{config:?}"),
     ] {
         assert!(!debug.contains(TOKEN_SECRET), "{debug}");

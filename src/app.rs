@@ -1,0 +1,146 @@
+//! The wiring: the store, the ledger, the provider, the job queue reporting through Discord,
+//! and the Discord client, run together until a shutdown signal.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::credits::{Ledger, LedgerError, LedgerSettings};
+use crate::discord::{self, Data, DiscordError, DiscordReporter, commands};
+use crate::jobs::{Jobs, JobsSettings, Provider};
+use crate::seedance::SeedanceError;
+use crate::store::{self, StoreError};
+
+/// Why the bot could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("the bot cannot start without: {0}")]
+    MissingSecrets(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the credit ledger could not be opened")]
+    Ledger(#[from] LedgerError),
+    #[error("the video provider could not be set up")]
+    Provider(#[from] SeedanceError),
+    #[error(transparent)]
+    Discord(#[from] DiscordError),
+}
+
+/// The bot, built and ready to run.
+pub struct App {
+    config: Arc<Config>,
+    jobs: Jobs,
+    reporter: Arc<DiscordReporter>,
+}
+
+impl App {
+    /// Opens the data directory and the ledger, sets up the provider and starts the job
+    /// queue (applying the restart policy). Nothing talks to Discord yet.
+    pub async fn build(config: Arc<Config>) -> Result<App, AppError> {
+        let missing = config.missing_secrets();
+        if !missing.is_empty() {
+            return Err(AppError::MissingSecrets(missing.join(", ")));
+        }
+        let db = store::open(&config.storage.path)?;
+        let ledger = Ledger::open(
+            &db,
+            LedgerSettings {
+                default_daily_cap: config.credits.default_daily_cap,
+            },
+        )?;
+        let provider = Provider::from_config(&config.seedance)?;
+        // One Http for the reporter; the gateway client builds its own from the same config.
+        let http = Arc::new(discord::build_http(&config.discord));
+        let reporter = Arc::new(DiscordReporter::new(http, &config.discord));
+        let jobs = Jobs::start(
+            ledger,
+            provider,
+            JobsSettings::from_config(config.clone()),
+            reporter.clone(),
+        )
+        .await?;
+        reporter.attach(jobs.clone());
+        Ok(App {
+            config,
+            jobs,
+            reporter,
+        })
+    }
+
+    /// The job queue, e.g. for tests to look at jobs.
+    pub fn jobs(&self) -> &Jobs {
+        &self.jobs
+    }
+
+    /// Runs the scheduler and the Discord client until `shutdown` resolves or the gateway
+    /// ends; then stops both and returns how the Discord client ended.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), AppError> {
+        let (stop, stopped) = watch::channel(false);
+        let signal = |mut rx: watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let jobs = self.jobs.clone();
+        let scheduler = tokio::spawn({
+            let signal = signal(stopped.clone());
+            async move { jobs.run(signal).await }
+        });
+        let data = Data {
+            config: self.config.clone(),
+            jobs: self.jobs.clone(),
+            reporter: self.reporter.clone(),
+        };
+        let client = discord::run(data, commands::all(&self.config), signal(stopped));
+        tokio::pin!(client);
+        tokio::pin!(shutdown);
+        let result = tokio::select! {
+            result = &mut client => result,
+            () = &mut shutdown => {
+                tracing::info!("shutdown requested");
+                let _ = stop.send(true);
+                client.await
+            }
+        };
+        let _ = stop.send(true);
+        if let Err(e) = scheduler.await {
+            tracing::error!(error = %e, "the job scheduler task failed");
+        }
+        match &result {
+            Ok(()) => tracing::info!("the Discord client stopped"),
+            Err(e) => {
+                tracing::error!(cause = %discord::errors::cause_chain(e), "the Discord client stopped with an error");
+            }
+        }
+        self.reporter.detach();
+        result.map_err(AppError::from)
+    }
+}
+
+/// Resolves on Ctrl-C, or on SIGTERM where there is one.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,70 @@
+//! `/jobs`: a member's recent jobs with their state, cost and links.
+
+use poise::CreateReply;
+use serenity::all::User;
+
+use super::{can_manage, guild_of};
+use crate::discord::card::clip;
+use crate::discord::{CommandError, Context};
+use crate::ids::MemberId;
+use crate::jobs::{JobRecord, JobState};
+
+/// How many jobs the list shows.
+const JOBS_SHOWN: usize = 10;
+
+/// Your recent video jobs (Manage Server: anyone's)
+#[poise::command(slash_command, guild_only)]
+pub async fn jobs(
+    ctx: Context<'_>,
+    #[description = "Another member (Manage Server needed)"] user: Option<User>,
+) -> Result<(), CommandError> {
+    let guild = guild_of(ctx)?;
+    let me = ctx.author().id;
+    let whose = match &user {
+        Some(u) if u.id != me && !can_manage(ctx) => {
+            return Err(CommandError::user(
+                "You need the Manage Server permission to see another member's jobs.",
+            ));
+        }
+        Some(u) => u.id,
+        None => me,
+    };
+    let list = ctx
+        .data()
+        .jobs
+        .recent(guild, Some(MemberId(whose.get())), JOBS_SHOWN);
+    let text = if list.is_empty() {
+        format!("<@{whose}> has no jobs here yet.")
+    } else {
+        list.iter().map(line).collect::<Vec<_>>().join("\n")
+    };
+    ctx.send(
+        CreateReply::default()
+            .content(clip(&text, 2000))
+            .ephemeral(true),
+    )
+    .await?;
+    Ok(())
+}
+
+fn line(job: &JobRecord) -> String {
+    let link = match (job.reply.channel, job.reply.message) {
+        (Some(c), Some(m)) => format!(
+            " [card](https://discord.com/channels/{}/{c}/{m})",
+            job.request.guild
+        ),
+        _ => String::new(),
+    };
+    let result = match &job.state {
+        JobState::Succeeded { urls, .. } => format!(" {}", urls.join(" ")),
+        JobState::Failed { reason } => format!(": {}", clip(reason, 120)),
+        _ => String::new(),
+    };
+    format!(
+        "`{}` {} · {} credits · {}{link}{result}",
+        job.id,
+        job.state.label(),
+        job.cost,
+        clip(&job.request.prompt, 60)
+    )
+}

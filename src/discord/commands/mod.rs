@@ -1,0 +1,101 @@
+//! The slash commands, one module each, and [`all`], the one list of them.
+//!
+//! - [`video`]: `/video`, the product; [`references`] reads its files and links.
+//! - [`credits`]: `/credits balance|history|grant|cap`.
+//! - [`jobs`]: `/jobs`, a member's recent jobs.
+
+pub mod credits;
+pub mod jobs;
+pub mod references;
+pub mod video;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use serenity::all::{CommandOptionType, CreateCommandOption, Permissions};
+
+use super::{Command, CommandError, Context};
+use crate::config::Config;
+use crate::jobs::SubmitError;
+
+/// The duration range shown to Discord. poise takes a plain `fn` to shape an option, so the
+/// configured range is read from here; [`all`] sets it.
+static MIN_DURATION: AtomicU32 = AtomicU32::new(4);
+static MAX_DURATION: AtomicU32 = AtomicU32::new(15);
+
+/// Every command of the bot, with `/video`'s duration range from `config`.
+pub fn all(config: &Config) -> Vec<Command> {
+    MIN_DURATION.store(config.video.min_duration, Ordering::Relaxed);
+    MAX_DURATION.store(config.video.max_duration, Ordering::Relaxed);
+    let mut video = video::video();
+    for p in &mut video.parameters {
+        if p.name == "duration" {
+            p.type_setter = Some(duration_option);
+        }
+    }
+    vec![video, credits::credits(), jobs::jobs()]
+}
+
+fn duration_option(option: CreateCommandOption) -> CreateCommandOption {
+    option
+        .kind(CommandOptionType::Integer)
+        .min_int_value(u64::from(MIN_DURATION.load(Ordering::Relaxed)))
+        .max_int_value(u64::from(MAX_DURATION.load(Ordering::Relaxed)))
+}
+
+/// The refusal a member reads when a submission was turned down (nothing was charged).
+pub fn refusal(e: SubmitError) -> CommandError {
+    let text = match &e {
+        SubmitError::Invalid(why) => {
+            format!("I can't make this video: {why}. Nothing was charged.")
+        }
+        SubmitError::TooManyActive { .. } => {
+            format!("{}. Nothing was charged.", capitalized(&e.to_string()))
+        }
+        SubmitError::Credits(why) => format!(
+            "Not enough credits: {why}. Nothing was charged; try a shorter or lower-resolution video, or ask a server admin for more credits."
+        ),
+        SubmitError::NoPrice(_) => format!("{}.", capitalized(&e.to_string())),
+        SubmitError::Internal(_) => return CommandError::Internal(Box::new(e)),
+    };
+    CommandError::User(text)
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Whether the member may manage the server (Manage Server or Administrator), as Discord
+/// says in the interaction. `default_member_permissions` can be overridden by a server, so
+/// commands check this themselves.
+pub fn can_manage(ctx: Context<'_>) -> bool {
+    let Context::Application(actx) = ctx else {
+        return false;
+    };
+    actx.interaction
+        .member
+        .as_ref()
+        .and_then(|m| m.permissions)
+        .is_some_and(|p| p.intersects(Permissions::MANAGE_GUILD | Permissions::ADMINISTRATOR))
+}
+
+/// The server a command was used in, or the reply for a DM.
+pub fn guild_of(ctx: Context<'_>) -> Result<crate::ids::GuildId, CommandError> {
+    ctx.guild_id()
+        .map(|g| crate::ids::GuildId(g.get()))
+        .ok_or_else(|| {
+            CommandError::user("This works in a server only: each server has its own credit pool.")
+        })
+}
+
+/// A ledger failure: the member's mistake shown as is, anything else as an internal error.
+pub fn ledger_error(e: crate::credits::LedgerError) -> CommandError {
+    if e.is_user_error() {
+        CommandError::User(capitalized(&e.to_string()))
+    } else {
+        CommandError::Internal(Box::new(e))
+    }
+}

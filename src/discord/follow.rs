@@ -1,0 +1,147 @@
+//! After a job is accepted: the public job card as the interaction's response, then the
+//! thread that follows the job, then where both are is stored with the job.
+
+use serenity::all::{
+    AutoArchiveDuration, ChannelId, ChannelType, CommandInteraction, ComponentInteraction,
+    CreateInteractionResponse, CreateInteractionResponseMessage, CreateThread, Http, InteractionId,
+    MessageId, Permissions, UserId, builder::Builder,
+};
+
+use super::{Data, card, mentions};
+use crate::ids::{self, MemberId};
+use crate::jobs::{ReplyTarget, Submitted};
+
+/// The parts of an interaction (a command or a button press) the card needs.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub id: InteractionId,
+    pub token: String,
+    pub channel: ChannelId,
+    /// The interaction came from inside a thread.
+    pub in_thread: bool,
+    pub app_permissions: Option<Permissions>,
+    pub attachment_size_limit: u64,
+    pub user: UserId,
+}
+
+impl From<&CommandInteraction> for Invocation {
+    fn from(i: &CommandInteraction) -> Invocation {
+        Invocation {
+            id: i.id,
+            token: i.token.clone(),
+            channel: i.channel_id,
+            in_thread: i.channel.as_ref().is_some_and(|c| is_thread(c.kind)),
+            app_permissions: i.app_permissions,
+            attachment_size_limit: u64::from(i.attachment_size_limit),
+            user: i.user.id,
+        }
+    }
+}
+
+impl From<&ComponentInteraction> for Invocation {
+    fn from(i: &ComponentInteraction) -> Invocation {
+        Invocation {
+            id: i.id,
+            token: i.token.clone(),
+            channel: i.channel_id,
+            in_thread: i.channel.as_ref().is_some_and(|c| is_thread(c.kind)),
+            app_permissions: i.app_permissions,
+            attachment_size_limit: u64::from(i.attachment_size_limit),
+            user: i.user.id,
+        }
+    }
+}
+
+fn is_thread(kind: ChannelType) -> bool {
+    matches!(
+        kind,
+        ChannelType::PublicThread | ChannelType::PrivateThread | ChannelType::NewsThread
+    )
+}
+
+/// An ephemeral answer to an interaction: only the member sees it, nobody is pinged.
+pub async fn answer_privately(
+    http: &Http,
+    inv: &Invocation,
+    text: &str,
+) -> Result<(), serenity::Error> {
+    let message = CreateInteractionResponseMessage::new()
+        .content(card::clip(text, 2000))
+        .ephemeral(true)
+        .allowed_mentions(mentions::nobody());
+    CreateInteractionResponse::Message(message)
+        .execute(http, (inv.id, &inv.token))
+        .await
+}
+
+/// Posts the card of an accepted job as the response to `inv`, makes or picks its thread and
+/// stores where both are. The response itself is the only step that must succeed: without a
+/// thread the job is followed in the channel.
+pub async fn present(
+    http: &Http,
+    data: &Data,
+    inv: &Invocation,
+    submitted: &Submitted,
+) -> Result<(), serenity::Error> {
+    let job = &submitted.job;
+    let position = submitted.position.map(|p| (p, submitted.eta));
+    let response = CreateInteractionResponseMessage::new()
+        .embed(card::embed(job, position))
+        .components(card::components(job))
+        .allowed_mentions(mentions::only_user(MemberId(inv.user.get())));
+    CreateInteractionResponse::Message(response)
+        .execute(http, (inv.id, &inv.token))
+        .await?;
+    let message = http.get_original_interaction_response(&inv.token).await?;
+    let thread = if inv.in_thread {
+        Some(inv.channel)
+    } else {
+        make_thread(http, inv, message.id, &job.request.prompt).await
+    };
+    let target = ReplyTarget {
+        channel: Some(ids::ChannelId(inv.channel.get())),
+        message: Some(message.id.get()),
+        thread: thread.map(|t| ids::ChannelId(t.get())),
+        attachment_size_limit: Some(inv.attachment_size_limit),
+    };
+    data.reporter
+        .track(&data.jobs, &job.id, target.clone())
+        .await;
+    // Draw the card again when it says more now: no thread, or the job moved on meanwhile.
+    let current = data.jobs.get(&job.id).unwrap_or_else(|| job.clone());
+    if (thread.is_none() || current.state != job.state)
+        && let Err(e) = data.reporter.refresh_card(&current, &target).await
+    {
+        tracing::warn!(job_id = %job.id, error = %e, "could not update the job card");
+    }
+    Ok(())
+}
+
+/// A public thread from the card, when the bot may make one there.
+async fn make_thread(
+    http: &Http,
+    inv: &Invocation,
+    message: MessageId,
+    prompt: &str,
+) -> Option<ChannelId> {
+    let allowed = inv
+        .app_permissions
+        .is_none_or(|p| p.contains(Permissions::CREATE_PUBLIC_THREADS));
+    if !allowed {
+        tracing::info!(channel = %inv.channel, "no permission to create threads here; following the job in the channel");
+        return None;
+    }
+    let builder = CreateThread::new(card::thread_name(prompt))
+        .auto_archive_duration(AutoArchiveDuration::OneDay);
+    match inv
+        .channel
+        .create_thread_from_message(http, message, builder)
+        .await
+    {
+        Ok(thread) => Some(thread.id),
+        Err(e) => {
+            tracing::warn!(channel = %inv.channel, error = %e, "could not create a thread; following the job in the channel");
+            None
+        }
+    }
+}
