@@ -9,6 +9,7 @@ use tokio::sync::watch;
 use crate::config::Config;
 use crate::credits::{Ledger, LedgerError, LedgerSettings};
 use crate::discord::{self, Data, DiscordError, DiscordReporter, commands};
+use crate::http::{self, Health};
 use crate::jobs::{Jobs, JobsSettings, Provider};
 use crate::seedance::SeedanceError;
 use crate::store::{self, StoreError};
@@ -26,11 +27,17 @@ pub enum AppError {
     Provider(#[from] SeedanceError),
     #[error(transparent)]
     Discord(#[from] DiscordError),
+    #[error("the health endpoint could not listen: {0}")]
+    Http(std::io::Error),
 }
 
 /// The bot, built and ready to run.
 pub struct App {
     config: Arc<Config>,
+    db: sled::Db,
+    health: Arc<Health>,
+    /// Bound at build time so a taken port fails the start, not the first scrape.
+    http: Option<tokio::net::TcpListener>,
     jobs: Jobs,
     reporter: Arc<DiscordReporter>,
 }
@@ -50,7 +57,12 @@ impl App {
                 default_daily_cap: config.credits.default_daily_cap,
             },
         )?;
-        let provider = Provider::from_config(&config.seedance)?;
+        let health = Arc::new(Health::default());
+        let provider = Provider::from_config(&config.seedance)?.with_health(health.clone());
+        let endpoint = match config.http.listen.as_str() {
+            "" => None,
+            listen => Some(http::bind(listen).await.map_err(AppError::Http)?),
+        };
         // One Http for the reporter; the gateway client builds its own from the same config.
         let http = Arc::new(discord::build_http(&config.discord));
         let reporter = Arc::new(DiscordReporter::new(http, &config.discord));
@@ -64,6 +76,9 @@ impl App {
         reporter.attach(jobs.clone());
         Ok(App {
             config,
+            db,
+            health,
+            http: endpoint,
             jobs,
             reporter,
         })
@@ -76,7 +91,7 @@ impl App {
 
     /// Runs the scheduler and the Discord client until `shutdown` resolves or the gateway
     /// ends; then stops both and returns how the Discord client ended.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), AppError> {
+    pub async fn run(mut self, shutdown: impl Future<Output = ()> + Send) -> Result<(), AppError> {
         let (stop, stopped) = watch::channel(false);
         let signal = |mut rx: watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|s| *s).await;
@@ -86,10 +101,20 @@ impl App {
             let signal = signal(stopped.clone());
             async move { jobs.run(signal).await }
         });
+        let endpoint = self.http.take().map(|listener| {
+            tracing::info!(address = ?listener.local_addr().ok(), "serving /healthz and /metrics");
+            tokio::spawn(http::serve(
+                listener,
+                self.health.clone(),
+                self.db.clone(),
+                signal(stopped.clone()),
+            ))
+        });
         let data = Data {
             config: self.config.clone(),
             jobs: self.jobs.clone(),
             reporter: self.reporter.clone(),
+            health: self.health.clone(),
         };
         let client = discord::run(data, commands::all(&self.config), signal(stopped));
         tokio::pin!(client);
@@ -112,7 +137,15 @@ impl App {
                 tracing::error!(cause = %discord::errors::cause_chain(e), "the Discord client stopped with an error");
             }
         }
+        if let Some(endpoint) = endpoint {
+            let _ = endpoint.await;
+        }
         self.reporter.detach();
+        // Every money-moving write was flushed when it was made; this covers the rest
+        // (delivery marks, provider states) before the process exits.
+        if let Err(e) = crate::store::flush(&self.db).await {
+            tracing::error!(error = %e, "could not flush the store on shutdown");
+        }
         result.map_err(AppError::from)
     }
 }

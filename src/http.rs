@@ -147,7 +147,7 @@ async fn probe_store(db: &sled::Db) -> Result<(), String> {
     let tree = db.open_tree("meta").map_err(|e| e.to_string())?;
     tree.insert(b"health_probe", &now_ms().to_be_bytes())
         .map_err(|e| e.to_string())?;
-    db.flush_async().await.map_err(|e| e.to_string())?;
+    crate::store::flush(db).await.map_err(|e| e.to_string())?;
     Ok(())
 }
 

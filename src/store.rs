@@ -26,6 +26,19 @@ pub enum StoreError {
     Sled(#[from] sled::Error),
 }
 
+/// Makes every write so far durable, on a blocking thread. One flush covers the whole
+/// database. (sled 0.34.7's `flush_async` deadlocks when several run at once: its flushes
+/// wait for a log write that needs the very pool threads they occupy.)
+pub async fn flush(tree: &sled::Tree) -> Result<(), sled::Error> {
+    let tree = tree.clone();
+    match tokio::task::spawn_blocking(move || tree.flush()).await {
+        Ok(result) => result.map(|_| ()),
+        Err(e) => Err(sled::Error::ReportableBug(format!(
+            "flush task failed: {e}"
+        ))),
+    }
+}
+
 /// Opens (creating if needed) the store at `path` and checks its schema version.
 pub fn open(path: &Path) -> Result<sled::Db, StoreError> {
     let db = sled::Config::new().path(path).open().map_err(|source| {

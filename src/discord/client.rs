@@ -145,8 +145,14 @@ pub async fn run(
             .collect(),
         // Operators come from the configuration, not from the application's owner.
         initialize_owners: false,
+        post_command: |ctx| {
+            Box::pin(async move {
+                super::observe::interaction(&ctx.command().qualified_name, "ok", ctx.id());
+            })
+        },
         event_handler: |ctx, event| {
             Box::pin(async move {
+                super::observe::gateway_event(&ctx.user_data.health, event);
                 if let serenity::all::FullEvent::InteractionCreate {
                     interaction: serenity::all::Interaction::Component(press),
                 } = event

@@ -65,6 +65,12 @@ pub fn cause_chain(error: &(dyn StdError + 'static)) -> String {
 pub async fn on_error(error: FrameworkError<'_, Data, E>) {
     let (ctx, text) = match error {
         FrameworkError::Command { error, ctx, .. } => {
+            let outcome = if matches!(error, E::User(_)) {
+                "refused"
+            } else {
+                "error"
+            };
+            super::observe::interaction(&ctx.command().qualified_name, outcome, ctx.id());
             if let E::User(_) = error {
                 tracing::info!(command = %ctx.command().qualified_name, reason = %error, "command refused");
             } else {

@@ -9,6 +9,7 @@
 //! - [`errors`]: [`CommandError`] and the one place that turns any command error into the
 //!   ephemeral reply a member sees.
 //! - [`mentions`]: the allowed-mentions policy used on every message the bot sends.
+//! - [`observe`]: interaction metrics and the gateway's state for the health check.
 
 pub mod buttons;
 pub mod card;
@@ -17,11 +18,13 @@ pub mod commands;
 pub mod errors;
 pub mod follow;
 pub mod mentions;
+pub mod observe;
 pub mod reporter;
 
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::http::Health;
 use crate::jobs::Jobs;
 
 pub use client::{
@@ -37,6 +40,8 @@ pub struct Data {
     pub jobs: Jobs,
     /// Also remembers where each job's card is (see [`DiscordReporter::track`]).
     pub reporter: Arc<DiscordReporter>,
+    /// Gateway state for `/healthz`.
+    pub health: Arc<Health>,
 }
 
 impl std::fmt::Debug for Data {

@@ -287,12 +287,22 @@ impl Jobs {
         id: &JobId,
         reply: ReplyTarget,
     ) -> Result<(), LedgerError> {
-        let Some(mut record) = self.get(id) else {
+        let tree = self.inner.ledger.jobs_tree();
+        let updated = tree
+            .update_and_fetch(id.0.as_bytes(), |old| {
+                let mut record = JobRecord::from_bytes(old?).ok()?;
+                record.reply = reply.clone();
+                Some(record.to_bytes())
+            })
+            .map_err(LedgerError::Storage)?;
+        let Some(record) = updated.and_then(|b| JobRecord::from_bytes(&b).ok()) else {
             return Err(LedgerError::UnknownHold(id.0.clone()));
         };
-        record.reply = reply;
         self.update_cached(&record);
-        self.persist(&record).await
+        crate::store::flush(tree)
+            .await
+            .map_err(LedgerError::Storage)?;
+        Ok(())
     }
 
     /// Place in the local queue (1 = next) and the estimated wait, if the job is waiting.
@@ -334,13 +344,28 @@ impl Jobs {
             .filter_map(|bytes| JobRecord::from_bytes(&bytes).ok())
     }
 
-    /// Writes a job record that moves no money, durably.
+    /// Writes a job record that moves no money, durably. The reply target belongs to the
+    /// Discord side ([`Jobs::set_reply_target`]): the stored one is kept, whatever copy of
+    /// the job the caller held.
     async fn persist(&self, record: &JobRecord) -> Result<(), LedgerError> {
         let tree = self.inner.ledger.jobs_tree();
-        tree.insert(record.id.0.as_bytes(), record.to_bytes())
+        tree.update_and_fetch(record.id.0.as_bytes(), |old| {
+            let mut next = record.clone();
+            if let Some(stored) = old.and_then(|b| JobRecord::from_bytes(b).ok()) {
+                next.reply = stored.reply;
+            }
+            Some(next.to_bytes())
+        })
+        .map_err(LedgerError::Storage)?;
+        crate::store::flush(tree)
+            .await
             .map_err(LedgerError::Storage)?;
-        tree.flush_async().await.map_err(LedgerError::Storage)?;
         Ok(())
+    }
+
+    /// The reply target as stored now (see [`Jobs::persist`]).
+    fn stored_reply(&self, id: &JobId) -> Option<ReplyTarget> {
+        self.get(id).map(|j| j.reply)
     }
 }
 

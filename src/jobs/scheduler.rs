@@ -441,6 +441,9 @@ impl Jobs {
     /// same transaction as the job's final state; then delivers the final report.
     pub(super) async fn finish(&self, mut job: JobRecord, state: JobState) -> JobRecord {
         let succeeded = matches!(state, JobState::Succeeded { .. });
+        if let Some(reply) = self.stored_reply(&job.id) {
+            job.reply = reply;
+        }
         job.state = state;
         job.finished_at = Some(now_ms());
         job.final_delivered = false;

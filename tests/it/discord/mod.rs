@@ -76,6 +76,7 @@ pub async fn test_data(config: Arc<Config>, dir: &Path) -> Data {
         config,
         jobs,
         reporter,
+        health: Arc::default(),
     }
 }
 

@@ -283,3 +283,47 @@ async fn daily_cap_refuses_with_the_reset_time() {
     assert!(err.to_string().contains("UTC"), "{err}");
     bot.stop().await;
 }
+
+/// Where the Discord side shows a job belongs to it: the scheduler's own writes (which
+/// hold older copies of the job) never undo it, even while createTask is in flight.
+#[tokio::test]
+async fn reply_target_set_mid_submission_survives() {
+    let fake = FakeProvider::start().await;
+    fake.push(
+        Endpoint::CreateTask,
+        Scripted::ok(serde_json::json!({"taskId": "slow-task"})).delay(Duration::from_millis(300)),
+    );
+    fake.add_task(
+        "slow-task",
+        vec![
+            Step::generating(),
+            Step::success(["https://results.fake.test/slow.mp4"]),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bot = Bot::start(dir.path(), config(&fake.base_url(), ""), Default::default()).await;
+    bot.grant(1, 1000).await;
+    bot.jobs.submit(request("ix-reply", 1, 10)).await.unwrap();
+    let id = JobId("ix-reply".into());
+    bot.wait_job(&id, WAIT, |j| j.state == JobState::Submitting)
+        .await;
+    let target = seedance_bot::jobs::ReplyTarget {
+        channel: Some(seedance_bot::ids::ChannelId(77)),
+        message: Some(78),
+        thread: Some(seedance_bot::ids::ChannelId(79)),
+        ..Default::default()
+    };
+    bot.jobs
+        .set_reply_target(&id, target.clone())
+        .await
+        .unwrap();
+    let seen = bot.reporter.final_of(&id, WAIT).await;
+    assert!(
+        matches!(seen.state, JobState::Succeeded { .. }),
+        "{:?}",
+        seen.state
+    );
+    let stored = bot.wait_job(&id, WAIT, |j| j.final_delivered).await;
+    assert_eq!(stored.reply, target);
+    bot.stop().await;
+}
