@@ -4,7 +4,7 @@
 //! are `granted - settled - pending`. A `/video` first *reserves* a hold, then the hold is
 //! *settled* (for at most what was held) or *voided*, exactly once. Every change is one sled
 //! transaction over all ledger trees, including the caller's job record, and is flushed to
-//! disk before the call returns `Ok`. Every change also appends a journal row; rows are
+//! disk before the call returns `Ok` (see `Ledger::write` for why not `flush_async`). Every change also appends a journal row; rows are
 //! never edited.
 //!
 //! Amounts are plain `u64` credits. Overflow cannot happen: one operation moves at most
@@ -365,23 +365,31 @@ impl Ledger {
     }
 
     /// Runs `body` as one transaction on a blocking thread, then flushes before `Ok`.
+    ///
+    /// The flush is sled's blocking `Db::flush` on the same blocking thread, not
+    /// `flush_async`: in sled 0.34.7 concurrent `flush_async` calls occupy sled's own
+    /// thread pool while waiting for a log write that needs a thread of that pool, and
+    /// everything hangs (sled issues #1241, #1308; reproduced here with 64 concurrent
+    /// reserves). Both flush the same log, so durability is the same.
     async fn write<T, F>(&self, body: F) -> Result<T, LedgerError>
     where
         T: Send + 'static,
         F: Fn(&tx::Tx) -> tx::TxResult<T> + Send + 'static,
     {
         let inner = self.inner.clone();
-        let out = tokio::task::spawn_blocking(move || inner.transact(body))
-            .await
-            .map_err(|e| {
-                LedgerError::Storage(sled::Error::ReportableBug(format!(
-                    "ledger transaction thread failed: {e}"
-                )))
-            })??;
-        if self.inner.flush {
-            self.inner.db.flush_async().await?;
-        }
-        Ok(out)
+        tokio::task::spawn_blocking(move || {
+            let out = inner.transact(body)?;
+            if inner.flush {
+                inner.db.flush()?;
+            }
+            Ok(out)
+        })
+        .await
+        .map_err(|e| {
+            LedgerError::Storage(sled::Error::ReportableBug(format!(
+                "ledger transaction thread failed: {e}"
+            )))
+        })?
     }
 
     /// Adds credits to the guild's current pool; a negative amount takes them back (never
