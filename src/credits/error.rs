@@ -68,7 +68,10 @@ mod tests {
             needed: 400,
             resets_at: 86_400_000,
         };
-        assert!(e.to_string().contains("resets at 1970-01-02 00:00 UTC"), "{e}");
+        assert!(
+            e.to_string().contains("resets at 1970-01-02 00:00 UTC"),
+            "{e}"
+        );
         assert!(e.is_user_error());
     }
 }

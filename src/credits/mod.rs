@@ -294,7 +294,10 @@ struct Inner {
 
 impl Inner {
     fn tree(&self, name: &str) -> &sled::Tree {
-        let i = TREE_NAMES.iter().position(|n| *n == name).expect("known tree");
+        let i = TREE_NAMES
+            .iter()
+            .position(|n| *n == name)
+            .expect("known tree");
         &self.trees[i]
     }
 
@@ -394,7 +397,7 @@ impl Ledger {
 
     /// Adds credits to the guild's current pool; a negative amount takes them back (never
     /// below zero available).
-    #[tracing::instrument(skip_all, fields(guild = guild.0, amount, actor = %actor))]
+    #[tracing::instrument(skip_all, fields(guild = guild.0, amount = amount, actor = %actor))]
     pub async fn grant(
         &self,
         guild: GuildId,
@@ -410,7 +413,7 @@ impl Ledger {
     }
 
     /// Sets the guild's default daily cap per member (0 = none).
-    #[tracing::instrument(skip_all, fields(guild = guild.0, cap, actor = %actor))]
+    #[tracing::instrument(skip_all, fields(guild = guild.0, cap = cap, actor = %actor))]
     pub async fn set_default_cap(
         &self,
         guild: GuildId,
@@ -423,7 +426,7 @@ impl Ledger {
     }
 
     /// Sets a member's own daily cap in a guild (`Some(0)` = no cap; `None` = the default).
-    #[tracing::instrument(skip_all, fields(guild = guild.0, member = member.0, ?cap, actor = %actor))]
+    #[tracing::instrument(skip_all, fields(guild = guild.0, member = member.0, cap = ?cap, actor = %actor))]
     pub async fn set_member_cap(
         &self,
         guild: GuildId,
@@ -451,7 +454,7 @@ impl Ledger {
     /// Spends `amount` (at most what is held) and releases the rest. Settling again with
     /// the same amount returns the hold unchanged; anything else on a resolved hold is
     /// [`LedgerError::AlreadyResolved`].
-    #[tracing::instrument(skip_all, fields(key, amount))]
+    #[tracing::instrument(skip_all, fields(key = key, amount = amount))]
     pub async fn settle(
         &self,
         key: &str,
@@ -463,7 +466,7 @@ impl Ledger {
 
     /// Returns the whole hold to the pool and to the member's usage of its day. Voiding
     /// again returns the hold unchanged; voiding a settled hold is `AlreadyResolved`.
-    #[tracing::instrument(skip_all, fields(key, reason))]
+    #[tracing::instrument(skip_all, fields(key = key, reason = reason))]
     pub async fn void(
         &self,
         key: &str,
@@ -534,7 +537,11 @@ impl Ledger {
                 .map_err(|_| LedgerError::Corrupt("a hold key is not UTF-8".into()))?;
             match self.hold(&key)? {
                 Some(hold) => holds.push(hold),
-                None => return Err(LedgerError::Corrupt(format!("pending hold {key} is missing"))),
+                None => {
+                    return Err(LedgerError::Corrupt(format!(
+                        "pending hold {key} is missing"
+                    )));
+                }
             }
         }
         Ok(holds)
@@ -562,7 +569,11 @@ impl Ledger {
     }
 
     pub fn pool_balance(&self, pool: PoolId) -> Result<Balance, LedgerError> {
-        let p = match self.inner.tree("credits.pools").get(records::pool_key(pool.0))? {
+        let p = match self
+            .inner
+            .tree("credits.pools")
+            .get(records::pool_key(pool.0))?
+        {
             Some(bytes) => records::decode("pool", &bytes)?,
             None => records::PoolRecord::default(),
         };

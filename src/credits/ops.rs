@@ -49,7 +49,13 @@ pub(crate) fn grant(
     Ok(pool)
 }
 
-pub(crate) fn set_default_cap(tx: &Tx, guild: u64, cap: u64, actor: ActorRecord, now: i64) -> TxResult<()> {
+pub(crate) fn set_default_cap(
+    tx: &Tx,
+    guild: u64,
+    cap: u64,
+    actor: ActorRecord,
+    now: i64,
+) -> TxResult<()> {
     check_cap(cap)?;
     let mut g = tx.guild(guild)?;
     g.default_cap = Some(cap);
@@ -85,7 +91,10 @@ pub(crate) fn set_member_cap(
     let pool = tx.pool_of(guild)?;
     let (kind, reason) = match cap {
         Some(_) => (KindRecord::MemberCap, "member daily cap (0 = none)"),
-        None => (KindRecord::MemberCapCleared, "member back to the default cap"),
+        None => (
+            KindRecord::MemberCapCleared,
+            "member back to the default cap",
+        ),
     };
     let row = Row {
         at: now,
@@ -196,7 +205,12 @@ pub(crate) fn resolve(
     let Some(mut hold) = tx.hold(key)? else {
         return abort(LedgerError::UnknownHold(key.to_owned()));
     };
-    let outcome = |hold| Ok(Outcome { key: key.to_owned(), hold });
+    let outcome = |hold| {
+        Ok(Outcome {
+            key: key.to_owned(),
+            hold,
+        })
+    };
     match (hold.state, how) {
         (HoldStateRecord::Pending, _) => {}
         // The same resolution again is a replay: return the hold, change nothing.
@@ -226,7 +240,12 @@ pub(crate) fn resolve(
     p.settled = add_total(p.settled, settled)?;
     let day = hold.created_at.div_euclid(DAY_MS);
     let used = tx.usage(hold.pool, hold.member, day)?;
-    tx.put_usage(hold.pool, hold.member, day, sub_total("usage", used, released)?)?;
+    tx.put_usage(
+        hold.pool,
+        hold.member,
+        day,
+        sub_total("usage", used, released)?,
+    )?;
     let (kind, amount, reason) = match *how {
         Resolution::Settle(amount) => {
             hold.state = HoldStateRecord::Settled;
@@ -249,7 +268,11 @@ pub(crate) fn resolve(
         actor: ActorRecord::System,
         kind,
         amount: amount as i64,
-        released: if kind == KindRecord::Settle { released } else { 0 },
+        released: if kind == KindRecord::Settle {
+            released
+        } else {
+            0
+        },
         hold: Some(key),
         reason,
     };
@@ -261,17 +284,31 @@ pub(crate) fn resolve(
 /// move in the pool it leaves and the pool it joins.
 pub(crate) fn link(tx: &Tx, guild: u64, with: u64, actor: ActorRecord, now: i64) -> TxResult<u64> {
     let old = tx.pool_of(guild)?;
-    let new = if with == guild { guild } else { tx.pool_of(with)? };
+    let new = if with == guild {
+        guild
+    } else {
+        tx.pool_of(with)?
+    };
     let mut g: GuildRecord = tx.guild(guild)?;
     g.pool = (new != guild).then_some(new);
     g.v = SCHEMA_VERSION;
     tx.put_guild(guild, &g)?;
     let (kind, reason) = if new == guild {
-        (KindRecord::Unlink, format!("guild {guild} spends from its own pool {new}"))
+        (
+            KindRecord::Unlink,
+            format!("guild {guild} spends from its own pool {new}"),
+        )
     } else {
-        (KindRecord::Link, format!("guild {guild} spends from pool {new}"))
+        (
+            KindRecord::Link,
+            format!("guild {guild} spends from pool {new}"),
+        )
     };
-    let pools = if old == new { vec![new] } else { vec![old, new] };
+    let pools = if old == new {
+        vec![new]
+    } else {
+        vec![old, new]
+    };
     for pool in pools {
         let row = Row {
             at: now,

@@ -188,7 +188,8 @@ impl<'a> Tx<'a> {
         };
         self.journal
             .insert(&records::journal_key(pool, seq), encode(&entry))?;
-        self.pools.insert(&records::pool_key(pool), encode(&record))?;
+        self.pools
+            .insert(&records::pool_key(pool), encode(&record))?;
         Ok(())
     }
 }

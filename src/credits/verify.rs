@@ -40,7 +40,10 @@ pub(crate) fn run(ledger: &Ledger) -> Result<Vec<String>, LedgerError> {
             HoldStateRecord::Settled => {
                 let settled = hold.settled.unwrap_or(u64::MAX);
                 if settled > hold.amount {
-                    problems.push(format!("hold {key} settled {settled} > held {}", hold.amount));
+                    problems.push(format!(
+                        "hold {key} settled {settled} > held {}",
+                        hold.amount
+                    ));
                 }
                 t.settled += i128::from(settled);
                 settled
@@ -49,7 +52,10 @@ pub(crate) fn run(ledger: &Ledger) -> Result<Vec<String>, LedgerError> {
         };
         let indexed = inner.tree("credits.pending").contains_key(key.as_bytes())?;
         if indexed != (hold.state == HoldStateRecord::Pending) {
-            problems.push(format!("hold {key} is {:?} but indexed as pending: {indexed}", hold.state));
+            problems.push(format!(
+                "hold {key} is {:?} but indexed as pending: {indexed}",
+                hold.state
+            ));
         }
         let day = hold.created_at.div_euclid(DAY_MS);
         *usage.entry((hold.pool, hold.member, day)).or_default() += used;
@@ -63,7 +69,9 @@ pub(crate) fn run(ledger: &Ledger) -> Result<Vec<String>, LedgerError> {
         stored_usage.insert(id, records::decode_u64("usage", &bytes)?);
     }
     if stored_usage != usage {
-        problems.push(format!("usage rows {stored_usage:?} but holds say {usage:?}"));
+        problems.push(format!(
+            "usage rows {stored_usage:?} but holds say {usage:?}"
+        ));
     }
     for entry in inner.tree("credits.pending").iter() {
         let (key, _) = entry?;
@@ -97,7 +105,10 @@ fn replay_journal(ledger: &Ledger, id: u64, p: &PoolRecord) -> Result<Vec<String
     for row in ledger.journal_rows(PoolId(id)) {
         let row = row?;
         if row.seq != rows {
-            problems.push(format!("pool {id}: journal row {} where {rows} was due", row.seq));
+            problems.push(format!(
+                "pool {id}: journal row {} where {rows} was due",
+                row.seq
+            ));
         }
         rows += 1;
         let amount = i128::from(row.amount);
@@ -120,7 +131,11 @@ fn replay_journal(ledger: &Ledger, id: u64, p: &PoolRecord) -> Result<Vec<String
         }
         last_available = row.available_after;
     }
-    let stored = (i128::from(p.granted), i128::from(p.pending), i128::from(p.settled));
+    let stored = (
+        i128::from(p.granted),
+        i128::from(p.pending),
+        i128::from(p.settled),
+    );
     if stored != (t.granted, t.pending, t.settled) || rows != p.next_seq {
         problems.push(format!(
             "pool {id}: stored (granted, pending, settled, rows) {:?} but the journal replays to {:?}",

@@ -29,12 +29,33 @@ fn grant_show_history_export_link_unlink() {
     let data = dir.path().join("data");
     let data = data.as_path();
 
-    let out = ok(data, &["grant", "--guild", "1", "--amount", "500", "--reason", "top-up, May"]);
+    let out = ok(
+        data,
+        &[
+            "grant",
+            "--guild",
+            "1",
+            "--amount",
+            "500",
+            "--reason",
+            "top-up, May",
+        ],
+    );
     assert!(out.contains("500 available"), "{out}");
-    let out = ok(data, &["grant", "--guild", "1", "--amount", "-120", "--reason", "refund"]);
+    let out = ok(
+        data,
+        &[
+            "grant", "--guild", "1", "--amount", "-120", "--reason", "refund",
+        ],
+    );
     assert!(out.contains("380 available"), "{out}");
 
-    let refused = credits(data, &["grant", "--guild", "1", "--amount", "-1000", "--reason", "x"]);
+    let refused = credits(
+        data,
+        &[
+            "grant", "--guild", "1", "--amount", "-1000", "--reason", "x",
+        ],
+    );
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -55,13 +76,22 @@ fn grant_show_history_export_link_unlink() {
     let out = ok(data, &["history", "--guild", "1", "--limit", "2"]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 3, "{out}");
-    assert!(lines[1].contains("link") && lines[2].contains("refund"), "{out}");
+    assert!(
+        lines[1].contains("link") && lines[2].contains("refund"),
+        "{out}"
+    );
 
     let csv = ok(data, &["export", "--guild", "1", "--format", "csv"]);
     let rows: Vec<&str> = csv.lines().collect();
-    assert!(rows[0].starts_with("seq,at,at_utc,pool,guild,member,actor,kind,amount"), "{csv}");
+    assert!(
+        rows[0].starts_with("seq,at,at_utc,pool,guild,member,actor,kind,amount"),
+        "{csv}"
+    );
     assert_eq!(rows.len(), 4, "{csv}");
-    assert!(rows[1].contains(",cli,grant,500,") && rows[1].contains("\"top-up, May\""), "{csv}");
+    assert!(
+        rows[1].contains(",cli,grant,500,") && rows[1].contains("\"top-up, May\""),
+        "{csv}"
+    );
 
     let jsonl = ok(data, &["export", "--guild", "1", "--format", "jsonl"]);
     let entries: Vec<serde_json::Value> = jsonl
@@ -78,7 +108,10 @@ fn grant_show_history_export_link_unlink() {
     let out = ok(data, &["show", "--guild", "2"]);
     assert!(out.contains("available:   0"), "{out}");
     let out = ok(data, &["show", "--guild", "1"]);
-    assert!(out.contains("available:   380") && out.contains("guilds:      1\n"), "{out}");
+    assert!(
+        out.contains("available:   380") && out.contains("guilds:      1\n"),
+        "{out}"
+    );
     assert!(ok(data, &["verify"]).contains("consistent"));
 }
 
@@ -91,6 +124,9 @@ fn a_data_directory_in_use_gets_a_clear_message() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("is another seedance-bot running"), "{stderr}");
+    assert!(
+        stderr.contains("is another seedance-bot running"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("WouldBlock"), "{stderr}");
 }

@@ -9,7 +9,10 @@ use super::{assert_consistent, test_ledger};
 async fn sixty_four_reserves_against_305_credits_make_exactly_thirty_holds() {
     let t = test_ledger(0);
     let guild = GuildId(7);
-    t.ledger.grant(guild, 305, Actor::Cli, "top-up").await.unwrap();
+    t.ledger
+        .grant(guild, 305, Actor::Cli, "top-up")
+        .await
+        .unwrap();
     let tasks: Vec<_> = (0..64u64)
         .map(|i| {
             let ledger = t.ledger.clone();
@@ -41,7 +44,10 @@ async fn sixty_four_reserves_against_305_credits_make_exactly_thirty_holds() {
     }
     assert_eq!((ok, refused), (30, 34));
     let b = t.ledger.balance(guild).unwrap();
-    assert_eq!((b.available, b.pending, b.settled, b.granted), (5, 300, 0, 305));
+    assert_eq!(
+        (b.available, b.pending, b.settled, b.granted),
+        (5, 300, 0, 305)
+    );
     assert_eq!(t.ledger.pending_holds().unwrap().len(), 30);
     assert_consistent(&t.ledger, [PoolId(7)]);
 }
@@ -50,7 +56,10 @@ async fn sixty_four_reserves_against_305_credits_make_exactly_thirty_holds() {
 async fn concurrent_repeats_of_one_key_make_one_hold() {
     let t = test_ledger(0);
     let guild = GuildId(8);
-    t.ledger.grant(guild, 1000, Actor::Cli, "top-up").await.unwrap();
+    t.ledger
+        .grant(guild, 1000, Actor::Cli, "top-up")
+        .await
+        .unwrap();
     let tasks: Vec<_> = (0..16)
         .map(|_| {
             let ledger = t.ledger.clone();

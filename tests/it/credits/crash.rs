@@ -37,7 +37,10 @@ async fn child_loop_for_crash_test() {
     let mut rng = rand::thread_rng();
     for n in 0.. {
         if ledger.balance(GUILD).unwrap().available < 100 {
-            ledger.grant(GUILD, 1000, Actor::System, "crash test").await.unwrap();
+            ledger
+                .grant(GUILD, 1000, Actor::System, "crash test")
+                .await
+                .unwrap();
             println!("ACK grant 1000");
         }
         let pending = ledger.pending_holds().unwrap();
@@ -58,10 +61,16 @@ async fn child_loop_for_crash_test() {
             let hold = &pending[rng.gen_range(0..pending.len())];
             if roll == 2 {
                 let amount = rng.gen_range(0..=hold.amount);
-                ledger.settle(&hold.key, amount, job(&hold.key, "done")).await.unwrap();
+                ledger
+                    .settle(&hold.key, amount, job(&hold.key, "done"))
+                    .await
+                    .unwrap();
                 println!("ACK settle {} {amount}", hold.key);
             } else {
-                ledger.void(&hold.key, "crash test", job(&hold.key, "")).await.unwrap();
+                ledger
+                    .void(&hold.key, "crash test", job(&hold.key, ""))
+                    .await
+                    .unwrap();
                 println!("ACK void {}", hold.key);
             }
         }
@@ -79,7 +88,13 @@ fn kill_nine_at_random_moments_loses_no_acknowledged_operation() {
     let mut total_ops = 0;
     for _ in 0..KILLS {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([CHILD, "--ignored", "--exact", "--nocapture", "--test-threads=1"])
+            .args([
+                CHILD,
+                "--ignored",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(DIR_VAR, dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -116,8 +131,15 @@ fn kill_nine_at_random_moments_loses_no_acknowledged_operation() {
         check_after_restart(dir.path(), acked_grants, &acked);
     }
     eprintln!("crash test: {total_ops} acknowledged operations over {KILLS} kills");
-    assert!(total_ops > KILLS, "the child acknowledged only {total_ops} operations");
-    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+    assert!(
+        total_ops > KILLS,
+        "the child acknowledged only {total_ops} operations"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 fn check_after_restart(
@@ -151,5 +173,8 @@ fn check_after_restart(
         .into_iter()
         .map(|h| h.key)
         .collect();
-    assert_eq!(live, pending, "live jobs and pending holds differ after a crash");
+    assert_eq!(
+        live, pending,
+        "live jobs and pending holds differ after a crash"
+    );
 }

@@ -58,10 +58,18 @@ pub fn assert_consistent(ledger: &Ledger, pools: impl IntoIterator<Item = PoolId
                 EntryKind::Void => pending -= r.amount,
                 _ => {}
             }
-            assert_eq!(granted - pending - settled, r.available_after as i64, "{r:?}");
+            assert_eq!(
+                granted - pending - settled,
+                r.available_after as i64,
+                "{r:?}"
+            );
         }
         let replay = (granted as u64, pending as u64, settled as u64);
-        assert_eq!(replay, (b.granted, b.pending, b.settled), "pool {pool} replay");
+        assert_eq!(
+            replay,
+            (b.granted, b.pending, b.settled),
+            "pool {pool} replay"
+        );
     }
 }
 
