@@ -4,7 +4,7 @@
 //! are `granted - settled - pending`. A `/video` first *reserves* a hold, then the hold is
 //! *settled* (for at most what was held) or *voided*, exactly once. Every change is one sled
 //! transaction over all ledger trees, including the caller's job record, and is flushed to
-//! disk before the call returns `Ok`. Every change also appends a journal row; rows are
+//! disk before the call returns `Ok` (see `Ledger::write` for why not `flush_async`). Every change also appends a journal row; rows are
 //! never edited.
 //!
 //! Amounts are plain `u64` credits. Overflow cannot happen: one operation moves at most
@@ -368,28 +368,36 @@ impl Ledger {
     }
 
     /// Runs `body` as one transaction on a blocking thread, then flushes before `Ok`.
+    ///
+    /// The flush is sled's blocking `Db::flush` on the same blocking thread, not
+    /// `flush_async`: in sled 0.34.7 concurrent `flush_async` calls occupy sled's own
+    /// thread pool while waiting for a log write that needs a thread of that pool, and
+    /// everything hangs (sled issues #1241, #1308; reproduced here with 64 concurrent
+    /// reserves). Both flush the same log, so durability is the same.
     async fn write<T, F>(&self, body: F) -> Result<T, LedgerError>
     where
         T: Send + 'static,
         F: Fn(&tx::Tx) -> tx::TxResult<T> + Send + 'static,
     {
         let inner = self.inner.clone();
-        let out = tokio::task::spawn_blocking(move || inner.transact(body))
-            .await
-            .map_err(|e| {
-                LedgerError::Storage(sled::Error::ReportableBug(format!(
-                    "ledger transaction thread failed: {e}"
-                )))
-            })??;
-        if self.inner.flush {
-            self.inner.db.flush_async().await?;
-        }
-        Ok(out)
+        tokio::task::spawn_blocking(move || {
+            let out = inner.transact(body)?;
+            if inner.flush {
+                inner.db.flush()?;
+            }
+            Ok(out)
+        })
+        .await
+        .map_err(|e| {
+            LedgerError::Storage(sled::Error::ReportableBug(format!(
+                "ledger transaction thread failed: {e}"
+            )))
+        })?
     }
 
     /// Adds credits to the guild's current pool; a negative amount takes them back (never
     /// below zero available).
-    #[tracing::instrument(skip_all, fields(guild = guild.0, amount, actor = %actor))]
+    #[tracing::instrument(skip_all, fields(guild = guild.0, amount = amount, actor = %actor))]
     pub async fn grant(
         &self,
         guild: GuildId,
@@ -405,7 +413,7 @@ impl Ledger {
     }
 
     /// Sets the guild's default daily cap per member (0 = none).
-    #[tracing::instrument(skip_all, fields(guild = guild.0, cap, actor = %actor))]
+    #[tracing::instrument(skip_all, fields(guild = guild.0, cap = cap, actor = %actor))]
     pub async fn set_default_cap(
         &self,
         guild: GuildId,
@@ -418,7 +426,7 @@ impl Ledger {
     }
 
     /// Sets a member's own daily cap in a guild (`Some(0)` = no cap; `None` = the default).
-    #[tracing::instrument(skip_all, fields(guild = guild.0, member = member.0, ?cap, actor = %actor))]
+    #[tracing::instrument(skip_all, fields(guild = guild.0, member = member.0, cap = ?cap, actor = %actor))]
     pub async fn set_member_cap(
         &self,
         guild: GuildId,
@@ -446,7 +454,7 @@ impl Ledger {
     /// Spends `amount` (at most what is held) and releases the rest. Settling again with
     /// the same amount returns the hold unchanged; anything else on a resolved hold is
     /// [`LedgerError::AlreadyResolved`].
-    #[tracing::instrument(skip_all, fields(key, amount))]
+    #[tracing::instrument(skip_all, fields(key = key, amount = amount))]
     pub async fn settle(
         &self,
         key: &str,
@@ -458,7 +466,7 @@ impl Ledger {
 
     /// Returns the whole hold to the pool and to the member's usage of its day. Voiding
     /// again returns the hold unchanged; voiding a settled hold is `AlreadyResolved`.
-    #[tracing::instrument(skip_all, fields(key, reason))]
+    #[tracing::instrument(skip_all, fields(key = key, reason = reason))]
     pub async fn void(
         &self,
         key: &str,

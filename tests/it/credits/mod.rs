@@ -1,1 +1,89 @@
 //! The credit ledger: properties, concurrency, crash safety, CLI.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use seedance_bot::credits::{EntryKind, Ledger, LedgerSettings, PoolId};
+
+mod cli;
+mod concurrency;
+mod crash;
+mod properties;
+
+/// 2023-11-14 23:00 UTC: an hour before midnight, so short runs cross a UTC day.
+pub const START_MILLIS: i64 = 1_700_002_800_000;
+
+/// A ledger on a fresh temp directory with a clock the test moves.
+pub struct TestLedger {
+    pub ledger: Ledger,
+    pub clock: Arc<AtomicI64>,
+    _dir: tempfile::TempDir,
+}
+
+pub fn test_ledger(default_daily_cap: u64) -> TestLedger {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seedance_bot::store::open(dir.path()).unwrap();
+    let clock = Arc::new(AtomicI64::new(START_MILLIS));
+    let read = clock.clone();
+    let ledger = Ledger::open(&db, LedgerSettings { default_daily_cap })
+        .unwrap()
+        .with_clock(Arc::new(move || read.load(Ordering::SeqCst)));
+    TestLedger {
+        ledger,
+        clock,
+        _dir: dir,
+    }
+}
+
+/// The ledger's own full check, plus an independent replay of each pool's journal.
+pub fn assert_consistent(ledger: &Ledger, pools: impl IntoIterator<Item = PoolId>) {
+    let problems = ledger.verify().unwrap();
+    assert!(problems.is_empty(), "ledger inconsistent: {problems:#?}");
+    for pool in pools {
+        let b = ledger.pool_balance(pool).unwrap();
+        assert_eq!(b.granted, b.available + b.pending + b.settled, "{b:?}");
+        let mut rows = ledger.pool_history(pool, None, usize::MAX).unwrap();
+        rows.reverse();
+        let (mut granted, mut pending, mut settled) = (0i64, 0i64, 0i64);
+        for (i, r) in rows.iter().enumerate() {
+            assert_eq!(r.seq, i as u64, "journal sequence of pool {pool}");
+            match r.kind {
+                EntryKind::Grant => granted += r.amount,
+                EntryKind::Reserve => pending += r.amount,
+                EntryKind::Settle => {
+                    pending -= r.amount + r.released as i64;
+                    settled += r.amount;
+                }
+                EntryKind::Void => pending -= r.amount,
+                _ => {}
+            }
+            assert_eq!(
+                granted - pending - settled,
+                r.available_after as i64,
+                "{r:?}"
+            );
+        }
+        let replay = (granted as u64, pending as u64, settled as u64);
+        assert_eq!(
+            replay,
+            (b.granted, b.pending, b.settled),
+            "pool {pool} replay"
+        );
+    }
+}
+
+/// Every job record in the jobs tree, as text.
+pub fn jobs(ledger: &Ledger) -> BTreeMap<String, String> {
+    ledger
+        .jobs_tree()
+        .iter()
+        .map(|e| {
+            let (k, v) = e.unwrap();
+            (
+                String::from_utf8(k.to_vec()).unwrap(),
+                String::from_utf8(v.to_vec()).unwrap(),
+            )
+        })
+        .collect()
+}

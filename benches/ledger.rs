@@ -1,0 +1,82 @@
+//! Reserve+settle pairs per second, durable (flushed) and not, with 1 and 64 callers.
+//! Run with `cargo bench --bench ledger`; prints the median of five one-second runs.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use seedance_bot::credits::{Actor, Ledger, LedgerSettings, Reserve};
+use seedance_bot::ids::{GuildId, MemberId};
+
+const RUNS: usize = 5;
+const RUN_FOR: Duration = Duration::from_secs(1);
+const GUILD: GuildId = GuildId(1);
+
+/// One run: `callers` tasks loop reserve+settle until the time is up; returns pairs/s.
+async fn run_once(callers: u64, durable: bool) -> f64 {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seedance_bot::store::open(dir.path()).unwrap();
+    let mut ledger = Ledger::open(&db, LedgerSettings::default()).unwrap();
+    if !durable {
+        ledger = ledger.without_flush_for_bench();
+    }
+    ledger
+        .grant(GUILD, 1_000_000_000, Actor::System, "bench")
+        .await
+        .unwrap();
+    let pairs = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..callers)
+        .map(|caller| {
+            let (ledger, pairs) = (ledger.clone(), pairs.clone());
+            tokio::spawn(async move {
+                let mut n = 0u64;
+                while started.elapsed() < RUN_FOR {
+                    let key = format!("{caller}-{n}");
+                    let req = Reserve {
+                        key: key.clone(),
+                        guild: GUILD,
+                        member: MemberId(caller),
+                        amount: 400,
+                        memo: "video 720p 5s".into(),
+                    };
+                    ledger.reserve(req, None).await.unwrap();
+                    ledger.settle(&key, 400, None).await.unwrap();
+                    pairs.fetch_add(1, Ordering::Relaxed);
+                    n += 1;
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    pairs.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(|a, b| a.total_cmp(b));
+    xs[xs.len() / 2]
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    println!("ledger: reserve+settle pairs per second, median of {RUNS} runs of {RUN_FOR:?}");
+    for durable in [true, false] {
+        for callers in [1, 64] {
+            let runs: Vec<f64> = (0..RUNS)
+                .map(|_| runtime.block_on(run_once(callers, durable)))
+                .collect();
+            let mode = if durable { "flushed" } else { "no flush" };
+            let all: Vec<String> = runs.iter().map(|r| format!("{r:.0}")).collect();
+            println!(
+                "{mode:>9}, {callers:>2} callers: {:>8.0} pairs/s   (runs: {})",
+                median(runs.clone()),
+                all.join(", ")
+            );
+        }
+    }
+}

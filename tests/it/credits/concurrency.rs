@@ -1,0 +1,86 @@
+//! Many members reserving at once against one pool: never more than it holds.
+
+use seedance_bot::credits::{Actor, LedgerError, PoolId, Reserve};
+use seedance_bot::ids::{GuildId, MemberId};
+
+use super::{assert_consistent, test_ledger};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_reserves_against_305_credits_make_exactly_thirty_holds() {
+    let t = test_ledger(0);
+    let guild = GuildId(7);
+    t.ledger
+        .grant(guild, 305, Actor::Cli, "top-up")
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..64u64)
+        .map(|i| {
+            let ledger = t.ledger.clone();
+            tokio::spawn(async move {
+                let req = Reserve {
+                    key: format!("interaction-{i}"),
+                    guild,
+                    member: MemberId(100 + i),
+                    amount: 10,
+                    memo: "video".into(),
+                };
+                ledger.reserve(req, None).await
+            })
+        })
+        .collect();
+    let (mut ok, mut refused) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(hold) => {
+                assert_eq!(hold.amount, 10);
+                ok += 1;
+            }
+            Err(LedgerError::InsufficientCredits { available, needed }) => {
+                assert_eq!((available, needed), (5, 10));
+                refused += 1;
+            }
+            Err(e) => panic!("unexpected error: {e:?}"),
+        }
+    }
+    assert_eq!((ok, refused), (30, 34));
+    let b = t.ledger.balance(guild).unwrap();
+    assert_eq!(
+        (b.available, b.pending, b.settled, b.granted),
+        (5, 300, 0, 305)
+    );
+    assert_eq!(t.ledger.pending_holds().unwrap().len(), 30);
+    assert_consistent(&t.ledger, [PoolId(7)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_repeats_of_one_key_make_one_hold() {
+    let t = test_ledger(0);
+    let guild = GuildId(8);
+    t.ledger
+        .grant(guild, 1000, Actor::Cli, "top-up")
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let ledger = t.ledger.clone();
+            tokio::spawn(async move {
+                let req = Reserve {
+                    key: "same-interaction".into(),
+                    guild,
+                    member: MemberId(1),
+                    amount: 40,
+                    memo: "video".into(),
+                };
+                ledger.reserve(req, None).await.unwrap()
+            })
+        })
+        .collect();
+    let mut holds = Vec::new();
+    for task in tasks {
+        holds.push(task.await.unwrap());
+    }
+    assert!(holds.windows(2).all(|w| w[0] == w[1]));
+    let b = t.ledger.balance(guild).unwrap();
+    assert_eq!((b.available, b.pending), (960, 40));
+    assert_consistent(&t.ledger, [PoolId(8)]);
+}
