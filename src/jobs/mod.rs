@@ -173,6 +173,10 @@ impl Jobs {
             .price(req.resolution, req.duration)
             .ok_or_else(|| SubmitError::NoPrice(req.resolution.to_string()))?;
         let _serial = self.inner.submit_lock.lock().await;
+        // The same interaction may have been submitted while this one waited for the lock.
+        if let Some(existing) = self.get(&id) {
+            return Ok(self.submitted(existing, true));
+        }
         let active = self.active_for(req.member);
         if active.len() >= self.inner.settings.max_active_per_user {
             let latest = active
@@ -227,9 +231,7 @@ impl Jobs {
             }
             Err(e) => return Err(SubmitError::Internal(e.to_string())),
         }
-        // A replay of a key whose job was stored by an earlier run: the ledger returned the
-        // first hold and wrote nothing, so the stored record is the truth.
-        let record = self.get(&id).unwrap_or(record);
+
         tracing::info!(job_id = %id, cost, "job accepted");
         metrics::counter!("seedance_credits_reserved_total").increment(cost);
         self.enqueue(record.clone());

@@ -327,3 +327,33 @@ async fn reply_target_set_mid_submission_survives() {
     assert_eq!(stored.reply, target);
     bot.stop().await;
 }
+
+/// The same interaction delivered twice at once is one job, held and sent once.
+#[tokio::test]
+async fn concurrent_repeats_of_one_interaction_make_one_job() {
+    let fake = FakeProvider::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(
+        &fake.base_url(),
+        "[jobs]\nmax_active_per_user = 5\npoll_initial = \"20ms\"\npoll_max = \"100ms\"\n",
+    );
+    let bot = Bot::start(dir.path(), cfg, Default::default()).await;
+    bot.grant(1, 1000).await;
+    let attempts = (0..8).map(|_| bot.jobs.submit(request("ix-dup", 1, 10)));
+    let results = futures::future::join_all(attempts).await;
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| matches!(r, Ok(s) if !s.replayed))
+            .count(),
+        1
+    );
+    assert!(results.iter().all(|r| r.is_ok()));
+    bot.reporter.final_of(&JobId("ix-dup".into()), WAIT).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(fake.count(Endpoint::CreateTask), 1);
+    assert_eq!(bot.reporter.finals(&JobId("ix-dup".into())).len(), 1);
+    let balance = bot.ledger.balance(seedance_bot::ids::GuildId(1)).unwrap();
+    assert_eq!((balance.available, balance.settled), (800, COST));
+    bot.stop().await;
+}
