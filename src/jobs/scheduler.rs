@@ -21,6 +21,8 @@ use crate::video::ReferenceKind;
 const RECENT_DURATIONS: usize = 20;
 /// The wait estimate for one round of jobs before any job has finished.
 const DEFAULT_JOB_DURATION: Duration = Duration::from_secs(90);
+/// How many jobs at the head of the queue are told their new place when it moves.
+const QUEUE_UPDATES: usize = 10;
 /// Longest pause between attempts to deliver a final report.
 const MAX_DELIVERY_BACKOFF: Duration = Duration::from_secs(60);
 
@@ -83,6 +85,8 @@ enum Action {
     Submit(JobRecord),
     Poll(JobRecord, TaskId),
     Expire(JobRecord),
+    /// A waiting job's place in the queue changed.
+    Moved(JobRecord, usize, Duration),
 }
 
 impl Jobs {
@@ -141,6 +145,21 @@ impl Jobs {
                     actions.push(Action::Submit(job.clone()));
                 }
             }
+            // The queue moved: the jobs now at its head learn their new place.
+            if actions.iter().any(|a| matches!(a, Action::Submit(_))) {
+                for (i, id) in sched
+                    .queue
+                    .order()
+                    .into_iter()
+                    .take(QUEUE_UPDATES)
+                    .enumerate()
+                {
+                    if let Some(job) = sched.active.get(&id) {
+                        let eta = sched.estimate_wait(i + 1, settings.max_running);
+                        actions.push(Action::Moved(job.clone(), i + 1, eta));
+                    }
+                }
+            }
             // Polls: the most overdue first, within the status-call budget.
             let mut due: Vec<(Instant, JobId)> = sched
                 .polls
@@ -181,6 +200,11 @@ impl Jobs {
                 }
                 Action::Poll(job, task) => {
                     tokio::spawn(async move { jobs.poll_upstream(job, task).await });
+                }
+                Action::Moved(job, position, eta) => {
+                    tokio::spawn(async move {
+                        jobs.report(&job, JobEvent::Queued { position, eta }).await
+                    });
                 }
                 Action::Expire(job) => {
                     tokio::spawn(async move {

@@ -60,6 +60,20 @@ async fn jobs_start_round_robin_across_servers() {
         })
         .collect();
     assert_eq!(started, ["g1-a", "g2-a", "g3-a", "g1-b", "g1-c"]);
+    // Waiting jobs were told as they moved up: the last one saw places 4, 3, 2 and 1.
+    let places: Vec<usize> = bot
+        .reporter
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|s| s.job.0 == "g1-c")
+        .filter_map(|s| match s.event {
+            seedance_bot::jobs::JobEvent::Queued { position, .. } => Some(position),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(places, [4, 3, 2, 1]);
     bot.stop().await;
 }
 
