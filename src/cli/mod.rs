@@ -57,7 +57,11 @@ pub fn main() -> ExitCode {
         Ok(config) => config,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(2);
+            // A container's HEALTHCHECK reads 1 as unhealthy; 2 is reserved there.
+            return match cli.command {
+                Command::Healthcheck(_) => ExitCode::FAILURE,
+                _ => ExitCode::from(2),
+            };
         }
     };
     // The bot logs what it does; the one-shot commands talk to a person: only warnings and
