@@ -111,6 +111,8 @@ struct Fault {
 
 struct InteractionState {
     injected_at: Instant,
+    /// From injection to the initial response's arrival.
+    answered_after: Option<Duration>,
     channel_id: u64,
     acknowledged: bool,
     original: Option<u64>,
@@ -415,6 +417,7 @@ impl DiscordDouble {
                 token.clone(),
                 InteractionState {
                     injected_at: Instant::now(),
+                    answered_after: None,
                     channel_id,
                     acknowledged: false,
                     original: None,
@@ -430,6 +433,17 @@ impl DiscordDouble {
                 channel_id,
                 payload,
             }
+        })
+    }
+
+    /// For each answered interaction, the time from its injection to its initial response
+    /// (what a member waits for), in no particular order.
+    pub fn answer_latencies(&self) -> Vec<Duration> {
+        self.shared.with(|s| {
+            s.interactions
+                .values()
+                .filter_map(|i| i.answered_after)
+                .collect()
         })
     }
 
@@ -852,6 +866,7 @@ fn interaction_callback(s: &mut Inner, token: &str, body: &Value) -> Answer {
     });
     let i = s.interactions.get_mut(token).expect("checked");
     i.acknowledged = true;
+    i.answered_after = Some(late);
     i.original = original;
     (204, Vec::new(), None)
 }
