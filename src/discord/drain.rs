@@ -66,11 +66,11 @@ impl<F: Framework> Framework for Gate<F> {
 
     async fn dispatch(&self, ctx: SerenityContext, event: FullEvent) {
         let _guard = InFlight::enter(&self.in_flight);
-        if self.health.draining() {
-            if let FullEvent::InteractionCreate { interaction } = &event {
-                turn_away(&ctx, interaction).await;
-                return;
-            }
+        if let FullEvent::InteractionCreate { interaction } = &event
+            && self.health.draining()
+        {
+            turn_away(&ctx, interaction).await;
+            return;
         }
         self.inner.dispatch(ctx, event).await;
     }

@@ -131,10 +131,10 @@ impl Drop for Running {
 async fn wait_healthy(base: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        if let Ok(res) = reqwest::get(format!("{base}/healthz")).await {
-            if res.status() == 200 {
-                return res.json().await.unwrap();
-            }
+        if let Ok(res) = reqwest::get(format!("{base}/healthz")).await
+            && res.status() == 200
+        {
+            return res.json().await.unwrap();
         }
         assert!(Instant::now() < deadline, "/healthz never answered 200");
         tokio::time::sleep(Duration::from_millis(20)).await;
