@@ -144,6 +144,8 @@ async fn wait_healthy(base: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_serves_health_metrics_json_logs_and_stops_cleanly_on_sigterm() {
     let double = DiscordDouble::start().await;
+    // Heartbeats soon, so the gateway latency gauge has a value within the test.
+    double.set_heartbeat_interval(Duration::from_millis(200));
     let provider = FakeProvider::start().await;
     provider.set_default_script(vec![Step::waiting(), Step::success([RESULT_URL])]);
     let dir = tempfile::tempdir().unwrap();
@@ -196,6 +198,21 @@ async fn the_binary_serves_health_metrics_json_logs_and_stops_cleanly_on_sigterm
         metrics.contains("seedance_interaction_answer_seconds_bucket"),
         "{metrics}"
     );
+    // serenity heartbeats once connected; the gauge follows within a few seconds.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let metrics = reqwest::get(format!("{base}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metrics.contains(r#"seedance_gateway_latency_seconds{shard="0"}"#) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no gateway latency: {metrics}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     bot.terminate();
     assert_eq!(bot.exit_code(Duration::from_secs(5)).await, Some(0));

@@ -173,6 +173,8 @@ struct Shared {
     base_url: String,
     /// Bumped on every change, so waiters re-check.
     changed: watch::Sender<u64>,
+    /// The `heartbeat_interval` HELLO announces, in milliseconds.
+    heartbeat_ms: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -206,6 +208,7 @@ impl DiscordDouble {
             inner: Mutex::new(Inner::default()),
             base_url: format!("http://{addr}"),
             changed: watch::channel(0).0,
+            heartbeat_ms: std::sync::atomic::AtomicU64::new(41_250),
         });
         let app = Router::new()
             .route("/gw", any(gateway))
@@ -215,6 +218,15 @@ impl DiscordDouble {
             let _ = axum::serve(listener, app).await;
         });
         DiscordDouble { shared, server }
+    }
+
+    /// The heartbeat interval announced to sessions that connect from now on (Discord's is
+    /// about 41 s; serenity sends its first heartbeat one interval after IDENTIFY).
+    pub fn set_heartbeat_interval(&self, interval: Duration) {
+        let ms = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX);
+        self.shared
+            .heartbeat_ms
+            .store(ms, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// `http://127.0.0.1:PORT`: the value for `discord.api_base_url`.
@@ -473,7 +485,10 @@ async fn gateway(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> Res
 async fn run_gateway(socket: WebSocket, shared: Arc<Shared>) {
     let (mut sink, mut stream) = socket.split();
     let (out, mut outgoing) = mpsc::unbounded_channel::<String>();
-    let hello = json!({ "op": 10, "d": { "heartbeat_interval": 41250 } }).to_string();
+    let interval = shared
+        .heartbeat_ms
+        .load(std::sync::atomic::Ordering::SeqCst);
+    let hello = json!({ "op": 10, "d": { "heartbeat_interval": interval } }).to_string();
     if sink.send(WsMessage::Text(hello.into())).await.is_err() {
         return;
     }
