@@ -1,6 +1,7 @@
 //! The real binary, run the way an operator runs it: configured by the environment, against
 //! the local Discord double and the fake provider. `/healthz`, `/metrics` and `healthcheck`
-//! answer; logs are JSON lines without secrets; SIGTERM stops it cleanly with the store intact.
+//! answer; logs are JSON lines without secrets; SIGTERM stops it cleanly with the store intact,
+//! after the commands being handled finish, answering new ones "restarting".
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -11,9 +12,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::discord::video::{COST, RESULT_URL, callback, card_id, final_message, video};
-use crate::discord::{GUILD, TOKEN, TOKEN_SECRET};
-use crate::support::discord_double::DiscordDouble;
+use crate::discord::{CHANNEL, GUILD, OTHER_MEMBER, TOKEN, TOKEN_SECRET};
+use crate::support::discord_double::{DiscordDouble, Opt, SlashCommand};
 use crate::support::fake_provider::{FakeProvider, Step};
+use seedance_bot::discord::drain::RESTARTING;
 
 const API_KEY: &str = "sk-PROCESS-SECRET-KEY";
 
@@ -259,4 +261,71 @@ async fn the_binary_serves_health_metrics_json_logs_and_stops_cleanly_on_sigterm
         "no line carries the job's id:\n{}",
         logs.join("\n")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_a_command_in_flight_finish_and_turns_new_ones_away() {
+    let double = DiscordDouble::start().await;
+    let provider = FakeProvider::start().await;
+    provider.set_default_script(vec![Step::waiting()]);
+    let dir = tempfile::tempdir().unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let env = environment(&double, &provider, dir.path(), &listen);
+    let guild = GUILD.to_string();
+    let granted = output(
+        &env,
+        &[
+            "credits",
+            "grant",
+            "--guild",
+            &guild,
+            "--amount",
+            "1000",
+            "--reason",
+            "before the run",
+        ],
+    );
+    assert!(granted.status.success(), "{granted:?}");
+    let mut bot = Running::spawn(&env);
+    double.wait_ready(Duration::from_secs(10)).await;
+    wait_healthy(&format!("http://{listen}")).await;
+
+    // The first command is being handled (its answer held by a slow Discord) at SIGTERM.
+    double.delay_next(
+        "POST /interactions/*/*/callback",
+        Duration::from_millis(1500),
+    );
+    let first = double.inject(&video("a boat caught by the restart")).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    bot.terminate();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let second = double
+        .inject(
+            &SlashCommand::in_guild("video", GUILD, CHANNEL, OTHER_MEMBER)
+                .option(Opt::string("prompt", "too late")),
+        )
+        .await;
+    let turned_away = callback(&double, &second).await;
+    assert_eq!(turned_away["data"]["content"], RESTARTING, "{turned_away}");
+    assert_eq!(turned_away["data"]["flags"], 64, "{turned_away}");
+    assert_eq!(bot.exit_code(Duration::from_secs(5)).await, Some(0));
+
+    // The first one finished: its card went out and its hold is in the store.
+    let card = callback(&double, &first).await;
+    assert!(
+        card["data"]["embeds"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty()),
+        "{card}"
+    );
+    let shown = output(&env, &["credits", "show", "--guild", &guild]);
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.status.success(), "{shown:?}");
+    assert!(
+        text.contains(&format!("available:   {}", 1000 - COST)),
+        "{text}"
+    );
+    assert!(text.contains(&format!("pending:     {COST}")), "{text}");
+    let logs = bot.logs.lock().unwrap().join("\n");
+    assert!(logs.contains("turned away: restarting"), "{logs}");
 }

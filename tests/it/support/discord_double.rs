@@ -7,7 +7,8 @@
 //! - `wait_for(|r| r.is("POST", "/interactions/*/*/callback"), secs(3))` waits for a request;
 //! - `requests()`, `messages_in(channel)`, `commands(guild)` show what the bot did;
 //! - `violations()` lists every body that broke one of Discord's limits (see `validate`);
-//! - `deny_threads_in(channel)` and `fail_next(route, status, body)` inject faults.
+//! - `deny_threads_in(channel)`, `fail_next(route, status, body)` and
+//!   `delay_next(route, delay)` inject faults.
 
 // A toolkit for the bot's tests, some still to be written: not every item is used yet.
 #![allow(dead_code)]
@@ -134,6 +135,8 @@ struct Inner {
     files: HashMap<u64, (Option<String>, Vec<u8>)>,
     denied_thread_channels: HashSet<u64>,
     faults: Vec<Fault>,
+    /// (method, route, delay): the next matching request is answered that much later.
+    delays: Vec<(String, String, Duration)>,
     identify: Option<Value>,
     gateway: Option<mpsc::UnboundedSender<String>>,
     sequence: u64,
@@ -305,6 +308,14 @@ impl DiscordDouble {
                 body,
             })
         });
+    }
+
+    /// Holds the next request matching `route` (`"METHOD /path"`, `*` for a segment) for
+    /// `delay` before answering it normally: a slow Discord, or a handler kept in flight.
+    pub fn delay_next(&self, route: &str, delay: Duration) {
+        let (method, path) = route.split_once(' ').expect("route is \"METHOD /path\"");
+        self.shared
+            .with(|s| s.delays.push((method.into(), path.into(), delay)));
     }
 
     /// Posts a message as someone else (a member), e.g. to start a thread from it later.
@@ -576,6 +587,16 @@ async fn rest(
         files,
         status: 0,
     };
+    let delay = shared.with(|s| {
+        let i = s
+            .delays
+            .iter()
+            .position(|(m, route, _)| *m == request.method && path_matches(route, &request.path))?;
+        Some(s.delays.remove(i).2)
+    });
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     let (status, extra_headers, answer) = shared.with(|s| {
         let answered = fault(s, &request).unwrap_or_else(|| route(s, &shared.base_url, &request));
         request.status = answered.0;
