@@ -101,13 +101,15 @@ impl App {
             let signal = signal(stopped.clone());
             async move { jobs.run(signal).await }
         });
+        // The endpoint outlives the Discord client, so that monitoring sees "draining".
+        let (stop_http, http_stopped) = watch::channel(false);
         let endpoint = self.http.take().map(|listener| {
             tracing::info!(address = ?listener.local_addr().ok(), "serving /healthz and /metrics");
             tokio::spawn(http::serve(
                 listener,
                 self.health.clone(),
                 self.db.clone(),
-                signal(stopped.clone()),
+                signal(http_stopped),
             ))
         });
         let data = Data {
@@ -137,6 +139,7 @@ impl App {
                 tracing::error!(cause = %discord::errors::cause_chain(e), "the Discord client stopped with an error");
             }
         }
+        let _ = stop_http.send(true);
         if let Some(endpoint) = endpoint {
             let _ = endpoint.await;
         }

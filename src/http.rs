@@ -24,6 +24,8 @@ pub const PROVIDER_GRACE: Duration = Duration::from_secs(300);
 #[derive(Debug)]
 pub struct Health {
     gateway: AtomicBool,
+    /// Set once at the shutdown signal: new interactions are turned away from then on.
+    draining: AtomicBool,
     provider_ok_at: AtomicI64,
     provider_err_at: AtomicI64,
     started_at: i64,
@@ -33,6 +35,7 @@ impl Default for Health {
     fn default() -> Health {
         Health {
             gateway: AtomicBool::new(false),
+            draining: AtomicBool::new(false),
             provider_ok_at: AtomicI64::new(0),
             provider_err_at: AtomicI64::new(0),
             started_at: now_ms(),
@@ -43,6 +46,16 @@ impl Default for Health {
 impl Health {
     pub fn set_gateway_connected(&self, connected: bool) {
         self.gateway.store(connected, Ordering::Relaxed);
+    }
+
+    /// The bot is stopping: it answers new interactions with "restarting" and reports
+    /// itself unhealthy so that nothing routes new work to it.
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    pub fn draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
     }
 
     pub fn provider_answered(&self, ok: bool) {
@@ -125,9 +138,15 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let gateway = state.health.gateway.load(Ordering::Relaxed);
     let store = probe_store(&state.db).await;
     let provider = state.health.provider_ok();
-    let healthy = gateway && store.is_ok() && provider;
+    let draining = state.health.draining();
+    let healthy = gateway && store.is_ok() && provider && !draining;
+    let status = match (healthy, draining) {
+        (true, _) => "ok",
+        (false, true) => "draining",
+        (false, false) => "unhealthy",
+    };
     let body = json!({
-        "status": if healthy { "ok" } else { "unhealthy" },
+        "status": status,
         "checks": {
             "gateway": { "ok": gateway },
             "store": { "ok": store.is_ok(), "error": store.err() },

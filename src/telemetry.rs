@@ -14,7 +14,14 @@ pub fn init(format: LogFormat, default_level: &str) {
         .with_writer(std::io::stderr);
     let result = match format {
         LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        // Each line carries its innermost span's fields (a job's id, server and member) at
+        // `span`, and every enclosing span's at `spans`.
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(true)
+            .try_init(),
     };
     // A second init (tests) keeps the first subscriber.
     let _ = result;

@@ -1,4 +1,5 @@
-//! The command line: `run`, `register-commands`, `generate`, `status`, `check-config`, `credits ...`.
+//! The command line: `run`, `register-commands`, `generate`, `status`, `check-config`,
+//! `healthcheck`, `credits ...`.
 //!
 //! Only this module (and `main.rs`) prints to stdout/stderr directly; everything else logs.
 
@@ -12,6 +13,7 @@ use crate::config::Config;
 
 mod credits;
 mod generate;
+mod healthcheck;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,7 +31,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the bot: connect to Discord, serve the commands and follow jobs until Ctrl-C.
+    /// Run the bot: connect to Discord, serve the commands and follow jobs until Ctrl-C or SIGTERM.
     Run,
     /// Register the slash commands (in `discord.command_guild_ids`, else globally) and exit.
     RegisterCommands,
@@ -37,6 +39,8 @@ pub enum Command {
     CheckConfig,
     /// Make one video from the command line: checks the API key and shows the cost.
     Generate(generate::GenerateArgs),
+    /// Ask the running bot's /healthz: exit 0 when it answers 200 within 2 s, 1 otherwise.
+    Healthcheck(healthcheck::HealthcheckArgs),
     /// Show the state of a provider task.
     Status(generate::StatusArgs),
     /// Manage credit pools offline (while the bot is stopped).
@@ -53,7 +57,11 @@ pub fn main() -> ExitCode {
         Ok(config) => config,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(2);
+            // A container's HEALTHCHECK reads 1 as unhealthy; 2 is reserved there.
+            return match cli.command {
+                Command::Healthcheck(_) => ExitCode::FAILURE,
+                _ => ExitCode::from(2),
+            };
         }
     };
     // The bot logs what it does; the one-shot commands talk to a person: only warnings and
@@ -80,6 +88,7 @@ async fn dispatch(command: Command, config: Config) -> ExitCode {
         Command::CheckConfig => check_config(&config),
         Command::Generate(args) => generate::generate(args, &config).await,
         Command::Status(args) => generate::status(args, &config).await,
+        Command::Healthcheck(args) => healthcheck::run(args, &config).await,
         Command::Credits { command } => credits::run(command, &config).await,
     }
 }

@@ -14,6 +14,10 @@ use crate::ids::MemberId;
 
 /// How long `run` waits for the shards to close after the shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How long `run` waits for interactions being handled to finish after the shutdown signal.
+const DRAIN_GRACE: Duration = Duration::from_secs(3);
+/// How often the gateway's heartbeat latency is recorded (a lock and a gauge: cheap).
+const LATENCY_EVERY: Duration = Duration::from_secs(2);
 
 /// Why the bot could not connect, run or register its commands.
 #[derive(Debug, thiserror::Error)]
@@ -120,13 +124,15 @@ pub fn intents() -> GatewayIntents {
 
 /// Connects to Discord with `commands`, registers them on READY (in
 /// `command_guild_ids`, else globally) and serves interactions until `shutdown` resolves;
-/// then closes the gateway and returns.
+/// then turns new interactions away, waits (up to `DRAIN_GRACE`) for those being handled,
+/// closes the gateway and returns.
 pub async fn run(
     data: Data,
     commands: Vec<Command>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), DiscordError> {
     let config = data.config.clone();
+    let health = data.health.clone();
     let guild_ids = config.discord.command_guild_ids.clone();
     let options = poise::FrameworkOptions {
         commands,
@@ -179,17 +185,27 @@ pub async fn run(
         })
         .build();
 
+    let gate = super::drain::Gate::new(framework, health.clone());
+    let in_flight = gate.in_flight();
     let mut client = ClientBuilder::new_with_http(build_http(&config.discord), intents())
-        .framework(framework)
+        .framework(gate)
         .await
         .map_err(DiscordError::Client)?;
     let shard_manager = Arc::clone(&client.shard_manager);
+    let latency = tokio::spawn(record_latency(Arc::clone(&shard_manager)));
     let start = client.start();
     tokio::pin!(start);
     tokio::select! {
-        result = &mut start => return result.map_err(DiscordError::Gateway),
+        result = &mut start => {
+            latency.abort();
+            return result.map_err(DiscordError::Gateway);
+        }
         () = shutdown => {}
     }
+    latency.abort();
+    health.start_draining();
+    tracing::info!("draining: new interactions are turned away");
+    super::drain::wait_idle(&in_flight, DRAIN_GRACE).await;
     tracing::info!("shutting down the Discord client");
     shard_manager.shutdown_all().await;
     match tokio::time::timeout(SHUTDOWN_GRACE, start).await {
@@ -197,6 +213,21 @@ pub async fn run(
         Err(_) => {
             tracing::warn!("the Discord client did not stop in time; leaving it");
             Ok(())
+        }
+    }
+}
+
+/// Records each shard's heartbeat latency (the time from a heartbeat to its acknowledgement)
+/// as the `seedance_gateway_latency_seconds` gauge, every `LATENCY_EVERY`.
+async fn record_latency(shards: Arc<serenity::all::ShardManager>) {
+    let mut every = tokio::time::interval(LATENCY_EVERY);
+    loop {
+        every.tick().await;
+        for (id, runner) in shards.runners.lock().await.iter() {
+            if let Some(latency) = runner.latency {
+                metrics::gauge!("seedance_gateway_latency_seconds", "shard" => id.0.to_string())
+                    .set(latency.as_secs_f64());
+            }
         }
     }
 }

@@ -9,12 +9,15 @@
 //! - [`errors`]: [`CommandError`] and the one place that turns any command error into the
 //!   ephemeral reply a member sees.
 //! - [`mentions`]: the allowed-mentions policy used on every message the bot sends.
+//! - [`drain`]: turning interactions away once the bot is stopping, and waiting for those
+//!   being handled.
 //! - [`observe`]: interaction metrics and the gateway's state for the health check.
 
 pub mod buttons;
 pub mod card;
 pub mod client;
 pub mod commands;
+pub mod drain;
 pub mod errors;
 pub mod follow;
 pub mod mentions;

@@ -239,6 +239,7 @@ impl Jobs {
     }
 
     /// Cancels a queued job on its owner's request; its credits go back to the pool.
+    #[tracing::instrument(skip_all, fields(job_id = %id, by = %by))]
     pub async fn cancel(&self, id: &JobId, by: MemberId) -> Result<JobRecord, CancelError> {
         let record = self.get(id).ok_or(CancelError::Unknown)?;
         if record.request.member != by {

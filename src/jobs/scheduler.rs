@@ -463,6 +463,7 @@ impl Jobs {
 
     /// Ends a job exactly once: settles its hold on success, voids it otherwise, in the
     /// same transaction as the job's final state; then delivers the final report.
+    #[tracing::instrument(skip_all, fields(job_id = %job.id, guild = %job.request.guild, member = %job.request.member))]
     pub(super) async fn finish(&self, mut job: JobRecord, state: JobState) -> JobRecord {
         let succeeded = matches!(state, JobState::Succeeded { .. });
         if let Some(reply) = self.stored_reply(&job.id) {
@@ -516,6 +517,7 @@ impl Jobs {
     }
 
     /// Sends the final report until the receiver confirms, then records it as delivered.
+    #[tracing::instrument(skip_all, fields(job_id = %job.id, guild = %job.request.guild, member = %job.request.member))]
     async fn deliver_final(&self, mut job: JobRecord) {
         let refunded = if matches!(job.state, JobState::Succeeded { .. }) {
             0

@@ -41,6 +41,15 @@ async fn healthz_reports_each_check() {
         res.json::<serde_json::Value>().await.unwrap()["status"],
         "ok"
     );
+
+    // Once the bot drains, monitoring sees it as not ready for new work.
+    health.start_draining();
+    let res = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(res.status(), 503);
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["status"],
+        "draining"
+    );
 }
 
 #[tokio::test]

@@ -6,5 +6,6 @@ mod credits;
 mod discord;
 mod http;
 mod jobs;
+mod process;
 mod seedance;
 mod support;

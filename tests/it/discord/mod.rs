@@ -9,7 +9,8 @@ mod buttons;
 mod double;
 mod messages;
 mod restart;
-mod video;
+mod shutdown;
+pub mod video;
 mod video_refusals;
 
 use std::path::Path;

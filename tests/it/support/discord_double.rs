@@ -7,7 +7,8 @@
 //! - `wait_for(|r| r.is("POST", "/interactions/*/*/callback"), secs(3))` waits for a request;
 //! - `requests()`, `messages_in(channel)`, `commands(guild)` show what the bot did;
 //! - `violations()` lists every body that broke one of Discord's limits (see `validate`);
-//! - `deny_threads_in(channel)` and `fail_next(route, status, body)` inject faults.
+//! - `deny_threads_in(channel)`, `fail_next(route, status, body)` and
+//!   `delay_next(route, delay)` inject faults.
 
 // A toolkit for the bot's tests, some still to be written: not every item is used yet.
 #![allow(dead_code)]
@@ -111,6 +112,8 @@ struct Fault {
 
 struct InteractionState {
     injected_at: Instant,
+    /// From injection to the initial response's arrival.
+    answered_after: Option<Duration>,
     channel_id: u64,
     acknowledged: bool,
     original: Option<u64>,
@@ -132,6 +135,8 @@ struct Inner {
     files: HashMap<u64, (Option<String>, Vec<u8>)>,
     denied_thread_channels: HashSet<u64>,
     faults: Vec<Fault>,
+    /// (method, route, delay): the next matching request is answered that much later.
+    delays: Vec<(String, String, Duration)>,
     identify: Option<Value>,
     gateway: Option<mpsc::UnboundedSender<String>>,
     sequence: u64,
@@ -171,6 +176,8 @@ struct Shared {
     base_url: String,
     /// Bumped on every change, so waiters re-check.
     changed: watch::Sender<u64>,
+    /// The `heartbeat_interval` HELLO announces, in milliseconds.
+    heartbeat_ms: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -204,6 +211,7 @@ impl DiscordDouble {
             inner: Mutex::new(Inner::default()),
             base_url: format!("http://{addr}"),
             changed: watch::channel(0).0,
+            heartbeat_ms: std::sync::atomic::AtomicU64::new(41_250),
         });
         let app = Router::new()
             .route("/gw", any(gateway))
@@ -213,6 +221,15 @@ impl DiscordDouble {
             let _ = axum::serve(listener, app).await;
         });
         DiscordDouble { shared, server }
+    }
+
+    /// The heartbeat interval announced to sessions that connect from now on (Discord's is
+    /// about 41 s; serenity sends its first heartbeat one interval after IDENTIFY).
+    pub fn set_heartbeat_interval(&self, interval: Duration) {
+        let ms = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX);
+        self.shared
+            .heartbeat_ms
+            .store(ms, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// `http://127.0.0.1:PORT`: the value for `discord.api_base_url`.
@@ -291,6 +308,14 @@ impl DiscordDouble {
                 body,
             })
         });
+    }
+
+    /// Holds the next request matching `route` (`"METHOD /path"`, `*` for a segment) for
+    /// `delay` before answering it normally: a slow Discord, or a handler kept in flight.
+    pub fn delay_next(&self, route: &str, delay: Duration) {
+        let (method, path) = route.split_once(' ').expect("route is \"METHOD /path\"");
+        self.shared
+            .with(|s| s.delays.push((method.into(), path.into(), delay)));
     }
 
     /// Posts a message as someone else (a member), e.g. to start a thread from it later.
@@ -415,6 +440,7 @@ impl DiscordDouble {
                 token.clone(),
                 InteractionState {
                     injected_at: Instant::now(),
+                    answered_after: None,
                     channel_id,
                     acknowledged: false,
                     original: None,
@@ -430,6 +456,17 @@ impl DiscordDouble {
                 channel_id,
                 payload,
             }
+        })
+    }
+
+    /// For each answered interaction, the time from its injection to its initial response
+    /// (what a member waits for), in no particular order.
+    pub fn answer_latencies(&self) -> Vec<Duration> {
+        self.shared.with(|s| {
+            s.interactions
+                .values()
+                .filter_map(|i| i.answered_after)
+                .collect()
         })
     }
 
@@ -459,7 +496,10 @@ async fn gateway(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> Res
 async fn run_gateway(socket: WebSocket, shared: Arc<Shared>) {
     let (mut sink, mut stream) = socket.split();
     let (out, mut outgoing) = mpsc::unbounded_channel::<String>();
-    let hello = json!({ "op": 10, "d": { "heartbeat_interval": 41250 } }).to_string();
+    let interval = shared
+        .heartbeat_ms
+        .load(std::sync::atomic::Ordering::SeqCst);
+    let hello = json!({ "op": 10, "d": { "heartbeat_interval": interval } }).to_string();
     if sink.send(WsMessage::Text(hello.into())).await.is_err() {
         return;
     }
@@ -547,6 +587,16 @@ async fn rest(
         files,
         status: 0,
     };
+    let delay = shared.with(|s| {
+        let i = s
+            .delays
+            .iter()
+            .position(|(m, route, _)| *m == request.method && path_matches(route, &request.path))?;
+        Some(s.delays.remove(i).2)
+    });
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     let (status, extra_headers, answer) = shared.with(|s| {
         let answered = fault(s, &request).unwrap_or_else(|| route(s, &shared.base_url, &request));
         request.status = answered.0;
@@ -852,6 +902,7 @@ fn interaction_callback(s: &mut Inner, token: &str, body: &Value) -> Answer {
     });
     let i = s.interactions.get_mut(token).expect("checked");
     i.acknowledged = true;
+    i.answered_after = Some(late);
     i.original = original;
     (204, Vec::new(), None)
 }

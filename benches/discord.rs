@@ -1,0 +1,231 @@
+//! Measures the running binary the way Discord sees it, against the local Discord double and
+//! the fake provider: startup time to ready, resident memory when idle, and the time from an
+//! interaction arriving to its first answer under a burst of `/video` commands.
+//!
+//! Run: `cargo bench --bench discord` (BURST=500 MEMBERS=100 SERVERS=10 to change).
+
+#[path = "../tests/it/support"]
+#[allow(unused_imports)] // The benchmark uses a part of the test toolkit.
+mod support {
+    pub mod discord_double;
+    pub mod fake_provider;
+}
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::discord_double::{DiscordDouble, Opt, SlashCommand};
+use support::fake_provider::{FakeProvider, Step};
+
+const TOKEN: &str = "Bot.BENCH-TOKEN";
+const FIRST_GUILD: u64 = 910_000_000_000_000_000;
+const FIRST_CHANNEL: u64 = 920_000_000_000_000_000;
+const FIRST_MEMBER: u64 = 930_000_000_000_000_000;
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Resident memory of process `pid`, in MiB.
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+struct Setup {
+    env: Vec<(String, String)>,
+    guilds: Vec<u64>,
+}
+
+impl Setup {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_seedance-bot"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("SEEDANCE_BOT__") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.args(args).envs(self.env.iter().map(|(k, v)| (k, v)));
+        cmd
+    }
+}
+
+/// Starts the bot and returns it with the time to READY and to the first healthy `/healthz`.
+async fn start(setup: &Setup, double: &DiscordDouble, base: &str) -> (Child, Duration, Duration) {
+    let started = Instant::now();
+    let mut child = setup
+        .command(&["run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start seedance-bot run");
+    // Drain the logs so the bot never blocks on a full pipe.
+    let stderr = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).count());
+    double.wait_ready(Duration::from_secs(30)).await;
+    let ready = started.elapsed();
+    let client = reqwest::Client::new();
+    loop {
+        let ok = client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200);
+        if ok {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "never healthy");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    (child, ready, started.elapsed())
+}
+
+#[tokio::main]
+async fn main() {
+    let burst = env_or("BURST", 500);
+    let members = env_or("MEMBERS", 100);
+    let servers = env_or("SERVERS", 10).max(1);
+    let per_member = burst.div_ceil(members.max(1));
+
+    let double = DiscordDouble::start().await;
+    let provider = FakeProvider::start().await;
+    // Jobs stay running upstream: the burst measures answering, not making videos.
+    provider.set_default_script(vec![Step::waiting()]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let guilds: Vec<u64> = (0..servers as u64).map(|i| FIRST_GUILD + i).collect();
+    let ids: Vec<String> = guilds.iter().map(u64::to_string).collect();
+    let setup = Setup {
+        env: vec![
+            ("DISCORD_TOKEN".into(), TOKEN.into()),
+            ("SEEDANCE_API_KEY".into(), "sk-bench".into()),
+            (
+                "SEEDANCE_BOT__DISCORD__API_BASE_URL".into(),
+                double.base_url().into(),
+            ),
+            (
+                "SEEDANCE_BOT__DISCORD__COMMAND_GUILD_IDS".into(),
+                format!("[{}]", ids.join(",")),
+            ),
+            (
+                "SEEDANCE_BOT__SEEDANCE__BASE_URL".into(),
+                provider.base_url(),
+            ),
+            (
+                "SEEDANCE_BOT__JOBS__MAX_ACTIVE_PER_USER".into(),
+                per_member.to_string(),
+            ),
+            (
+                "SEEDANCE_BOT__STORAGE__PATH".into(),
+                dir.path().display().to_string(),
+            ),
+            ("SEEDANCE_BOT__HTTP__LISTEN".into(), listen.clone()),
+            ("RUST_LOG".into(), "warn".into()),
+        ],
+        guilds,
+    };
+    for guild in &setup.guilds {
+        let out = setup
+            .command(&[
+                "credits",
+                "grant",
+                "--guild",
+                &guild.to_string(),
+                "--amount",
+                "1000000",
+                "--reason",
+                "bench",
+            ])
+            .output()
+            .expect("grant");
+        assert!(out.status.success(), "{out:?}");
+    }
+
+    let base = format!("http://{listen}");
+    let (mut child, ready, healthy) = start(&setup, &double, &base).await;
+    println!(
+        "startup: READY after {}, /healthz 200 after {}",
+        ms(ready),
+        ms(healthy)
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    println!("resident memory, idle: {:.1} MiB", rss_mib(child.id()));
+
+    // The burst: member m (in server m % servers) sends its commands back to back.
+    let started = Instant::now();
+    for n in 0..burst {
+        let m = (n % members.max(1)) as u64;
+        let guild = setup.guilds[m as usize % servers];
+        let channel = FIRST_CHANNEL + m % servers as u64;
+        let command = SlashCommand::in_guild("video", guild, channel, FIRST_MEMBER + m)
+            .option(Opt::string("prompt", &format!("burst video {n}")));
+        double.inject(&command).await;
+    }
+    let injected_in = started.elapsed();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut latencies = loop {
+        let answered = double.answer_latencies();
+        if answered.len() >= burst || Instant::now() > deadline {
+            break answered;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    latencies.sort();
+    let cards = double
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.path.ends_with("/callback")
+                && r.body()["data"]["embeds"]
+                    .as_array()
+                    .is_some_and(|e| !e.is_empty())
+        })
+        .count();
+    println!(
+        "burst: {burst} /video from {members} members in {servers} servers, injected in {}; \
+         {} answered ({cards} job cards), {} late (> 3 s)",
+        ms(injected_in),
+        latencies.len(),
+        double.violations().len()
+    );
+    if !latencies.is_empty() {
+        println!(
+            "first answer: median {}, p99 {}, max {}",
+            ms(percentile(&latencies, 0.5)),
+            ms(percentile(&latencies, 0.99)),
+            ms(*latencies.last().expect("not empty"))
+        );
+    }
+    println!(
+        "resident memory after the burst ({burst} jobs running): {:.1} MiB",
+        rss_mib(child.id())
+    );
+
+    let stop = Instant::now();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().expect("wait");
+    println!("SIGTERM to exit: {} ({status})", ms(stop.elapsed()));
+}
