@@ -358,6 +358,11 @@ impl Ledger {
         }
     }
 
+    /// The store the ledger lives in, for other parts of the core to open their own trees.
+    pub fn db(&self) -> &sled::Db {
+        &self.inner.db
+    }
+
     /// The tree [`JobWrite`]s go to; the job queue reads it.
     pub fn jobs_tree(&self) -> &sled::Tree {
         self.inner.tree("jobs")

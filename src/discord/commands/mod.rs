@@ -48,6 +48,9 @@ pub fn refusal(e: SubmitError) -> CommandError {
         SubmitError::Invalid(why) => {
             format!("I can't make this video: {why}. Nothing was charged.")
         }
+        SubmitError::NotAllowed(why) => {
+            format!("{}. Nothing was charged.", capitalized(&why.to_string()))
+        }
         SubmitError::TooManyActive { .. } => {
             format!("{}. Nothing was charged.", capitalized(&e.to_string()))
         }
