@@ -10,7 +10,7 @@ use crate::video::Resolution;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingsRefusal {
     #[error(
-        "this server allows `/video` only in {allowed}: use it there (a server admin can change this with `/video-admin channels`)"
+        "this server allows `/video` only in {allowed}: use it there (a server admin can change this with `/video-admin allow-channel`)"
     )]
     Channel { allowed: String },
     #[error(
