@@ -111,3 +111,25 @@ pub fn ledger_error(e: crate::credits::LedgerError) -> CommandError {
         CommandError::Internal(Box::new(e))
     }
 }
+
+/// The per-member command rate limit: `Ok(true)` lets the command run; a refusal says how
+/// long to wait, privately.
+pub fn rate_check(ctx: Context<'_>) -> Result<bool, CommandError> {
+    let member = crate::ids::MemberId(ctx.author().id.get());
+    match ctx
+        .data()
+        .jobs
+        .guild_settings()
+        .command_rate()
+        .check(member)
+    {
+        Ok(()) => Ok(true),
+        Err(limited) => {
+            tracing::info!(member = member.0, command = %ctx.command().qualified_name, "command rate-limited");
+            Err(CommandError::User(format!(
+                "{}. Nothing was charged.",
+                capitalize(&limited.to_string())
+            )))
+        }
+    }
+}
