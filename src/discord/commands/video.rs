@@ -135,18 +135,27 @@ pub async fn video(
         channel: ChannelId(ctx.channel_id().get()),
         prompt,
         references: refs,
-        resolution: resolution.map_or(
-            server
-                .default_resolution
-                .unwrap_or(defaults.default_resolution),
+        // A default never exceeds the server's limits; what a member chose is checked.
+        resolution: resolution.map_or_else(
+            || {
+                let d = server
+                    .default_resolution
+                    .unwrap_or(defaults.default_resolution);
+                server.max_resolution.map_or(d, |max| d.min(max))
+            },
             Into::into,
         ),
         ratio: ratio.map_or(
             server.default_ratio.unwrap_or(defaults.default_ratio),
             Into::into,
         ),
-        duration: duration.map_or(
-            server.default_duration.unwrap_or(defaults.default_duration),
+        duration: duration.map_or_else(
+            || {
+                let d = server.default_duration.unwrap_or(defaults.default_duration);
+                server
+                    .max_duration
+                    .map_or(d, |max| d.min(max).max(defaults.min_duration))
+            },
             |d| u32::try_from(d).unwrap_or(0),
         ),
         generate_audio: generate_audio.unwrap_or(false),

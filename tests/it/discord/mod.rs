@@ -9,7 +9,7 @@ mod buttons;
 mod double;
 mod messages;
 mod restart;
-mod video;
+pub mod video;
 mod video_refusals;
 
 use std::path::Path;
