@@ -28,6 +28,8 @@ pub struct RateLimited {
 struct Bucket {
     tokens: f64,
     at: Instant,
+    /// The last request counted and its outcome: asking again for it costs nothing.
+    last: Option<(u64, Result<(), RateLimited>)>,
 }
 
 /// The buckets of every member.
@@ -47,8 +49,10 @@ impl CommandRate {
         }
     }
 
-    /// Takes a token for `member`, or says how long to wait.
-    pub fn check(&self, member: MemberId) -> Result<(), RateLimited> {
+    /// Takes a token for `member`'s request `request` (e.g. an interaction id), or says how
+    /// long to wait. Asking again about the same request gives the same answer for free
+    /// (a framework may check a subcommand and each of its parents).
+    pub fn check(&self, member: MemberId, request: u64) -> Result<(), RateLimited> {
         if self.burst == 0 || self.window.is_zero() {
             return Ok(());
         }
@@ -63,11 +67,17 @@ impl CommandRate {
         let bucket = buckets.entry(member).or_insert(Bucket {
             tokens: burst,
             at: now,
+            last: None,
         });
+        if let Some((last, outcome)) = bucket.last
+            && last == request
+        {
+            return outcome;
+        }
         let refilled = bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * per_sec;
         bucket.tokens = refilled.min(burst);
         bucket.at = now;
-        if bucket.tokens >= 1.0 {
+        let outcome = if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
             Ok(())
         } else {
@@ -77,7 +87,9 @@ impl CommandRate {
                 window_secs: self.window.as_secs().max(1),
                 wait_secs: wait.ceil().max(1.0) as u64,
             })
-        }
+        };
+        bucket.last = Some((request, outcome));
+        outcome
     }
 }
 
@@ -89,14 +101,15 @@ mod tests {
     async fn a_member_gets_burst_commands_then_waits_for_a_refill() {
         let rate = CommandRate::new(5, Duration::from_secs(10));
         let (a, b) = (MemberId(1), MemberId(2));
-        for _ in 0..5 {
-            rate.check(a).unwrap();
+        for i in 0..5 {
+            rate.check(a, i).unwrap();
+            rate.check(a, i).unwrap();
         }
-        let e = rate.check(a).unwrap_err();
+        let e = rate.check(a, 5).unwrap_err();
         assert_eq!(e.wait_secs, 2);
-        rate.check(b).unwrap();
+        rate.check(b, 6).unwrap();
         tokio::time::advance(Duration::from_secs(2)).await;
-        rate.check(a).unwrap();
-        assert!(rate.check(a).is_err());
+        rate.check(a, 7).unwrap();
+        assert!(rate.check(a, 8).is_err());
     }
 }

@@ -121,7 +121,7 @@ pub fn rate_check(ctx: Context<'_>) -> Result<bool, CommandError> {
         .jobs
         .guild_settings()
         .command_rate()
-        .check(member)
+        .check(member, ctx.id())
     {
         Ok(()) => Ok(true),
         Err(limited) => {
