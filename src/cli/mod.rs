@@ -1,4 +1,4 @@
-//! The command line: `run`, `register-commands`, `generate`, `status`, `check-config`, `credits ...`.
+//! The command line: `run`, `register-commands`, `generate`, `status`, `check-config`, `credits ...`, `jobs export`.
 //!
 //! Only this module (and `main.rs`) prints to stdout/stderr directly; everything else logs.
 
@@ -12,6 +12,7 @@ use crate::config::Config;
 
 mod credits;
 mod generate;
+mod jobs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -43,6 +44,11 @@ pub enum Command {
     Credits {
         #[command(subcommand)]
         command: credits::CreditsCommand,
+    },
+    /// Read the job audit trail offline (while the bot is stopped).
+    Jobs {
+        #[command(subcommand)]
+        command: jobs::JobsCommand,
     },
 }
 
@@ -81,6 +87,7 @@ async fn dispatch(command: Command, config: Config) -> ExitCode {
         Command::Generate(args) => generate::generate(args, &config).await,
         Command::Status(args) => generate::status(args, &config).await,
         Command::Credits { command } => credits::run(command, &config).await,
+        Command::Jobs { command } => jobs::run(command, &config),
     }
 }
 

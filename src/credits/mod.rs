@@ -30,6 +30,7 @@ mod verify;
 
 pub use error::{LedgerError, format_utc};
 pub use export::ExportFormat;
+pub(crate) use export::csv_text;
 
 use records::{ActorRecord, DAY_MS, HoldRecord, HoldStateRecord, KindRecord, TREE_NAMES};
 
