@@ -28,6 +28,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub http: HttpConfig,
     pub logging: LoggingConfig,
+    pub members: MembersConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -126,6 +127,16 @@ pub struct VideoConfig {
     pub max_duration: u32,
 }
 
+/// What one member may do: the per-member command rate limit.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MembersConfig {
+    /// Commands a member may use per `command_window`; 0 turns the limit off.
+    pub commands_per_window: u32,
+    #[serde(with = "human_duration")]
+    pub command_window: Duration,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StorageConfig {
@@ -208,6 +219,10 @@ default_ratio = "16:9"
 default_duration = 5
 min_duration = 4
 max_duration = 15
+
+[members]
+commands_per_window = 5
+command_window = "10s"
 
 [storage]
 path = "data"

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod credits;
 pub mod discord;
+pub mod guild_settings;
 pub mod http;
 pub mod ids;
 pub mod jobs;

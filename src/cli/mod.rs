@@ -1,5 +1,5 @@
 //! The command line: `run`, `register-commands`, `generate`, `status`, `check-config`,
-//! `healthcheck`, `credits ...`.
+//! `healthcheck`, `credits ...`, `jobs export`.
 //!
 //! Only this module (and `main.rs`) prints to stdout/stderr directly; everything else logs.
 
@@ -14,6 +14,7 @@ use crate::config::Config;
 mod credits;
 mod generate;
 mod healthcheck;
+mod jobs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -47,6 +48,11 @@ pub enum Command {
     Credits {
         #[command(subcommand)]
         command: credits::CreditsCommand,
+    },
+    /// Read the job audit trail offline (while the bot is stopped).
+    Jobs {
+        #[command(subcommand)]
+        command: jobs::JobsCommand,
     },
 }
 
@@ -90,6 +96,7 @@ async fn dispatch(command: Command, config: Config) -> ExitCode {
         Command::Status(args) => generate::status(args, &config).await,
         Command::Healthcheck(args) => healthcheck::run(args, &config).await,
         Command::Credits { command } => credits::run(command, &config).await,
+        Command::Jobs { command } => jobs::run(command, &config),
     }
 }
 

@@ -62,7 +62,7 @@ fn csv_line(r: &JournalEntry) -> String {
 
 /// Quotes free text for CSV, and defuses a leading `= + - @` so a spreadsheet shows the
 /// text instead of evaluating it as a formula.
-fn csv_text(text: &str) -> String {
+pub(crate) fn csv_text(text: &str) -> String {
     let text = if text.starts_with(['=', '+', '-', '@']) {
         format!("'{text}")
     } else {

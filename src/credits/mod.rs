@@ -30,6 +30,7 @@ mod verify;
 
 pub use error::{LedgerError, format_utc};
 pub use export::ExportFormat;
+pub(crate) use export::csv_text;
 
 use records::{ActorRecord, DAY_MS, HoldRecord, HoldStateRecord, KindRecord, TREE_NAMES};
 
@@ -356,6 +357,11 @@ impl Ledger {
         Ledger {
             inner: Arc::new(inner),
         }
+    }
+
+    /// The store the ledger lives in, for other parts of the core to open their own trees.
+    pub fn db(&self) -> &sled::Db {
+        &self.inner.db
     }
 
     /// The tree [`JobWrite`]s go to; the job queue reads it.

@@ -142,7 +142,11 @@ fn parameters(job: &JobRecord) -> String {
         r.duration,
         on(r.generate_audio),
         on(r.web_search)
-    )
+    ) + if r.nsfw_checker {
+        ""
+    } else {
+        " · content filter **off** (age-restricted channel)"
+    }
 }
 
 fn references(job: &JobRecord) -> String {

@@ -151,6 +151,8 @@ pub async fn run(
             .collect(),
         // Operators come from the configuration, not from the application's owner.
         initialize_owners: false,
+        // The per-member rate limit, before any command runs.
+        command_check: Some(|ctx| Box::pin(async move { super::commands::rate_check(ctx) })),
         post_command: |ctx| {
             Box::pin(async move {
                 super::observe::interaction(&ctx.command().qualified_name, "ok", ctx.id());

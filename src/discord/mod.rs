@@ -5,7 +5,8 @@
 //! - [`commands`]: one module per slash command and the list of them all.
 //! - [`card`]: the job card (embed, buttons, thread name); [`follow`]: posting it and
 //!   making the job's thread; [`buttons`]: "Cancel" and "Run again".
-//! - [`reporter`]: [`DiscordReporter`], the job queue's `Reporter` on Discord.
+//! - [`reporter`]: [`DiscordReporter`], the job queue's `Reporter` on Discord; [`alerts`]:
+//!   its direct messages to the operators when the provider refuses the bot's account.
 //! - [`errors`]: [`CommandError`] and the one place that turns any command error into the
 //!   ephemeral reply a member sees.
 //! - [`mentions`]: the allowed-mentions policy used on every message the bot sends.
@@ -13,6 +14,7 @@
 //!   being handled.
 //! - [`observe`]: interaction metrics and the gateway's state for the health check.
 
+pub mod alerts;
 pub mod buttons;
 pub mod card;
 pub mod client;

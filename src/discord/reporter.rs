@@ -35,11 +35,13 @@ pub struct DiscordReporter {
     /// The queue, to repair a stored reply target and read queue positions. Set by the app
     /// after `Jobs::start` and cleared at shutdown (the queue holds this reporter).
     jobs: Mutex<Option<Jobs>>,
+    alerts: super::alerts::OperatorAlerts,
 }
 
 impl DiscordReporter {
     pub fn new(http: Arc<Http>, config: &DiscordConfig) -> DiscordReporter {
         DiscordReporter {
+            alerts: super::alerts::OperatorAlerts::new(http.clone(), &config.owner_ids),
             http,
             rehost: config.rehost_results,
             download: reqwest::Client::builder()
@@ -203,6 +205,11 @@ impl DiscordReporter {
 }
 
 impl Reporter for DiscordReporter {
+    fn operator_alert<'a>(&'a self, text: &'a str) -> BoxFuture<'a, ()> {
+        self.alerts.send(text);
+        Box::pin(async {})
+    }
+
     fn report<'a>(
         &'a self,
         job: &'a JobRecord,

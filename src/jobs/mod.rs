@@ -6,6 +6,7 @@
 //! running ones on a backing-off timetable, and ends each job exactly once: settled on
 //! success, voided (refunded) otherwise, with a final report retried until confirmed.
 
+pub mod export;
 pub mod limiter;
 pub mod model;
 pub mod provider;
@@ -21,6 +22,7 @@ use tokio::sync::Notify;
 
 use crate::config::Config;
 use crate::credits::{JobWrite, Ledger, LedgerError, Reserve};
+use crate::guild_settings::{CommandRate, GuildSettings, SettingsRefusal, policy};
 use crate::ids::{GuildId, MemberId};
 use crate::store::SCHEMA_VERSION;
 
@@ -40,6 +42,8 @@ pub enum SubmitError {
         "you already have {active} job(s) in progress (the latest is `{latest}`); wait for it to finish or cancel it"
     )]
     TooManyActive { active: usize, latest: JobId },
+    #[error("{0}")]
+    NotAllowed(#[from] SettingsRefusal),
     #[error("{0}")]
     Credits(LedgerError),
     #[error("the bot has no price for {0}; ask its operator to set credits.price_per_second")]
@@ -114,6 +118,7 @@ struct Inner {
     provider: Provider,
     settings: JobsSettings,
     reporter: Arc<dyn Reporter>,
+    guild_settings: GuildSettings,
     sched: Mutex<Sched>,
     wake: Notify,
     /// Serialises the "how many active jobs" check with the reservation that follows it.
@@ -132,12 +137,19 @@ impl Jobs {
         reporter: Arc<dyn Reporter>,
     ) -> Result<Jobs, LedgerError> {
         let sched = Sched::new(&settings);
+        let members = &settings.config.members;
+        let rate = CommandRate::new(members.commands_per_window, members.command_window);
+        let guild_settings = GuildSettings::open(ledger.db(), rate).map_err(|e| match e {
+            crate::guild_settings::SettingsError::Storage(e) => LedgerError::Storage(e),
+            other => LedgerError::Storage(sled::Error::Unsupported(other.to_string())),
+        })?;
         let jobs = Jobs {
             inner: Arc::new(Inner {
                 ledger,
                 provider,
                 settings,
                 reporter,
+                guild_settings,
                 sched: Mutex::new(sched),
                 wake: Notify::new(),
                 submit_lock: tokio::sync::Mutex::new(()),
@@ -153,6 +165,11 @@ impl Jobs {
 
     pub fn settings(&self) -> &JobsSettings {
         &self.inner.settings
+    }
+
+    /// Each server's settings, and the per-member command rate limit.
+    pub fn guild_settings(&self) -> &GuildSettings {
+        &self.inner.guild_settings
     }
 
     pub fn is_simulated(&self) -> bool {
@@ -177,6 +194,16 @@ impl Jobs {
         if let Some(existing) = self.get(&id) {
             return Ok(self.submitted(existing, true));
         }
+        let server = self
+            .inner
+            .guild_settings
+            .get(req.guild)
+            .map_err(|e| SubmitError::Internal(e.to_string()))?;
+        let last_job_at = self
+            .recent(req.guild, Some(req.member), 1)
+            .first()
+            .map(|j| j.created_at);
+        policy::check_job(&server, &req, last_job_at, now_ms())?;
         let active = self.active_for(req.member);
         if active.len() >= self.inner.settings.max_active_per_user {
             let latest = active

@@ -43,6 +43,13 @@ pub trait Reporter: Send + Sync + 'static {
         job: &'a JobRecord,
         event: JobEvent,
     ) -> BoxFuture<'a, Result<(), ReportError>>;
+
+    /// The bot's operators must act (the provider refused the bot's key or account). The
+    /// receiver decides how often to pass it on; the default does nothing.
+    fn operator_alert<'a>(&'a self, text: &'a str) -> BoxFuture<'a, ()> {
+        let _ = text;
+        Box::pin(async {})
+    }
 }
 
 /// A reporter that only logs: for the CLI and for a bot run without Discord.

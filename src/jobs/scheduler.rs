@@ -308,6 +308,10 @@ impl Jobs {
                     sched.active.remove(&job.id);
                 }
                 let reason = refusal_reason(&e);
+                if let Some(alert) = operator_alert(&e, &job) {
+                    tracing::error!(error = %e, "the provider refused the bot's account; alerting the operators");
+                    self.inner.reporter.operator_alert(&alert).await;
+                }
                 self.finish(job, JobState::Failed { reason }).await;
             }
         }
@@ -643,6 +647,24 @@ fn refusal_reason(e: &SeedanceError) -> String {
         }
         other => format!("the provider could not take the job ({other}); your credits are back"),
     }
+}
+
+/// What the operators read when the provider refused the bot's key (401/403) or account
+/// (402). Never contains the key: `SeedanceError` does not carry it.
+fn operator_alert(e: &SeedanceError, job: &JobRecord) -> Option<String> {
+    let what = match e {
+        SeedanceError::Auth { .. } => {
+            "the provider refused the bot's API key (401/403): check `seedance.api_key`"
+        }
+        SeedanceError::OutOfCredits { .. } => {
+            "the provider account is out of credits (402): top it up"
+        }
+        _ => return None,
+    };
+    Some(format!(
+        "seedance-bot needs its operator: {what}. Job `{}` in server {} was refunded; new jobs will fail the same way until this is fixed.",
+        job.id, job.request.guild
+    ))
 }
 
 fn failure_reason(record: &TaskRecord) -> String {

@@ -14,6 +14,98 @@ pub const MAX_VIDEOS: usize = 3;
 pub const MAX_AUDIO: usize = 3;
 pub const MAX_REFERENCES: usize = 12;
 
+/// The provider's file limits, in bytes (decimal megabytes, the stricter reading).
+pub const MAX_IMAGE_BYTES: u64 = 30_000_000;
+pub const MAX_VIDEO_BYTES: u64 = 50_000_000;
+pub const MAX_AUDIO_BYTES: u64 = 15_000_000;
+
+/// The formats the provider takes for each kind: (MIME types, file extensions, words).
+fn formats(
+    kind: ReferenceKind,
+) -> (
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static str,
+) {
+    match kind {
+        ReferenceKind::Image => (
+            &["image/jpeg", "image/jpg", "image/png", "image/webp"],
+            &["jpg", "jpeg", "png", "webp"],
+            "JPEG, PNG or WebP",
+        ),
+        ReferenceKind::Video => (
+            &["video/mp4", "video/quicktime"],
+            &["mp4", "mov"],
+            "MP4 or MOV",
+        ),
+        ReferenceKind::Audio => (
+            &[
+                "audio/wav",
+                "audio/x-wav",
+                "audio/wave",
+                "audio/vnd.wave",
+                "audio/mpeg",
+                "audio/mp3",
+            ],
+            &["wav", "mp3"],
+            "WAV or MP3",
+        ),
+    }
+}
+
+/// The most bytes the provider takes for a file of `kind`.
+pub fn max_bytes(kind: ReferenceKind) -> u64 {
+    match kind {
+        ReferenceKind::Image => MAX_IMAGE_BYTES,
+        ReferenceKind::Video => MAX_VIDEO_BYTES,
+        ReferenceKind::Audio => MAX_AUDIO_BYTES,
+    }
+}
+
+/// Checks an attached file of `kind` against the provider's formats and sizes. The type is
+/// the one Discord reports (`content_type`), else the file name's extension.
+pub fn check_file(
+    kind: ReferenceKind,
+    filename: &str,
+    content_type: Option<&str>,
+    size: u64,
+) -> Result<(), InvalidRequest> {
+    let (types, extensions, words) = formats(kind);
+    let accepted = match content_type {
+        Some(ct) => {
+            let mime = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            types.contains(&mime.as_str())
+        }
+        None => filename
+            .rsplit_once('.')
+            .is_some_and(|(_, ext)| extensions.contains(&ext.to_ascii_lowercase().as_str())),
+    };
+    let file = shorten(filename);
+    if !accepted {
+        return Err(InvalidRequest::FileFormat {
+            file,
+            found: content_type.unwrap_or("unknown type").to_owned(),
+            kind,
+            accepted: words,
+        });
+    }
+    let max = max_bytes(kind);
+    if size > max {
+        return Err(InvalidRequest::FileTooLarge {
+            file,
+            size_mb: size.div_ceil(1_000_000),
+            kind,
+            max_mb: max / 1_000_000,
+        });
+    }
+    Ok(())
+}
+
 /// Why a request was refused; the text is shown to the member.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidRequest {
@@ -35,6 +127,24 @@ pub enum InvalidRequest {
         "audio needs at least one image or video reference to go with it: add one, or remove the audio"
     )]
     AudioAlone,
+    #[error(
+        "`{file}` is {found}, but the provider takes {kind} references as {accepted} only: convert it and attach it again"
+    )]
+    FileFormat {
+        file: String,
+        found: String,
+        kind: ReferenceKind,
+        accepted: &'static str,
+    },
+    #[error(
+        "`{file}` is about {size_mb} MB, but the provider takes {kind} files up to {max_mb} MB: attach a smaller file"
+    )]
+    FileTooLarge {
+        file: String,
+        size_mb: u64,
+        kind: ReferenceKind,
+        max_mb: u64,
+    },
     #[error("`{url}` is not a usable reference link: {why}")]
     BadUrl { url: String, why: &'static str },
     #[error(
@@ -174,6 +284,27 @@ fn shorten(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_must_be_in_the_providers_formats_and_sizes() {
+        use ReferenceKind::*;
+        assert!(check_file(Image, "a.png", Some("image/png"), 1000).is_ok());
+        assert!(check_file(Audio, "a.mp3", Some("audio/mpeg"), 1000).is_ok());
+        assert!(check_file(Video, "a.mov", None, 1000).is_ok());
+        let e = check_file(Image, "a.gif", Some("image/gif"), 10)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("JPEG, PNG or WebP"), "{e}");
+        let e = check_file(Video, "a.webm", None, 10)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("MP4 or MOV"), "{e}");
+        let e = check_file(Audio, "a.wav", Some("audio/wav"), 15_000_001)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("up to 15 MB"), "{e}");
+        assert!(check_file(Image, "a.png", Some("image/png"), MAX_IMAGE_BYTES).is_ok());
+    }
 
     #[test]
     fn urls_must_be_public_https() {

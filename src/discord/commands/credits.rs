@@ -1,5 +1,6 @@
 //! `/credits`: the server's pool as members see it (`balance`, `history`) and as operators
-//! and admins change it (`grant`, `cap`). Every answer is private to the member.
+//! and admins change it (`grant`, `cap`, and for operators `link`/`unlink` to share a pool
+//! between servers). Every answer is private to the member.
 
 use poise::CreateReply;
 use serenity::all::User;
@@ -8,7 +9,7 @@ use super::{can_manage, guild_of, ledger_error};
 use crate::credits::{Actor, EntryKind, JournalEntry, format_utc};
 use crate::discord::card::clip;
 use crate::discord::{CommandError, Context};
-use crate::ids::MemberId;
+use crate::ids::{GuildId, MemberId};
 
 /// How many journal rows `history` shows.
 const HISTORY_ROWS: usize = 15;
@@ -17,7 +18,7 @@ const HISTORY_ROWS: usize = 15;
 #[poise::command(
     slash_command,
     guild_only,
-    subcommands("balance", "history", "grant", "cap"),
+    subcommands("balance", "history", "grant", "cap", "link", "unlink"),
     subcommand_required
 )]
 pub async fn credits(_ctx: Context<'_>) -> Result<(), CommandError> {
@@ -148,17 +149,12 @@ pub async fn grant(
     reason: String,
 ) -> Result<(), CommandError> {
     let guild = guild_of(ctx)?;
-    let me = ctx.author().id.get();
+    let me = operator(ctx, "grant credits")?;
     let data = ctx.data();
-    if !data.config.discord.owner_ids.contains(&me) {
-        return Err(CommandError::user(
-            "Only the bot's operators can grant credits.",
-        ));
-    }
     let balance = data
         .jobs
         .ledger()
-        .grant(guild, amount, Actor::Operator(MemberId(me)), &reason)
+        .grant(guild, amount, Actor::Operator(me), &reason)
         .await
         .map_err(ledger_error)?;
     private(
@@ -223,4 +219,79 @@ fn cap_words(amount: u64) -> String {
     } else {
         format!("up to {amount}")
     }
+}
+
+/// The member, when they are one of the bot's operators (`discord.owner_ids`).
+fn operator(ctx: Context<'_>, to: &str) -> Result<MemberId, CommandError> {
+    let me = ctx.author().id.get();
+    if ctx.data().config.discord.owner_ids.contains(&me) {
+        Ok(MemberId(me))
+    } else {
+        Err(CommandError::User(format!(
+            "Only the bot's operators can {to}."
+        )))
+    }
+}
+
+/// Make this server spend from another server's pool; bot operators only
+#[poise::command(slash_command, guild_only)]
+pub async fn link(
+    ctx: Context<'_>,
+    #[description = "The id of the server whose pool this one should share"]
+    #[max_length = 20]
+    server: String,
+) -> Result<(), CommandError> {
+    let guild = guild_of(ctx)?;
+    let me = operator(ctx, "link pools")?;
+    let with = server
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|id| *id != 0)
+        .map(GuildId)
+        .ok_or_else(|| {
+            CommandError::user(
+                "`server` must be a server id (a number; right-click the server with Developer Mode on and copy its id).",
+            )
+        })?;
+    if with == guild {
+        return Err(CommandError::user(
+            "That is this server: to go back to its own pool, use `/credits unlink`.",
+        ));
+    }
+    let ledger = ctx.data().jobs.ledger();
+    let pool = ledger
+        .link(guild, with, Actor::Operator(me))
+        .await
+        .map_err(ledger_error)?;
+    let b = ledger.balance(guild).map_err(ledger_error)?;
+    private(
+        ctx,
+        format!(
+            "This server now spends from pool {pool} (shared with server {with}), which has {} credits available.",
+            b.available
+        ),
+    )
+    .await
+}
+
+/// Make this server spend from its own pool again; bot operators only
+#[poise::command(slash_command, guild_only)]
+pub async fn unlink(ctx: Context<'_>) -> Result<(), CommandError> {
+    let guild = guild_of(ctx)?;
+    let me = operator(ctx, "unlink pools")?;
+    let ledger = ctx.data().jobs.ledger();
+    let pool = ledger
+        .unlink(guild, Actor::Operator(me))
+        .await
+        .map_err(ledger_error)?;
+    let b = ledger.balance(guild).map_err(ledger_error)?;
+    private(
+        ctx,
+        format!(
+            "This server spends from its own pool {pool} again, which has {} credits available.",
+            b.available
+        ),
+    )
+    .await
 }

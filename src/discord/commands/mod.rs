@@ -3,11 +3,15 @@
 //! - [`video`]: `/video`, the product; [`references`] reads its files and links.
 //! - [`credits`]: `/credits balance|history|grant|cap`.
 //! - [`jobs`]: `/jobs`, a member's recent jobs.
+//! - [`video_admin`]: `/video-admin`, a server's settings for `/video` (Manage Server).
+//! - [`place`]: where a command was used (channel, thread parent, age restriction).
 
 pub mod credits;
 pub mod jobs;
+pub mod place;
 pub mod references;
 pub mod video;
+pub mod video_admin;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -32,7 +36,12 @@ pub fn all(config: &Config) -> Vec<Command> {
             p.type_setter = Some(duration_option);
         }
     }
-    vec![video, credits::credits(), jobs::jobs()]
+    vec![
+        video,
+        video_admin::video_admin(),
+        credits::credits(),
+        jobs::jobs(),
+    ]
 }
 
 fn duration_option(option: CreateCommandOption) -> CreateCommandOption {
@@ -48,19 +57,22 @@ pub fn refusal(e: SubmitError) -> CommandError {
         SubmitError::Invalid(why) => {
             format!("I can't make this video: {why}. Nothing was charged.")
         }
+        SubmitError::NotAllowed(why) => {
+            format!("{}. Nothing was charged.", capitalize(&why.to_string()))
+        }
         SubmitError::TooManyActive { .. } => {
-            format!("{}. Nothing was charged.", capitalized(&e.to_string()))
+            format!("{}. Nothing was charged.", capitalize(&e.to_string()))
         }
         SubmitError::Credits(why) => format!(
             "Not enough credits: {why}. Nothing was charged; try a shorter or lower-resolution video, or ask a server admin for more credits."
         ),
-        SubmitError::NoPrice(_) => format!("{}.", capitalized(&e.to_string())),
+        SubmitError::NoPrice(_) => format!("{}.", capitalize(&e.to_string())),
         SubmitError::Internal(_) => return CommandError::Internal(Box::new(e)),
     };
     CommandError::User(text)
 }
 
-fn capitalized(text: &str) -> String {
+pub fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
@@ -94,8 +106,30 @@ pub fn guild_of(ctx: Context<'_>) -> Result<crate::ids::GuildId, CommandError> {
 /// A ledger failure: the member's mistake shown as is, anything else as an internal error.
 pub fn ledger_error(e: crate::credits::LedgerError) -> CommandError {
     if e.is_user_error() {
-        CommandError::User(capitalized(&e.to_string()))
+        CommandError::User(capitalize(&e.to_string()))
     } else {
         CommandError::Internal(Box::new(e))
+    }
+}
+
+/// The per-member command rate limit: `Ok(true)` lets the command run; a refusal says how
+/// long to wait, privately.
+pub fn rate_check(ctx: Context<'_>) -> Result<bool, CommandError> {
+    let member = crate::ids::MemberId(ctx.author().id.get());
+    match ctx
+        .data()
+        .jobs
+        .guild_settings()
+        .command_rate()
+        .check(member, ctx.id())
+    {
+        Ok(()) => Ok(true),
+        Err(limited) => {
+            tracing::info!(member = member.0, command = %ctx.command().qualified_name, "command rate-limited");
+            Err(CommandError::User(format!(
+                "{}. Nothing was charged.",
+                capitalize(&limited.to_string())
+            )))
+        }
     }
 }

@@ -68,10 +68,19 @@ pub fn attachment(
         .and_then(kind_from_content_type)
         .or_else(|| kind_from_extension(&file.filename));
     match found {
-        Some(kind) if kind == expected => Ok(Reference {
-            kind,
-            url: file.url.clone(),
-        }),
+        Some(kind) if kind == expected => {
+            validate::check_file(
+                kind,
+                &file.filename,
+                file.content_type.as_deref(),
+                u64::from(file.size),
+            )
+            .map_err(|why| format!("I can't use this file: {why}. Nothing was charged."))?;
+            Ok(Reference {
+                kind,
+                url: file.url.clone(),
+            })
+        }
         Some(kind) => Err(format!(
             "`{option}` takes {}, but `{}` is {} ({}): attach it to {} instead.",
             a_kind(expected),

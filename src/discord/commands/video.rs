@@ -5,9 +5,10 @@ use std::sync::atomic::Ordering;
 
 use serenity::all::Attachment;
 
-use super::{guild_of, references, refusal};
+use super::{capitalize, guild_of, place, references, refusal};
 use crate::discord::follow::{self, Invocation};
 use crate::discord::{CommandError, Context};
+use crate::guild_settings::{ContentFilter, policy};
 use crate::ids::{ChannelId, MemberId};
 use crate::jobs::{JobRequest, Reference};
 use crate::video::{Ratio, ReferenceKind, Resolution};
@@ -108,6 +109,24 @@ pub async fn video(
         refs.extend(references::parse_links(&text).map_err(CommandError::User)?);
     }
     let data = ctx.data();
+    let server = data
+        .jobs
+        .guild_settings()
+        .get(guild)
+        .map_err(|e| CommandError::Internal(Box::new(e)))?;
+    let place = place::of(actx.interaction);
+    policy::check_channel(&server, place.channel, place.parent).map_err(|why| {
+        CommandError::User(format!(
+            "{}. Nothing was charged.",
+            capitalize(&why.to_string())
+        ))
+    })?;
+    let age_restricted = match server.content_filter {
+        ContentFilter::Always => false,
+        ContentFilter::OffInAgeRestricted => {
+            place::age_restricted(ctx.serenity_context().http.as_ref(), &place).await
+        }
+    };
     let defaults = &data.config.video;
     let request = JobRequest {
         key: actx.interaction.id.to_string(),
@@ -116,12 +135,32 @@ pub async fn video(
         channel: ChannelId(ctx.channel_id().get()),
         prompt,
         references: refs,
-        resolution: resolution.map_or(defaults.default_resolution, Into::into),
-        ratio: ratio.map_or(defaults.default_ratio, Into::into),
-        duration: duration.map_or(defaults.default_duration, |d| u32::try_from(d).unwrap_or(0)),
+        // A default never exceeds the server's limits; what a member chose is checked.
+        resolution: resolution.map_or_else(
+            || {
+                let d = server
+                    .default_resolution
+                    .unwrap_or(defaults.default_resolution);
+                server.max_resolution.map_or(d, |max| d.min(max))
+            },
+            Into::into,
+        ),
+        ratio: ratio.map_or(
+            server.default_ratio.unwrap_or(defaults.default_ratio),
+            Into::into,
+        ),
+        duration: duration.map_or_else(
+            || {
+                let d = server.default_duration.unwrap_or(defaults.default_duration);
+                server
+                    .max_duration
+                    .map_or(d, |max| d.min(max).max(defaults.min_duration))
+            },
+            |d| u32::try_from(d).unwrap_or(0),
+        ),
         generate_audio: generate_audio.unwrap_or(false),
         web_search: web_search.unwrap_or(false),
-        nsfw_checker: true,
+        nsfw_checker: server.content_filter.applies(age_restricted),
     };
     let submitted = data.jobs.submit(request).await.map_err(refusal)?;
     let inv = Invocation::from(actx.interaction);

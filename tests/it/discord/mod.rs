@@ -49,7 +49,7 @@ pub fn secs(s: u64) -> Duration {
 pub fn config_for(double: &DiscordDouble, guilds: &[u64]) -> Arc<Config> {
     let guilds: Vec<String> = guilds.iter().map(u64::to_string).collect();
     let toml = format!(
-        "[discord]\ntoken = \"{TOKEN}\"\napi_base_url = \"{}\"\ncommand_guild_ids = [{}]\nowner_ids = [{MEMBER}]",
+        "[discord]\ntoken = \"{TOKEN}\"\napi_base_url = \"{}\"\ncommand_guild_ids = [{}]\nowner_ids = [{MEMBER}]\n[members]\ncommands_per_window = 0",
         double.base_url(),
         guilds.join(", ")
     );
@@ -148,6 +148,10 @@ request_timeout = "2s"
 [jobs]
 poll_initial = "20ms"
 poll_max = "100ms"
+
+[members]
+# Tests inject commands faster than members could; the rate limit has its own test.
+commands_per_window = 0
 
 [storage]
 path = '{}'

@@ -150,7 +150,7 @@ async fn balance_history_and_jobs_answer_the_member() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["video", "credits", "jobs"]);
+    assert_eq!(names, ["video", "video-admin", "credits", "jobs"]);
     let options: Vec<&str> = registered[0]["options"]
         .as_array()
         .unwrap()

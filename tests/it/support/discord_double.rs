@@ -134,6 +134,8 @@ struct Inner {
     interactions: HashMap<String, InteractionState>,
     files: HashMap<u64, (Option<String>, Vec<u8>)>,
     denied_thread_channels: HashSet<u64>,
+    /// Age-restricted channels, from the commands injected in them.
+    nsfw_channels: HashSet<u64>,
     faults: Vec<Fault>,
     /// (method, route, delay): the next matching request is answered that much later.
     delays: Vec<(String, String, Duration)>,
@@ -400,6 +402,10 @@ impl DiscordDouble {
                             command.origin.channel_id, f.filename
                         )
                     });
+                if command.origin.nsfw {
+                    let o = &command.origin;
+                    s.nsfw_channels.insert(o.parent_id.unwrap_or(o.channel_id));
+                }
                 for (aid, f) in files {
                     if let Some(bytes) = f.bytes {
                         s.files.insert(aid, (f.content_type, bytes));
@@ -806,6 +812,15 @@ fn route(s: &mut Inner, base_url: &str, r: &Request) -> Answer {
             }
             s.threads.insert(mid, t.clone());
             (201, Vec::new(), Some(t))
+        }
+        ("GET", ["channels", channel]) => {
+            let id: u64 = channel.parse().unwrap_or(0);
+            let guild = s.channel_guilds.get(&id).copied().unwrap_or(0);
+            ok(objects::text_channel(
+                id,
+                guild,
+                s.nsfw_channels.contains(&id),
+            ))
         }
         ("POST", ["users", "@me", "channels"]) => {
             let recipient = body["recipient_id"]

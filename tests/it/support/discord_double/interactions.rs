@@ -117,6 +117,10 @@ impl Opt {
     pub fn user(name: &str, id: u64) -> Opt {
         Opt::leaf(name, 6, json!(id.to_string()))
     }
+    /// A channel option (type 7); a text channel of that id goes to `resolved.channels`.
+    pub fn channel(name: &str, id: u64) -> Opt {
+        Opt::leaf(name, 7, json!(id.to_string()))
+    }
     pub fn number(name: &str, value: f64) -> Opt {
         Opt::leaf(name, 10, json!(value))
     }
@@ -149,6 +153,8 @@ pub struct Origin {
     pub app_permissions: u64,
     pub attachment_size_limit: u64,
     pub locale: String,
+    /// The channel is age-restricted (Discord's `nsfw` flag).
+    pub nsfw: bool,
 }
 
 impl Origin {
@@ -165,6 +171,7 @@ impl Origin {
             app_permissions: perms::BOT,
             attachment_size_limit: DEFAULT_ATTACHMENT_SIZE_LIMIT,
             locale: "en-US".into(),
+            nsfw: false,
         }
     }
 
@@ -179,7 +186,7 @@ impl Origin {
     /// The fields every interaction has, with `member` or `user` depending on the place.
     fn base(&self, kind: u8, id: u64, token: &str) -> Value {
         let user = objects::user(self.user_id, &self.username);
-        let mut channel = json!({ "id": self.channel_id.to_string(), "type": self.channel_type });
+        let mut channel = json!({ "id": self.channel_id.to_string(), "type": self.channel_type, "nsfw": self.nsfw });
         if let Some(parent) = self.parent_id {
             channel["parent_id"] = json!(parent.to_string());
             channel["name"] = json!("a thread");
@@ -276,6 +283,11 @@ impl SlashCommand {
         self.origin.app_permissions = bits;
         self
     }
+    /// The command is used in an age-restricted channel (for a thread: its parent is one).
+    pub fn age_restricted(mut self) -> Self {
+        self.origin.nsfw = true;
+        self
+    }
     pub fn attachment_size_limit(mut self, bytes: u64) -> Self {
         self.origin.attachment_size_limit = bytes;
         self
@@ -345,6 +357,12 @@ fn option_json(
         return v;
     }
     let value = o.value.clone().unwrap_or(Value::Null);
+    if o.kind == 7 {
+        let id = value.as_str().unwrap_or("0");
+        resolved["channels"][id] = json!({
+            "id": id, "type": 0, "name": format!("channel-{id}"), "permissions": "0",
+        });
+    }
     if o.kind == 6 {
         let id = value.as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
         resolved["users"][id.to_string()] = objects::user(id, &format!("user{id}"));

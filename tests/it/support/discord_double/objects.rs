@@ -117,6 +117,21 @@ pub fn application() -> Value {
     })
 }
 
+/// A server text channel (type 0), age-restricted when `nsfw`.
+pub fn text_channel(id: u64, guild_id: u64, nsfw: bool) -> Value {
+    json!({
+        "id": id.to_string(),
+        "type": 0,
+        "guild_id": guild_id.to_string(),
+        "name": format!("channel-{id}"),
+        "position": 0,
+        "permission_overwrites": [],
+        "nsfw": nsfw,
+        "parent_id": null,
+        "last_message_id": null,
+    })
+}
+
 /// A DM channel with a user (type 1).
 pub fn dm_channel(id: u64, recipient: u64) -> Value {
     json!({

@@ -1,0 +1,46 @@
+//! `seedance-bot jobs ...`: the job audit trail, read offline (while the bot is stopped:
+//! the store admits one process at a time).
+
+use std::process::ExitCode;
+
+use crate::config::Config;
+use crate::credits::{ExportFormat, Ledger, LedgerSettings};
+use crate::ids::GuildId;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum JobsCommand {
+    /// Write every job of a guild to stdout, oldest first: who, where, prompt, references,
+    /// cost and outcome.
+    Export {
+        #[arg(long)]
+        guild: u64,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+    },
+}
+
+pub fn run(command: JobsCommand, config: &Config) -> ExitCode {
+    let db = match crate::store::open(&config.storage.path) {
+        Ok(db) => db,
+        Err(e) => return fail(&e),
+    };
+    let ledger = match Ledger::open(&db, LedgerSettings::default()) {
+        Ok(ledger) => ledger,
+        Err(e) => return fail(&e),
+    };
+    match command {
+        JobsCommand::Export { guild, format } => {
+            let mut out = std::io::stdout().lock();
+            match crate::jobs::export::export(ledger.jobs_tree(), GuildId(guild), format, &mut out)
+            {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => fail(&e),
+            }
+        }
+    }
+}
+
+fn fail(e: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::FAILURE
+}

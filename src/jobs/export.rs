@@ -1,0 +1,137 @@
+//! The audit trail of every job of a server (who, where, prompt, references, cost,
+//! outcome), as CSV or JSON lines, oldest first. Read from the stored job records.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::model::{JobRecord, JobState};
+use crate::credits::{ExportFormat, csv_text, format_utc};
+use crate::ids::GuildId;
+
+const CSV_HEADER: &str = "job,created_utc,finished_utc,guild,channel,member,prompt,references,resolution,ratio,duration,generate_audio,web_search,nsfw_checker,cost,simulated,state,task_id,outcome";
+
+/// One job as the audit trail shows it.
+#[derive(Debug, Serialize)]
+struct AuditRow<'a> {
+    job: &'a str,
+    created_at: i64,
+    created_utc: String,
+    finished_utc: Option<String>,
+    guild: u64,
+    channel: u64,
+    member: u64,
+    prompt: &'a str,
+    /// `kind:url` per reference.
+    references: Vec<String>,
+    resolution: String,
+    ratio: String,
+    duration: u32,
+    generate_audio: bool,
+    web_search: bool,
+    nsfw_checker: bool,
+    cost: u64,
+    simulated: bool,
+    state: &'static str,
+    task_id: Option<&'a str>,
+    /// Result links, the failure reason, or nothing while the job runs.
+    outcome: String,
+}
+
+fn row(job: &JobRecord) -> AuditRow<'_> {
+    let r = &job.request;
+    let (task_id, outcome) = match &job.state {
+        JobState::Running { task_id, .. } => (Some(task_id.as_str()), String::new()),
+        JobState::Succeeded { task_id, urls } => (Some(task_id.as_str()), urls.join(" ")),
+        JobState::Failed { reason } => (None, reason.clone()),
+        JobState::TimedOut => (None, "timed out".into()),
+        JobState::Cancelled => (None, "cancelled by the member".into()),
+        JobState::Queued | JobState::Submitting => (None, String::new()),
+    };
+    AuditRow {
+        job: &job.id.0,
+        created_at: job.created_at,
+        created_utc: format_utc(job.created_at),
+        finished_utc: job.finished_at.map(format_utc),
+        guild: r.guild.0,
+        channel: r.channel.0,
+        member: r.member.0,
+        prompt: &r.prompt,
+        references: r
+            .references
+            .iter()
+            .map(|x| format!("{}:{}", x.kind, x.url))
+            .collect(),
+        resolution: r.resolution.to_string(),
+        ratio: r.ratio.to_string(),
+        duration: r.duration,
+        generate_audio: r.generate_audio,
+        web_search: r.web_search,
+        nsfw_checker: r.nsfw_checker,
+        cost: job.cost,
+        simulated: job.simulated,
+        state: job.state.label(),
+        task_id,
+        outcome,
+    }
+}
+
+fn csv_line(a: &AuditRow<'_>) -> String {
+    [
+        csv_text(a.job),
+        csv_text(&a.created_utc),
+        csv_text(a.finished_utc.as_deref().unwrap_or("")),
+        a.guild.to_string(),
+        a.channel.to_string(),
+        a.member.to_string(),
+        csv_text(a.prompt),
+        csv_text(&a.references.join(" ")),
+        a.resolution.clone(),
+        csv_text(&a.ratio),
+        a.duration.to_string(),
+        a.generate_audio.to_string(),
+        a.web_search.to_string(),
+        a.nsfw_checker.to_string(),
+        a.cost.to_string(),
+        a.simulated.to_string(),
+        a.state.to_owned(),
+        csv_text(a.task_id.unwrap_or("")),
+        csv_text(&a.outcome),
+    ]
+    .join(",")
+}
+
+/// Writes every job of `guild` found in the job tree `jobs`, oldest first; returns how many.
+pub fn export(
+    jobs: &sled::Tree,
+    guild: GuildId,
+    format: ExportFormat,
+    out: &mut dyn Write,
+) -> std::io::Result<usize> {
+    let mut records: Vec<JobRecord> = jobs
+        .iter()
+        .values()
+        .filter_map(Result::ok)
+        .filter_map(|b| JobRecord::from_bytes(&b).ok())
+        .filter(|j| j.request.guild == guild)
+        .collect();
+    records.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    if format == ExportFormat::Csv {
+        writeln!(out, "{CSV_HEADER}")?;
+    }
+    for job in &records {
+        let a = row(job);
+        match format {
+            ExportFormat::Csv => writeln!(out, "{}", csv_line(&a))?,
+            ExportFormat::Jsonl => {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string(&a).expect("rows serialise")
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(records.len())
+}

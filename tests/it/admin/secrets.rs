@@ -1,0 +1,114 @@
+//! The two secrets (`discord.token`, `seedance.api_key`) never show: not in any log line
+//! (every target at TRACE), not in any message or request body the bot sent, not in any
+//! error or stored job, through a full job and a failing one.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use secrecy::SecretString;
+use tracing_subscriber::fmt::MakeWriter;
+
+use super::*;
+use crate::discord::{TOKEN_SECRET, secs};
+use crate::support::fake_provider::Scripted;
+
+const API_KEY: &str = "sk-SEEDANCE-SECRET-4242";
+const API_KEY_SECRET: &str = "SEEDANCE-SECRET-4242";
+
+/// Log output collected in memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+fn assert_clean(what: &str, text: &str) {
+    for secret in [TOKEN_SECRET, API_KEY_SECRET] {
+        assert!(!text.contains(secret), "{what} contains a secret: {text}");
+    }
+}
+
+#[tokio::test]
+async fn neither_secret_appears_in_logs_messages_bodies_or_errors() {
+    let logs = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(logs.clone())
+        .with_ansi(false)
+        // Everything the bot and its libraries log; the test doubles' own logs are not the bot's.
+        .with_env_filter(tracing_subscriber::EnvFilter::new("trace,it=off"))
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let (double, provider, _dir, app) = start(|c| {
+        c.seedance.api_key = SecretString::from(API_KEY);
+    })
+    .await;
+    provider.require_api_key(API_KEY);
+    assert_clean(
+        "the config's Debug",
+        &format!("{:?}", app.jobs.settings().config),
+    );
+
+    // A full job.
+    let (injected, _) = accepted(&double, &video("a boat")).await;
+    let ok = wait_delivered(&app, &injected.id.to_string()).await;
+    assert!(matches!(
+        ok.state,
+        seedance_bot::jobs::JobState::Succeeded { .. }
+    ));
+    // A failing one: the provider refuses the key.
+    provider.push(
+        Endpoint::CreateTask,
+        Scripted::error(401, "invalid api key"),
+    );
+    let (injected, _) = accepted(&double, &video("another boat")).await;
+    let failed = wait_delivered(&app, &injected.id.to_string()).await;
+    assert!(matches!(
+        failed.state,
+        seedance_bot::jobs::JobState::Failed { .. }
+    ));
+    // And a refusal.
+    private_text(
+        &double,
+        &video("x").option(Opt::string("references", "http://a.example.com/a.png")),
+    )
+    .await;
+    double
+        .wait_for(|r| r.is("POST", "/users/@me/channels"), secs(5))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    app.stop().await;
+
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("job accepted") && text.contains("TRACE"),
+        "logs were captured"
+    );
+    for line in text.lines() {
+        assert_clean("a log line", line);
+    }
+    for r in double.requests() {
+        assert_clean(&format!("{} {}", r.method, r.path), &r.body().to_string());
+        assert_clean("a request path", &format!("{} {:?}", r.path, r.query));
+    }
+    for r in provider.requests() {
+        assert_clean("a provider request body", &r.raw_body);
+    }
+    for job in [&ok, &failed] {
+        assert_clean("a stored job", &serde_json::to_string(job).unwrap());
+    }
+}
