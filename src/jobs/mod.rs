@@ -200,9 +200,13 @@ impl Jobs {
             .get(req.guild)
             .map_err(|e| SubmitError::Internal(e.to_string()))?;
         let last_job_at = self
-            .recent(req.guild, Some(req.member), 1)
-            .first()
-            .map(|j| j.created_at);
+            .inner
+            .sched
+            .lock()
+            .expect("scheduler lock")
+            .last_accepted
+            .get(&(req.guild, req.member))
+            .copied();
         policy::check_job(&server, &req, last_job_at, now_ms())?;
         let active = self.active_for(req.member);
         if active.len() >= self.inner.settings.max_active_per_user {

@@ -10,6 +10,7 @@ use rand::Rng;
 use tokio::time::Instant;
 
 use super::{Jobs, JobsSettings, job_write, now_ms};
+use crate::ids::{GuildId, MemberId};
 use crate::jobs::limiter::CallBudget;
 use crate::jobs::model::{JobId, JobRecord, JobState};
 use crate::jobs::queue::FairQueue;
@@ -30,6 +31,9 @@ const MAX_DELIVERY_BACKOFF: Duration = Duration::from_secs(60);
 pub(super) struct Sched {
     /// Every job not yet ended (queued, submitting or running), by id.
     pub active: HashMap<JobId, JobRecord>,
+    /// When each member last had a job accepted in each server (for the cooldown), so a
+    /// submission never scans the stored history.
+    pub last_accepted: HashMap<(GuildId, MemberId), i64>,
     pub queue: FairQueue,
     polls: HashMap<JobId, Poll>,
     submitting: usize,
@@ -59,6 +63,7 @@ impl Sched {
             statuses: CallBudget::new(settings.status_per_second, Duration::from_secs(1)),
             create_backoff: Duration::ZERO,
             recent_durations: VecDeque::new(),
+            last_accepted: HashMap::new(),
         }
     }
 
@@ -222,6 +227,11 @@ impl Jobs {
             sched
                 .queue
                 .push(job.request.guild, job.request.member, job.id.clone());
+            let last = sched
+                .last_accepted
+                .entry((job.request.guild, job.request.member))
+                .or_default();
+            *last = (*last).max(job.created_at);
             sched.active.insert(job.id.clone(), job);
         }
         self.inner.wake.notify_one();
@@ -561,6 +571,16 @@ impl Jobs {
         let mut stored: Vec<JobRecord> = self.all_jobs().collect();
         stored.sort_by_key(|j| j.created_at);
         let (mut queued, mut resumed, mut unknown, mut redeliver) = (0, 0, 0, 0);
+        {
+            let mut sched = self.inner.sched.lock().expect("scheduler lock");
+            for job in &stored {
+                let last = sched
+                    .last_accepted
+                    .entry((job.request.guild, job.request.member))
+                    .or_default();
+                *last = (*last).max(job.created_at);
+            }
+        }
         for job in stored {
             match job.state.clone() {
                 JobState::Queued => {
