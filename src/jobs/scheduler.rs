@@ -570,6 +570,7 @@ impl Jobs {
     pub(super) async fn recover(&self) -> Result<(), crate::credits::LedgerError> {
         let mut stored: Vec<JobRecord> = self.all_jobs().collect();
         stored.sort_by_key(|j| j.created_at);
+        self.reconcile_holds(&stored).await?;
         let (mut queued, mut resumed, mut unknown, mut redeliver) = (0, 0, 0, 0);
         {
             let mut sched = self.inner.sched.lock().expect("scheduler lock");
@@ -620,6 +621,46 @@ impl Jobs {
         }
         tracing::info!(queued, resumed, unknown, redeliver, "jobs recovered");
         self.inner.wake.notify_one();
+        Ok(())
+    }
+}
+
+impl Jobs {
+    /// Resolves holds left pending by jobs that already ended (their settle or void failed
+    /// on a storage error) or that have no job at all, as the job's end says: so every
+    /// pending hold has a live job after a start.
+    async fn reconcile_holds(
+        &self,
+        stored: &[JobRecord],
+    ) -> Result<(), crate::credits::LedgerError> {
+        let ledger = &self.inner.ledger;
+        for hold in ledger.pending_holds()? {
+            let job = stored.iter().find(|j| j.id.0 == hold.key);
+            let result = match job {
+                Some(job) if !job.state.is_terminal() => continue,
+                Some(job) if matches!(job.state, JobState::Succeeded { .. }) => {
+                    ledger.settle(&hold.key, hold.amount, None).await
+                }
+                Some(_) => {
+                    ledger
+                        .void(&hold.key, "the job had already ended", None)
+                        .await
+                }
+                None => {
+                    ledger
+                        .void(&hold.key, "no job was stored for this hold", None)
+                        .await
+                }
+            };
+            match result {
+                Ok(_) => {
+                    tracing::warn!(hold = %hold.key, "resolved a hold its job had left pending")
+                }
+                Err(e) => {
+                    tracing::error!(hold = %hold.key, error = %e, "could not resolve a stray hold")
+                }
+            }
+        }
         Ok(())
     }
 }

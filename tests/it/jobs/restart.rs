@@ -178,3 +178,57 @@ fn final_report_is_resent_until_confirmed_and_never_after() {
         );
     });
 }
+
+/// A hold whose job already ended (its settle or void failed on a storage error) or that
+/// has no job is resolved at start, so no credits stay held forever.
+#[test]
+fn stray_holds_are_resolved_at_start() {
+    use seedance_bot::credits::{JobWrite, Ledger, Reserve};
+    use seedance_bot::ids::MemberId;
+
+    let (_rt, fake) = fake_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&fake.base_url(), "");
+    process(async {
+        let bot = Bot::open(dir.path(), cfg.clone(), Arc::default()).await;
+        bot.grant(1, 1000).await;
+        // A job that ended in failure, its hold still pending.
+        let failed = bot
+            .jobs
+            .submit(request("stray-failed", 1, 10))
+            .await
+            .unwrap()
+            .job;
+        let ledger: &Ledger = &bot.ledger;
+        let mut ended = failed.clone();
+        ended.state = JobState::Failed {
+            reason: "test".into(),
+        };
+        ledger
+            .jobs_tree()
+            .insert(ended.id.0.as_bytes(), ended.to_bytes())
+            .unwrap();
+        // A hold with no job at all.
+        let reserve = Reserve {
+            key: "stray-alone".into(),
+            guild: GuildId(1),
+            member: MemberId(11),
+            amount: 50,
+            memo: "test".into(),
+        };
+        ledger.reserve(reserve, None::<JobWrite>).await.unwrap();
+        assert_eq!(ledger.balance(GuildId(1)).unwrap().pending, COST + 50);
+        seedance_bot::store::flush(ledger.jobs_tree())
+            .await
+            .unwrap();
+    });
+    process(async {
+        let bot = Bot::open(dir.path(), cfg.clone(), Arc::default()).await;
+        let balance = bot.ledger.balance(GuildId(1)).unwrap();
+        assert_eq!(
+            (balance.available, balance.pending, balance.settled),
+            (1000, 0, 0)
+        );
+    });
+    assert_eq!(fake.count(Endpoint::CreateTask), 0);
+}
