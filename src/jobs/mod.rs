@@ -7,12 +7,14 @@
 //! success, voided (refunded) otherwise, with a final report retried until confirmed.
 
 pub mod export;
+mod lifecycle;
 pub mod limiter;
 pub mod model;
 pub mod provider;
 pub mod queue;
 pub mod report;
 mod scheduler;
+mod upstream;
 pub mod validate;
 
 use std::sync::{Arc, Mutex};
