@@ -357,3 +357,43 @@ async fn concurrent_repeats_of_one_interaction_make_one_job() {
     assert_eq!((balance.available, balance.settled), (800, COST));
     bot.stop().await;
 }
+
+/// Simulate mode: no provider at all, the task moves through its states and ends with the
+/// configured sample link; credits are accounted for and labelled as simulated.
+#[tokio::test]
+async fn simulate_mode_runs_a_job_without_a_provider() {
+    let dir = tempfile::tempdir().unwrap();
+    // The base URL points nowhere: a call to it would fail the job.
+    let cfg = config(
+        "http://127.0.0.1:9",
+        "mode = \"simulate\"\n[seedance.simulate]\nduration = \"300ms\"\nresult_url = \"https://example.com/sample.mp4\"\n[jobs]\npoll_initial = \"20ms\"\npoll_max = \"50ms\"\n",
+    );
+    let bot = Bot::start(dir.path(), cfg, Default::default()).await;
+    assert!(bot.jobs.is_simulated());
+    bot.grant(1, 1000).await;
+    let submitted = bot.jobs.submit(request("ix-sim", 1, 10)).await.unwrap();
+    assert!(submitted.job.simulated);
+    let id = JobId("ix-sim".into());
+    let seen = bot.reporter.final_of(&id, WAIT).await;
+    match &seen.state {
+        JobState::Succeeded { task_id, urls } => {
+            assert!(task_id.starts_with("sim-"), "{task_id}");
+            assert_eq!(urls, &["https://example.com/sample.mp4".to_owned()]);
+        }
+        other => panic!("expected success, got {other:?}"),
+    }
+    // It passed through the provider's states on the way.
+    let seen = bot.reporter.seen.lock().unwrap().clone();
+    assert!(seen.iter().any(|s| matches!(&s.event, JobEvent::Progress { provider_state, .. } if provider_state == "generating")));
+    let balance = bot.ledger.balance(seedance_bot::ids::GuildId(1)).unwrap();
+    assert_eq!((balance.available, balance.settled), (800, COST));
+    let history = bot
+        .ledger
+        .history(seedance_bot::ids::GuildId(1), None, 10)
+        .unwrap();
+    assert!(
+        history.iter().any(|e| e.reason.contains("simulated")),
+        "{history:?}"
+    );
+    bot.stop().await;
+}
