@@ -17,19 +17,29 @@ pub async fn handle(ctx: &SerenityContext, data: &Data, press: &ComponentInterac
     };
     let inv = Invocation::from(press);
     let http = ctx.http.as_ref();
-    let outcome = match action {
-        ButtonAction::Cancel(id) => cancel(data, &id, MemberId(press.user.id.get())).await,
-        ButtonAction::RunAgain(id) => match run_again(data, press, &id) {
-            Ok(request) => match data.jobs.submit(request).await {
-                Ok(submitted) => {
-                    if let Err(e) = follow::present(http, data, &inv, &submitted).await {
-                        tracing::warn!(cause = %super::errors::cause_chain(&e), "could not post the card of a repeated job");
+    let member = MemberId(press.user.id.get());
+    // Buttons spend credits too ("Run again"): they share the members' command rate limit.
+    let rate = data
+        .jobs
+        .guild_settings()
+        .command_rate()
+        .check(member, press.id.get());
+    let outcome = match (rate, action) {
+        (Err(limited), _) => Err(super::commands::rate_refusal(&limited)),
+        (Ok(()), action) => match action {
+            ButtonAction::Cancel(id) => cancel(data, &id, member).await,
+            ButtonAction::RunAgain(id) => match run_again(data, press, &id) {
+                Ok(request) => match data.jobs.submit(request).await {
+                    Ok(submitted) => {
+                        if let Err(e) = follow::present(http, data, &inv, &submitted).await {
+                            tracing::warn!(cause = %super::errors::cause_chain(&e), "could not post the card of a repeated job");
+                        }
+                        return;
                     }
-                    return;
-                }
-                Err(e) => Err(refusal(e)),
+                    Err(e) => Err(refusal(e)),
+                },
+                Err(e) => Err(e),
             },
-            Err(e) => Err(e),
         },
     };
     let text = match outcome {

@@ -126,10 +126,15 @@ pub fn rate_check(ctx: Context<'_>) -> Result<bool, CommandError> {
         Ok(()) => Ok(true),
         Err(limited) => {
             tracing::info!(member = member.0, command = %ctx.command().qualified_name, "command rate-limited");
-            Err(CommandError::User(format!(
-                "{}. Nothing was charged.",
-                capitalize(&limited.to_string())
-            )))
+            Err(rate_refusal(&limited))
         }
     }
+}
+
+/// What a member reads when the command rate limit stops them (commands and buttons alike).
+pub fn rate_refusal(limited: &crate::guild_settings::RateLimited) -> CommandError {
+    CommandError::User(format!(
+        "{}. Nothing was charged.",
+        capitalize(&limited.to_string())
+    ))
 }

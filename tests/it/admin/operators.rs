@@ -165,6 +165,20 @@ async fn members_who_send_commands_too_fast_are_slowed_down() {
     // A /video refused this way charges nothing and sends nothing upstream.
     let text = private_text(&double, &video("a boat")).await;
     assert!(text.contains("too fast"), "{text}");
+    // So does a button press ("Run again" spends credits too).
+    let press = double
+        .press(&crate::support::discord_double::ButtonPress::in_guild(
+            "seedance:again:some-job",
+            1,
+            GUILD,
+            CHANNEL,
+            MEMBER,
+        ))
+        .await;
+    let cb = crate::discord::video::callback(&double, &press).await;
+    assert_eq!(cb["data"]["flags"].as_u64().unwrap_or(0) & 64, 64, "{cb}");
+    let text = cb["data"]["content"].as_str().unwrap_or_default();
+    assert!(text.contains("too fast"), "{text}");
     assert_eq!(app.balance().available, 1000);
     // Another member is not affected.
     let other = SlashCommand::in_guild("credits", GUILD, CHANNEL, OTHER_MEMBER)
