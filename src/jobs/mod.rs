@@ -351,12 +351,6 @@ impl Jobs {
         ))
     }
 
-    /// Numbers for health checks and metrics: (queued, running).
-    pub fn counts(&self) -> (usize, usize) {
-        let sched = self.inner.sched.lock().expect("scheduler lock");
-        (sched.queue.len(), sched.active.len() - sched.queue.len())
-    }
-
     fn submitted(&self, job: JobRecord, replayed: bool) -> Submitted {
         let (position, eta) = match self.queue_position(&job.id) {
             Some((p, eta)) => (Some(p), eta),
