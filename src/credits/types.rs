@@ -1,0 +1,245 @@
+//! The ledger's public vocabulary: pools, actors, holds, balances and journal rows, and
+//! how they convert from the stored records.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::records::{ActorRecord, HoldRecord, HoldStateRecord, KindRecord};
+use crate::ids::{GuildId, MemberId};
+
+/// A pool of credits. By default a guild's pool id equals its guild id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct PoolId(pub u64);
+
+impl fmt::Display for PoolId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Who made a change; journalled with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    Member(MemberId),
+    Operator(MemberId),
+    Cli,
+    System,
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Actor::Member(id) => write!(f, "member:{id}"),
+            Actor::Operator(id) => write!(f, "operator:{id}"),
+            Actor::Cli => f.write_str("cli"),
+            Actor::System => f.write_str("system"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LedgerSettings {
+    /// Daily cap for members of guilds that set none of their own; 0 = none.
+    pub default_daily_cap: u64,
+}
+
+/// A job record written into [`Ledger::jobs_tree`] in the same transaction as the ledger
+/// change. An empty `value` removes `key` instead (job records are never empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobWrite {
+    pub key: Vec<u8>,
+    pub value: Vec<u8>,
+}
+
+/// A request to hold credits for one video.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reserve {
+    /// Idempotency key: the Discord interaction id. A repeat returns the stored hold.
+    pub key: String,
+    pub guild: GuildId,
+    pub member: MemberId,
+    pub amount: u64,
+    /// What the credits are for, e.g. "video 720p 5s"; journalled.
+    pub memo: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HoldState {
+    Pending,
+    Settled,
+    Voided,
+}
+
+impl fmt::Display for HoldState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HoldState::Pending => "pending",
+            HoldState::Settled => "settled",
+            HoldState::Voided => "voided",
+        })
+    }
+}
+
+impl From<HoldStateRecord> for HoldState {
+    fn from(s: HoldStateRecord) -> Self {
+        match s {
+            HoldStateRecord::Pending => HoldState::Pending,
+            HoldStateRecord::Settled => HoldState::Settled,
+            HoldStateRecord::Voided => HoldState::Voided,
+        }
+    }
+}
+
+/// Credits held for one video. It remembers its pool: linking later does not move it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hold {
+    pub key: String,
+    pub pool: PoolId,
+    pub guild: GuildId,
+    pub member: MemberId,
+    pub amount: u64,
+    pub settled: Option<u64>,
+    pub state: HoldState,
+    /// Unix millis.
+    pub created_at: i64,
+    pub resolved_at: Option<i64>,
+    pub memo: String,
+}
+
+impl Hold {
+    pub(super) fn from_record(key: String, r: HoldRecord) -> Hold {
+        Hold {
+            key,
+            pool: PoolId(r.pool),
+            guild: GuildId(r.guild),
+            member: MemberId(r.member),
+            amount: r.amount,
+            settled: r.settled,
+            state: r.state.into(),
+            created_at: r.created_at,
+            resolved_at: r.resolved_at,
+            memo: r.memo,
+        }
+    }
+}
+
+/// A pool's totals. `granted = available + pending + settled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Balance {
+    pub pool: PoolId,
+    pub available: u64,
+    pub pending: u64,
+    pub settled: u64,
+    pub granted: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MemberUsage {
+    /// Settled + pending credits of holds made today (UTC) in the guild's current pool.
+    pub used_today: u64,
+    /// The cap in force; `None` = no cap.
+    pub cap: Option<u64>,
+    /// Unix millis of the next midnight UTC.
+    pub resets_at: i64,
+}
+
+/// A guild's place in the ledger, for `credits show`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GuildInfo {
+    pub guild: GuildId,
+    pub pool: PoolId,
+    /// The default daily cap in force for the guild's members; `None` = no cap.
+    pub default_cap: Option<u64>,
+    /// Every guild whose current pool is `pool` (including `guild`).
+    pub guilds_sharing_pool: Vec<GuildId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// `amount`: credits added (negative: taken back).
+    Grant,
+    /// `amount`: credits held.
+    Reserve,
+    /// `amount`: credits spent; `released`: the rest of the hold, returned to the pool.
+    Settle,
+    /// `amount`: credits returned to the pool.
+    Void,
+    /// `amount`: the guild's new default daily cap (0 = none).
+    DefaultCap,
+    /// `amount`: the member's new daily cap (0 = none).
+    MemberCap,
+    /// The member is back to the guild's default cap.
+    MemberCapCleared,
+    /// The guild now spends from another pool (row written in both pools).
+    Link,
+    /// The guild now spends from its own pool (row written in both pools).
+    Unlink,
+}
+
+impl fmt::Display for EntryKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = serde_json::to_value(self).expect("serialises");
+        f.write_str(text.as_str().unwrap_or("?"))
+    }
+}
+
+impl From<KindRecord> for EntryKind {
+    fn from(k: KindRecord) -> Self {
+        match k {
+            KindRecord::Grant => EntryKind::Grant,
+            KindRecord::Reserve => EntryKind::Reserve,
+            KindRecord::Settle => EntryKind::Settle,
+            KindRecord::Void => EntryKind::Void,
+            KindRecord::DefaultCap => EntryKind::DefaultCap,
+            KindRecord::MemberCap => EntryKind::MemberCap,
+            KindRecord::MemberCapCleared => EntryKind::MemberCapCleared,
+            KindRecord::Link => EntryKind::Link,
+            KindRecord::Unlink => EntryKind::Unlink,
+        }
+    }
+}
+
+impl From<Actor> for ActorRecord {
+    fn from(a: Actor) -> Self {
+        match a {
+            Actor::Member(m) => ActorRecord::Member(m.0),
+            Actor::Operator(m) => ActorRecord::Operator(m.0),
+            Actor::Cli => ActorRecord::Cli,
+            Actor::System => ActorRecord::System,
+        }
+    }
+}
+
+impl From<ActorRecord> for Actor {
+    fn from(a: ActorRecord) -> Self {
+        match a {
+            ActorRecord::Member(m) => Actor::Member(MemberId(m)),
+            ActorRecord::Operator(m) => Actor::Operator(MemberId(m)),
+            ActorRecord::Cli => Actor::Cli,
+            ActorRecord::System => Actor::System,
+        }
+    }
+}
+
+/// One journal row: who, when, why, how much, and the pool's available balance after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JournalEntry {
+    pub seq: u64,
+    /// Unix millis.
+    pub at: i64,
+    pub pool: PoolId,
+    pub guild: GuildId,
+    pub member: Option<MemberId>,
+    pub actor: Actor,
+    pub kind: EntryKind,
+    pub amount: i64,
+    pub released: u64,
+    pub hold: Option<String>,
+    pub reason: String,
+    pub available_after: u64,
+}
