@@ -6,14 +6,14 @@ use std::time::Duration;
 use seedance_bot::ids::MemberId;
 use seedance_bot::jobs::{CancelError, JobEvent, JobId, JobState, SubmitError};
 
-use super::{Bot, COST, WAIT, config, request};
+use super::{Bot, COST, WAIT, config, config_with, ms, request};
 use crate::support::fake_provider::{Endpoint, FakeProvider, Scripted, Step};
 
 #[tokio::test]
 async fn success_settles_the_hold_and_reports_the_video() {
     let fake = FakeProvider::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let bot = Bot::start(dir.path(), config(&fake.base_url(), ""), Arc::default()).await;
+    let bot = Bot::start(dir.path(), config(&fake.base_url()), Arc::default()).await;
     bot.grant(1, 1000).await;
 
     let submitted = bot.jobs.submit(request("ix-1", 1, 10)).await.unwrap();
@@ -66,7 +66,7 @@ async fn provider_failure_refunds_and_says_why() {
         Step::fail("CONTENT", "prompt rejected by the safety system"),
     ]);
     let dir = tempfile::tempdir().unwrap();
-    let bot = Bot::start(dir.path(), config(&fake.base_url(), ""), Arc::default()).await;
+    let bot = Bot::start(dir.path(), config(&fake.base_url()), Arc::default()).await;
     bot.grant(1, 1000).await;
     bot.jobs.submit(request("ix-f", 1, 10)).await.unwrap();
     let seen = bot.reporter.final_of(&JobId("ix-f".into()), WAIT).await;
@@ -94,7 +94,7 @@ async fn create_refused_outright_fails_and_refunds() {
         Scripted::error(422, "prompt contains prohibited content"),
     );
     let dir = tempfile::tempdir().unwrap();
-    let bot = Bot::start(dir.path(), config(&fake.base_url(), ""), Arc::default()).await;
+    let bot = Bot::start(dir.path(), config(&fake.base_url()), Arc::default()).await;
     bot.grant(1, 1000).await;
     bot.jobs.submit(request("ix-422", 1, 10)).await.unwrap();
     let seen = bot.reporter.final_of(&JobId("ix-422".into()), WAIT).await;
@@ -119,10 +119,10 @@ async fn deadline_times_out_and_refunds() {
     let fake = FakeProvider::start().await;
     fake.set_default_script(vec![Step::generating()]);
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(
-        &fake.base_url(),
-        "[jobs]\npoll_initial = \"20ms\"\npoll_max = \"50ms\"\ndeadline = \"400ms\"\n",
-    );
+    let cfg = config_with(&fake.base_url(), |c| {
+        c.jobs.poll_max = ms(50);
+        c.jobs.deadline = ms(400);
+    });
     let bot = Bot::start(dir.path(), cfg, Arc::default()).await;
     bot.grant(1, 1000).await;
     bot.jobs.submit(request("ix-t", 1, 10)).await.unwrap();
@@ -151,7 +151,7 @@ async fn transient_errors_are_ridden_out() {
     );
     fake.set_new_tasks_unknown_for(3);
     let dir = tempfile::tempdir().unwrap();
-    let bot = Bot::start(dir.path(), config(&fake.base_url(), ""), Arc::default()).await;
+    let bot = Bot::start(dir.path(), config(&fake.base_url()), Arc::default()).await;
     bot.grant(1, 1000).await;
     bot.jobs.submit(request("ix-r", 1, 10)).await.unwrap();
     let id = JobId("ix-r".into());
@@ -181,7 +181,7 @@ async fn queued_job_can_be_cancelled_by_its_owner_only() {
     fake.set_default_script(vec![Step::generating()]);
     let dir = tempfile::tempdir().unwrap();
     // One upstream slot: the second job waits in the queue.
-    let cfg = config(&fake.base_url(), "max_running = 1");
+    let cfg = config_with(&fake.base_url(), |c| c.seedance.max_running = 1);
     let bot = Bot::start(dir.path(), cfg, Arc::default()).await;
     bot.grant(1, 1000).await;
     bot.jobs.submit(request("ix-a", 1, 10)).await.unwrap();
@@ -223,7 +223,7 @@ async fn refusals_charge_nothing_and_send_nothing() {
     let fake = FakeProvider::start().await;
     fake.set_default_script(vec![Step::generating()]);
     let dir = tempfile::tempdir().unwrap();
-    let bot = Bot::start(dir.path(), config(&fake.base_url(), ""), Arc::default()).await;
+    let bot = Bot::start(dir.path(), config(&fake.base_url()), Arc::default()).await;
     bot.grant(1, 300).await;
 
     let mut bad = request("ix-bad", 1, 10);
@@ -264,10 +264,7 @@ async fn refusals_charge_nothing_and_send_nothing() {
 async fn daily_cap_refuses_with_the_reset_time() {
     let fake = FakeProvider::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(
-        &fake.base_url(),
-        "[credits]\ndefault_daily_cap = 300\n[jobs]\npoll_initial = \"20ms\"\npoll_max = \"100ms\"\n",
-    );
+    let cfg = config_with(&fake.base_url(), |c| c.credits.default_daily_cap = 300);
     let bot = Bot::start(dir.path(), cfg, Arc::default()).await;
     bot.grant(1, 5000).await;
     bot.jobs.submit(request("ix-c1", 1, 10)).await.unwrap();
@@ -301,7 +298,7 @@ async fn reply_target_set_mid_submission_survives() {
         ],
     );
     let dir = tempfile::tempdir().unwrap();
-    let bot = Bot::start(dir.path(), config(&fake.base_url(), ""), Default::default()).await;
+    let bot = Bot::start(dir.path(), config(&fake.base_url()), Default::default()).await;
     bot.grant(1, 1000).await;
     bot.jobs.submit(request("ix-reply", 1, 10)).await.unwrap();
     let id = JobId("ix-reply".into());
@@ -333,10 +330,7 @@ async fn reply_target_set_mid_submission_survives() {
 async fn concurrent_repeats_of_one_interaction_make_one_job() {
     let fake = FakeProvider::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(
-        &fake.base_url(),
-        "[jobs]\nmax_active_per_user = 5\npoll_initial = \"20ms\"\npoll_max = \"100ms\"\n",
-    );
+    let cfg = config_with(&fake.base_url(), |c| c.jobs.max_active_per_user = 5);
     let bot = Bot::start(dir.path(), cfg, Default::default()).await;
     bot.grant(1, 1000).await;
     let attempts = (0..8).map(|_| bot.jobs.submit(request("ix-dup", 1, 10)));
@@ -364,10 +358,12 @@ async fn concurrent_repeats_of_one_interaction_make_one_job() {
 async fn simulate_mode_runs_a_job_without_a_provider() {
     let dir = tempfile::tempdir().unwrap();
     // The base URL points nowhere: a call to it would fail the job.
-    let cfg = config(
-        "http://127.0.0.1:9",
-        "mode = \"simulate\"\n[seedance.simulate]\nduration = \"300ms\"\nresult_url = \"https://example.com/sample.mp4\"\n[jobs]\npoll_initial = \"20ms\"\npoll_max = \"50ms\"\n",
-    );
+    let cfg = config_with("http://127.0.0.1:9", |c| {
+        c.seedance.mode = seedance_bot::config::ProviderMode::Simulate;
+        c.seedance.simulate.duration = ms(300);
+        c.seedance.simulate.result_url = "https://example.com/sample.mp4".into();
+        c.jobs.poll_max = ms(50);
+    });
     let bot = Bot::start(dir.path(), cfg, Default::default()).await;
     assert!(bot.jobs.is_simulated());
     bot.grant(1, 1000).await;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use seedance_bot::jobs::{JobId, JobState};
 
-use super::{Bot, WAIT, config, request};
+use super::{Bot, WAIT, config_with, ms, request};
 use crate::support::fake_provider::{Endpoint, FakeProvider, Scripted, Step};
 
 /// The serving order across servers is round-robin: a flood from one server does not
@@ -17,7 +17,7 @@ async fn jobs_start_round_robin_across_servers() {
     let dir = tempfile::tempdir().unwrap();
     let mut bot = Bot::open(
         dir.path(),
-        config(&fake.base_url(), "max_running = 1"),
+        config_with(&fake.base_url(), |c| c.seedance.max_running = 1),
         Arc::default(),
     )
     .await;
@@ -87,10 +87,13 @@ async fn status_and_create_budgets_hold_under_load() {
         Step::success(["https://results.fake.test/{id}.mp4"]),
     ]);
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(
-        &fake.base_url(),
-        "status_per_second = 10\ncreate_per_window = 8\ncreate_window = \"1s\"\n[jobs]\npoll_initial = \"10ms\"\npoll_max = \"50ms\"\n",
-    );
+    let cfg = config_with(&fake.base_url(), |c| {
+        c.seedance.status_per_second = 10;
+        c.seedance.create_per_window = 8;
+        c.seedance.create_window = ms(1000);
+        c.jobs.poll_initial = ms(10);
+        c.jobs.poll_max = ms(50);
+    });
     let bot = Bot::start(dir.path(), cfg, Arc::default()).await;
     bot.grant(1, 100_000).await;
     fake.push_n(

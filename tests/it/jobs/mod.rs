@@ -91,23 +91,23 @@ impl RecordingReporter {
 }
 
 /// Config for tests: fast polling, the fake's address, a recognisable key.
-pub fn config(base_url: &str, extra: &str) -> Arc<Config> {
+pub fn config(base_url: &str) -> Arc<Config> {
+    config_with(base_url, |_| {})
+}
+
+/// [`config`] with some values changed.
+pub fn config_with(base_url: &str, tweak: impl FnOnce(&mut Config)) -> Arc<Config> {
     let text = format!(
-        r#"
-[seedance]
-api_key = "sk-JOBS-TEST"
-base_url = "{base_url}"
-request_timeout = "2s"
-{extra}
-"#
+        "[seedance]\napi_key = \"sk-JOBS-TEST\"\nbase_url = \"{base_url}\"\nrequest_timeout = \"2s\"\n\
+         [jobs]\npoll_initial = \"20ms\"\npoll_max = \"100ms\"\n"
     );
-    // Sections in `extra` may repeat [seedance]; merge them by writing [jobs] defaults first.
-    let text = if text.contains("[jobs]") {
-        text
-    } else {
-        format!("{text}\n[jobs]\npoll_initial = \"20ms\"\npoll_max = \"100ms\"\n")
-    };
-    Arc::new(Config::from_toml(&text).expect("test config"))
+    let mut config = Config::from_toml(&text).expect("test config");
+    tweak(&mut config);
+    Arc::new(config)
+}
+
+pub fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
 }
 
 /// A running job queue on a data directory.

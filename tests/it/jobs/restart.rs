@@ -34,7 +34,7 @@ fn fake_provider() -> (tokio::runtime::Runtime, FakeProvider) {
 fn queued_job_runs_after_restart() {
     let (_rt, fake) = fake_provider();
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(&fake.base_url(), "");
+    let cfg = config(&fake.base_url());
     let id = JobId("rq".into());
     process(async {
         let bot = Bot::open(dir.path(), cfg.clone(), Arc::default()).await;
@@ -62,7 +62,7 @@ fn running_job_resumes_polling_after_restart() {
     let (_rt, fake) = fake_provider();
     fake.set_default_script(vec![Step::generating()]);
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(&fake.base_url(), "");
+    let cfg = config(&fake.base_url());
     let id = JobId("rr".into());
     let task = process(async {
         let bot = Bot::start(dir.path(), cfg.clone(), Arc::default()).await;
@@ -111,7 +111,7 @@ fn job_caught_submitting_is_refunded_as_outcome_unknown() {
         Scripted::ok(serde_json::json!({"taskId": "late"})).delay(Duration::from_secs(30)),
     );
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(&fake.base_url(), "");
+    let cfg = config(&fake.base_url());
     let id = JobId("rs".into());
     process(async {
         let bot = Bot::start(dir.path(), cfg.clone(), Arc::default()).await;
@@ -145,7 +145,7 @@ fn job_caught_submitting_is_refunded_as_outcome_unknown() {
 fn final_report_is_resent_until_confirmed_and_never_after() {
     let (_rt, fake) = fake_provider();
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(&fake.base_url(), "");
+    let cfg = config(&fake.base_url());
     let id = JobId("rf".into());
     process(async {
         // Discord is down: the final report is refused.
@@ -188,7 +188,7 @@ fn stray_holds_are_resolved_at_start() {
 
     let (_rt, fake) = fake_provider();
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(&fake.base_url(), "");
+    let cfg = config(&fake.base_url());
     process(async {
         let bot = Bot::open(dir.path(), cfg.clone(), Arc::default()).await;
         bot.grant(1, 1000).await;
