@@ -40,16 +40,20 @@ pub async fn flush(tree: &sled::Tree) -> Result<(), sled::Error> {
 }
 
 /// Opens (creating if needed) the store at `path` and checks its schema version.
+///
+/// A store that was closed a moment ago may still be locked while sled's background
+/// threads let go of it (a quick restart, a CLI call right after the bot stopped): a lock
+/// is retried for up to [`LOCK_PATIENCE`] before it is reported as "in use".
 pub fn open(path: &Path) -> Result<sled::Db, StoreError> {
-    let db = sled::Config::new().path(path).open().map_err(|source| {
-        let locked = matches!(&source, sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock)
-            || source.to_string().contains("lock");
-        if locked {
-            StoreError::Locked(path.to_owned())
-        } else {
-            StoreError::Open { path: path.to_owned(), source }
+    let started = std::time::Instant::now();
+    let db = loop {
+        match open_once(path) {
+            Err(StoreError::Locked(_)) if started.elapsed() < LOCK_PATIENCE => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => break other?,
         }
-    })?;
+    };
     let meta = db.open_tree(META_TREE)?;
     match meta.get(SCHEMA_KEY)? {
         Some(bytes) => {
@@ -71,6 +75,21 @@ pub fn open(path: &Path) -> Result<sled::Db, StoreError> {
         }
     }
     Ok(db)
+}
+
+/// How long [`open`] waits for a lock that is about to be released.
+pub const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn open_once(path: &Path) -> Result<sled::Db, StoreError> {
+    sled::Config::new().path(path).open().map_err(|source| {
+        let locked = matches!(&source, sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock)
+            || source.to_string().contains("lock");
+        if locked {
+            StoreError::Locked(path.to_owned())
+        } else {
+            StoreError::Open { path: path.to_owned(), source }
+        }
+    })
 }
 
 #[cfg(test)]
@@ -96,15 +115,7 @@ mod tests {
                 .unwrap();
             db.flush().unwrap();
         }
-        // sled's background threads may hold the closed database for a moment.
-        let mut err = open(dir.path()).unwrap_err();
-        for _ in 0..100 {
-            if !matches!(err, StoreError::Locked(_)) {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-            err = open(dir.path()).unwrap_err();
-        }
+        let err = open(dir.path()).unwrap_err();
         assert!(matches!(err, StoreError::TooNew { .. }), "{err:?}");
     }
 }

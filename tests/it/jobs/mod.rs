@@ -136,18 +136,7 @@ impl Bot {
         config: Arc<Config>,
         reporter: Arc<RecordingReporter>,
     ) -> Bot {
-        // A "process" that was just stopped may still be releasing the store for a moment.
-        let mut tries = 0;
-        let db = loop {
-            match seedance_bot::store::open(dir) {
-                Ok(db) => break db,
-                Err(seedance_bot::store::StoreError::Locked(_)) if tries < 200 => {
-                    tries += 1;
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-                Err(e) => panic!("open store: {e}"),
-            }
-        };
+        let db = seedance_bot::store::open(dir).expect("open store");
         let ledger = Ledger::open(
             &db,
             LedgerSettings {
