@@ -65,6 +65,25 @@ fn output(env: &[(String, String)], args: &[&str]) -> Output {
     bot(env, args).output().expect("run seedance-bot")
 }
 
+/// Gives the test server credits through the offline CLI, as an operator would before a start.
+fn grant_before_the_run(env: &[(String, String)], amount: u64) {
+    let (guild, amount) = (GUILD.to_string(), amount.to_string());
+    let granted = output(
+        env,
+        &[
+            "credits",
+            "grant",
+            "--guild",
+            &guild,
+            "--amount",
+            &amount,
+            "--reason",
+            "before the run",
+        ],
+    );
+    assert!(granted.status.success(), "{granted:?}");
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -154,21 +173,8 @@ async fn the_binary_serves_health_metrics_json_logs_and_stops_cleanly_on_sigterm
     let listen = format!("127.0.0.1:{}", free_port());
     let base = format!("http://{listen}");
     let env = environment(&double, &provider, dir.path(), &listen);
+    grant_before_the_run(&env, 1000);
     let guild = GUILD.to_string();
-    let granted = output(
-        &env,
-        &[
-            "credits",
-            "grant",
-            "--guild",
-            &guild,
-            "--amount",
-            "1000",
-            "--reason",
-            "before the run",
-        ],
-    );
-    assert!(granted.status.success(), "{granted:?}");
 
     let mut bot = Running::spawn(&env);
     double.wait_ready(Duration::from_secs(10)).await;
@@ -271,21 +277,8 @@ async fn sigterm_lets_a_command_in_flight_finish_and_turns_new_ones_away() {
     let dir = tempfile::tempdir().unwrap();
     let listen = format!("127.0.0.1:{}", free_port());
     let env = environment(&double, &provider, dir.path(), &listen);
+    grant_before_the_run(&env, 1000);
     let guild = GUILD.to_string();
-    let granted = output(
-        &env,
-        &[
-            "credits",
-            "grant",
-            "--guild",
-            &guild,
-            "--amount",
-            "1000",
-            "--reason",
-            "before the run",
-        ],
-    );
-    assert!(granted.status.success(), "{granted:?}");
     let mut bot = Running::spawn(&env);
     double.wait_ready(Duration::from_secs(10)).await;
     wait_healthy(&format!("http://{listen}")).await;
