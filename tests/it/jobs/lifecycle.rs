@@ -1,6 +1,5 @@
 //! A job from submission to its end: success settles, every other end refunds.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use seedance_bot::ids::MemberId;
@@ -12,9 +11,7 @@ use crate::support::fake_provider::{Endpoint, FakeProvider, Scripted, Step};
 #[tokio::test]
 async fn success_settles_the_hold_and_reports_the_video() {
     let fake = FakeProvider::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let bot = Bot::start(dir.path(), config(&fake.base_url()), Arc::default()).await;
-    bot.grant(1, 1000).await;
+    let (_dir, bot) = Bot::funded(config(&fake.base_url()), 1000).await;
 
     let submitted = bot.jobs.submit(request("ix-1", 1, 10)).await.unwrap();
     assert_eq!(submitted.job.cost, COST);
@@ -65,9 +62,7 @@ async fn provider_failure_refunds_and_says_why() {
         Step::generating(),
         Step::fail("CONTENT", "prompt rejected by the safety system"),
     ]);
-    let dir = tempfile::tempdir().unwrap();
-    let bot = Bot::start(dir.path(), config(&fake.base_url()), Arc::default()).await;
-    bot.grant(1, 1000).await;
+    let (_dir, bot) = Bot::funded(config(&fake.base_url()), 1000).await;
     bot.jobs.submit(request("ix-f", 1, 10)).await.unwrap();
     let seen = bot.reporter.final_of(&JobId("ix-f".into()), WAIT).await;
     match &seen.state {
@@ -93,9 +88,7 @@ async fn create_refused_outright_fails_and_refunds() {
         Endpoint::CreateTask,
         Scripted::error(422, "prompt contains prohibited content"),
     );
-    let dir = tempfile::tempdir().unwrap();
-    let bot = Bot::start(dir.path(), config(&fake.base_url()), Arc::default()).await;
-    bot.grant(1, 1000).await;
+    let (_dir, bot) = Bot::funded(config(&fake.base_url()), 1000).await;
     bot.jobs.submit(request("ix-422", 1, 10)).await.unwrap();
     let seen = bot.reporter.final_of(&JobId("ix-422".into()), WAIT).await;
     assert!(
@@ -118,13 +111,11 @@ async fn create_refused_outright_fails_and_refunds() {
 async fn deadline_times_out_and_refunds() {
     let fake = FakeProvider::start().await;
     fake.set_default_script(vec![Step::generating()]);
-    let dir = tempfile::tempdir().unwrap();
     let cfg = config_with(&fake.base_url(), |c| {
         c.jobs.poll_max = ms(50);
         c.jobs.deadline = ms(400);
     });
-    let bot = Bot::start(dir.path(), cfg, Arc::default()).await;
-    bot.grant(1, 1000).await;
+    let (_dir, bot) = Bot::funded(cfg, 1000).await;
     bot.jobs.submit(request("ix-t", 1, 10)).await.unwrap();
     let seen = bot.reporter.final_of(&JobId("ix-t".into()), WAIT).await;
     assert_eq!(seen.state, JobState::TimedOut);
@@ -150,9 +141,7 @@ async fn transient_errors_are_ridden_out() {
         Scripted::error(500, "upstream hiccup"),
     );
     fake.set_new_tasks_unknown_for(3);
-    let dir = tempfile::tempdir().unwrap();
-    let bot = Bot::start(dir.path(), config(&fake.base_url()), Arc::default()).await;
-    bot.grant(1, 1000).await;
+    let (_dir, bot) = Bot::funded(config(&fake.base_url()), 1000).await;
     bot.jobs.submit(request("ix-r", 1, 10)).await.unwrap();
     let id = JobId("ix-r".into());
     bot.wait_job(&id, WAIT, |j| matches!(j.state, JobState::Running { .. }))
@@ -179,11 +168,9 @@ async fn transient_errors_are_ridden_out() {
 async fn queued_job_can_be_cancelled_by_its_owner_only() {
     let fake = FakeProvider::start().await;
     fake.set_default_script(vec![Step::generating()]);
-    let dir = tempfile::tempdir().unwrap();
     // One upstream slot: the second job waits in the queue.
     let cfg = config_with(&fake.base_url(), |c| c.seedance.max_running = 1);
-    let bot = Bot::start(dir.path(), cfg, Arc::default()).await;
-    bot.grant(1, 1000).await;
+    let (_dir, bot) = Bot::funded(cfg, 1000).await;
     bot.jobs.submit(request("ix-a", 1, 10)).await.unwrap();
     bot.wait_job(&JobId("ix-a".into()), WAIT, |j| {
         matches!(j.state, JobState::Running { .. })
@@ -222,9 +209,7 @@ async fn queued_job_can_be_cancelled_by_its_owner_only() {
 async fn refusals_charge_nothing_and_send_nothing() {
     let fake = FakeProvider::start().await;
     fake.set_default_script(vec![Step::generating()]);
-    let dir = tempfile::tempdir().unwrap();
-    let bot = Bot::start(dir.path(), config(&fake.base_url()), Arc::default()).await;
-    bot.grant(1, 300).await;
+    let (_dir, bot) = Bot::funded(config(&fake.base_url()), 300).await;
 
     let mut bad = request("ix-bad", 1, 10);
     bad.duration = 60;
@@ -263,10 +248,8 @@ async fn refusals_charge_nothing_and_send_nothing() {
 #[tokio::test]
 async fn daily_cap_refuses_with_the_reset_time() {
     let fake = FakeProvider::start().await;
-    let dir = tempfile::tempdir().unwrap();
     let cfg = config_with(&fake.base_url(), |c| c.credits.default_daily_cap = 300);
-    let bot = Bot::start(dir.path(), cfg, Arc::default()).await;
-    bot.grant(1, 5000).await;
+    let (_dir, bot) = Bot::funded(cfg, 5000).await;
     bot.jobs.submit(request("ix-c1", 1, 10)).await.unwrap();
     bot.reporter.final_of(&JobId("ix-c1".into()), WAIT).await;
     let err = bot.jobs.submit(request("ix-c2", 1, 10)).await.unwrap_err();
@@ -297,9 +280,7 @@ async fn reply_target_set_mid_submission_survives() {
             Step::success(["https://results.fake.test/slow.mp4"]),
         ],
     );
-    let dir = tempfile::tempdir().unwrap();
-    let bot = Bot::start(dir.path(), config(&fake.base_url()), Default::default()).await;
-    bot.grant(1, 1000).await;
+    let (_dir, bot) = Bot::funded(config(&fake.base_url()), 1000).await;
     bot.jobs.submit(request("ix-reply", 1, 10)).await.unwrap();
     let id = JobId("ix-reply".into());
     bot.wait_job(&id, WAIT, |j| j.state == JobState::Submitting)
@@ -329,10 +310,8 @@ async fn reply_target_set_mid_submission_survives() {
 #[tokio::test]
 async fn concurrent_repeats_of_one_interaction_make_one_job() {
     let fake = FakeProvider::start().await;
-    let dir = tempfile::tempdir().unwrap();
     let cfg = config_with(&fake.base_url(), |c| c.jobs.max_active_per_user = 5);
-    let bot = Bot::start(dir.path(), cfg, Default::default()).await;
-    bot.grant(1, 1000).await;
+    let (_dir, bot) = Bot::funded(cfg, 1000).await;
     let attempts = (0..8).map(|_| bot.jobs.submit(request("ix-dup", 1, 10)));
     let results = futures::future::join_all(attempts).await;
     assert_eq!(

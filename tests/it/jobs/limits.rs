@@ -86,7 +86,6 @@ async fn status_and_create_budgets_hold_under_load() {
         Step::generating(),
         Step::success(["https://results.fake.test/{id}.mp4"]),
     ]);
-    let dir = tempfile::tempdir().unwrap();
     let cfg = config_with(&fake.base_url(), |c| {
         c.seedance.status_per_second = 10;
         c.seedance.create_per_window = 8;
@@ -94,8 +93,7 @@ async fn status_and_create_budgets_hold_under_load() {
         c.jobs.poll_initial = ms(10);
         c.jobs.poll_max = ms(50);
     });
-    let bot = Bot::start(dir.path(), cfg, Arc::default()).await;
-    bot.grant(1, 100_000).await;
+    let (_dir, bot) = Bot::funded(cfg, 100_000).await;
     fake.push_n(
         Endpoint::RecordInfo,
         6,

@@ -130,6 +130,15 @@ impl Bot {
         bot
     }
 
+    /// A running queue on a fresh data directory, with `credits` granted to server 1.
+    /// Keep the directory alive as long as the bot.
+    pub async fn funded(config: Arc<Config>, credits: i64) -> (tempfile::TempDir, Bot) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let bot = Bot::start(dir.path(), config, Arc::default()).await;
+        bot.grant(1, credits).await;
+        (dir, bot)
+    }
+
     /// Opens the queue without driving it: submissions wait until [`Bot::resume`].
     pub async fn open(
         dir: &std::path::Path,
