@@ -155,6 +155,7 @@ deadline = "2h"
             generate_audio: false,
             web_search: false,
             nsfw_checker: true,
+            interaction: None,
         };
         jobs.submit(req).await.unwrap();
     }

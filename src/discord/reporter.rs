@@ -129,7 +129,7 @@ impl DiscordReporter {
         let target = match self.target_of(job).await {
             Some(t) => t,
             None if age_ms(job) < CARD_GRACE_MS => {
-                return Err(ReportError("the job card is not posted yet".into()));
+                return Err(ReportError::transient("the job card is not posted yet"));
             }
             None => ReplyTarget {
                 channel: Some(job.request.channel),
@@ -164,13 +164,17 @@ impl DiscordReporter {
                 Err(e) if is_refusal(&e) => {
                     tracing::warn!(job_id = %job.id, error = %e, "Discord refused the upload; sending the link only");
                 }
-                Err(e) => return Err(ReportError(format!("final message not sent: {e}"))),
+                Err(e) => {
+                    return Err(ReportError::transient(format!(
+                        "final message not sent: {e}"
+                    )));
+                }
             }
         }
         channel
             .send_message(&*self.http, message(&content))
             .await
-            .map_err(|e| ReportError(format!("final message not sent: {e}")))?;
+            .map_err(|e| ReportError::transient(format!("final message not sent: {e}")))?;
         self.forget(&job.id);
         Ok(())
     }
@@ -224,7 +228,7 @@ impl Reporter for DiscordReporter {
                     };
                     self.refresh_card(job, &target)
                         .await
-                        .map_err(|e| ReportError(format!("card not updated: {e}")))
+                        .map_err(|e| ReportError::transient(format!("card not updated: {e}")))
                 }
             }
         })

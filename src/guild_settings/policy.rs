@@ -112,6 +112,7 @@ mod tests {
             generate_audio: false,
             web_search: true,
             nsfw_checker: true,
+            interaction: None,
         }
     }
 

@@ -28,7 +28,7 @@ use crate::guild_settings::{CommandRate, GuildSettings, SettingsRefusal, policy}
 use crate::ids::{GuildId, MemberId};
 use crate::store::SCHEMA_VERSION;
 
-pub use model::{JobId, JobRecord, JobRequest, JobState, Reference, ReplyTarget};
+pub use model::{InteractionRef, JobId, JobRecord, JobRequest, JobState, Reference, ReplyTarget};
 pub use provider::Provider;
 pub use report::{JobEvent, LogReporter, ReportError, Reporter};
 pub use validate::InvalidRequest;

@@ -22,6 +22,10 @@ impl std::fmt::Display for JobId {
 pub struct Reference {
     pub kind: ReferenceKind,
     pub url: String,
+    /// When the link stops working (unix ms), if the link says so (Discord's signed
+    /// attachment links do). A job whose links expired is never sent upstream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
 }
 
 /// What a member asked for, with every option resolved (defaults applied).
@@ -40,6 +44,26 @@ pub struct JobRequest {
     pub generate_audio: bool,
     pub web_search: bool,
     pub nsfw_checker: bool,
+    /// The interaction the job came from, while its token may still be used (15 minutes):
+    /// lets the Discord side find its card again after a crash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interaction: Option<InteractionRef>,
+}
+
+/// The interaction a job was asked for in. The token is a secret: it never prints.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InteractionRef {
+    pub application_id: u64,
+    pub token: String,
+}
+
+impl std::fmt::Debug for InteractionRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InteractionRef")
+            .field("application_id", &self.application_id)
+            .field("token", &"[redacted]")
+            .finish()
+    }
 }
 
 impl JobRequest {

@@ -29,10 +29,41 @@ impl JobEvent {
     }
 }
 
-/// The receiver could not deliver a report; the queue will try a final report again.
+/// The receiver could not deliver a report. A transient failure of a final report is tried
+/// again (not before `retry_after` when the receiver was told how long to wait); a permanent
+/// one (the channel is gone, the bot may no longer post there) is recorded and never retried.
 #[derive(Debug, thiserror::Error)]
-#[error("report not delivered: {0}")]
-pub struct ReportError(pub String);
+pub enum ReportError {
+    #[error("report not delivered: {reason}")]
+    Transient {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+    #[error("report refused for good: {reason}")]
+    Permanent { reason: String },
+}
+
+impl ReportError {
+    /// A failure worth retrying, with no advice on when.
+    pub fn transient(reason: impl Into<String>) -> ReportError {
+        ReportError::Transient {
+            reason: reason.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, ReportError::Permanent { .. })
+    }
+
+    /// How long the receiver asked to wait before the next try, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ReportError::Transient { retry_after, .. } => *retry_after,
+            ReportError::Permanent { .. } => None,
+        }
+    }
+}
 
 /// Implemented by the Discord side. Non-final reports are best effort; a final report is
 /// recorded as delivered only when this returns `Ok`, so a crash before that re-sends it

@@ -79,6 +79,7 @@ pub fn attachment(
             Ok(Reference {
                 kind,
                 url: file.url.clone(),
+                expires_at: None,
             })
         }
         Some(kind) => Err(format!(
@@ -116,6 +117,7 @@ fn parse_link(token: &str) -> Result<Reference, String> {
             return Ok(Reference {
                 kind,
                 url: token[prefix.len()..].to_owned(),
+                expires_at: None,
             });
         }
     }
@@ -133,6 +135,7 @@ fn parse_link(token: &str) -> Result<Reference, String> {
         Some(kind) => Ok(Reference {
             kind,
             url: token.to_owned(),
+            expires_at: None,
         }),
         None => Err(format!(
             "I can't tell whether `{}` is an image, a video or audio: write it as `image:{0}`, `video:{0}` or `audio:{0}`.",

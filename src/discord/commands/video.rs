@@ -161,6 +161,7 @@ pub async fn video(
         generate_audio: generate_audio.unwrap_or(false),
         web_search: web_search.unwrap_or(false),
         nsfw_checker: server.content_filter.applies(age_restricted),
+        interaction: None,
     };
     let submitted = data.jobs.submit(request).await.map_err(refusal)?;
     let inv = Invocation::from(actx.interaction);

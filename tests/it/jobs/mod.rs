@@ -47,7 +47,7 @@ impl Reporter for RecordingReporter {
                 let mut refuse = self.refuse_finals.lock().unwrap();
                 if *refuse > 0 {
                     *refuse -= 1;
-                    return Err(ReportError("discord is down".into()));
+                    return Err(ReportError::transient("discord is down"));
                 }
             }
             self.seen.lock().unwrap().push(Seen {
@@ -238,6 +238,7 @@ pub fn request(key: &str, guild: u64, member: u64) -> JobRequest {
         generate_audio: false,
         web_search: false,
         nsfw_checker: true,
+        interaction: None,
     }
 }
 
