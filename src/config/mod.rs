@@ -99,6 +99,9 @@ pub struct JobsConfig {
     #[serde(with = "human_duration")]
     pub deadline: Duration,
     pub max_active_per_user: u32,
+    /// The most createTask calls with an unknown outcome (timeout, 5xx, broken connection)
+    /// one job may make before it fails and is refunded: each may start a paid task.
+    pub create_attempts: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -70,6 +70,13 @@ impl Config {
         if j.max_active_per_user == 0 {
             return bad("jobs.max_active_per_user", &0, "it must be at least 1");
         }
+        if !(1..=10).contains(&j.create_attempts) {
+            return bad(
+                "jobs.create_attempts",
+                &j.create_attempts,
+                "it must be between 1 and 10 (each try may start a paid task upstream)",
+            );
+        }
         let s = &self.seedance;
         if url::Url::parse(&s.base_url)
             .map(|u| !matches!(u.scheme(), "http" | "https"))

@@ -30,12 +30,19 @@ pub enum LedgerError {
     Storage(#[from] sled::Error),
     #[error("credit records are damaged: {0}")]
     Corrupt(String),
+    /// A job change's guard refused (the job is no longer in the state the change needs),
+    /// so nothing was written and no money moved.
+    #[error("the job changed meanwhile: {0}")]
+    JobMoved(String),
 }
 
 impl LedgerError {
     /// True for refusals a member caused and can read; false for faults to log and report.
     pub fn is_user_error(&self) -> bool {
-        !matches!(self, LedgerError::Storage(_) | LedgerError::Corrupt(_))
+        !matches!(
+            self,
+            LedgerError::Storage(_) | LedgerError::Corrupt(_) | LedgerError::JobMoved(_)
+        )
     }
 }
 

@@ -270,6 +270,12 @@ impl Ledger {
         Ok(Hold::from_record(out.key, out.hold))
     }
 
+    /// Makes a job change that moves no money (its guard decides whether it applies), flushed
+    /// like every other write. Returns the record as stored after the change.
+    pub async fn write_job(&self, job: JobWrite) -> Result<Option<Vec<u8>>, LedgerError> {
+        self.write(move |tx| tx.write_job(Some(&job))).await
+    }
+
     /// Makes `guild` spend from `with`'s current pool. Balances stay with their pools;
     /// holds already made keep their pool.
     #[tracing::instrument(skip_all, fields(guild = guild.0, with = with.0, actor = %actor))]

@@ -155,16 +155,24 @@ impl<'a> Tx<'a> {
         Ok(())
     }
 
-    /// Applies the caller's job record write; an empty value removes the key.
-    pub fn write_job(&self, job: Option<&JobWrite>) -> TxResult<()> {
-        if let Some(job) = job {
-            if job.value.is_empty() {
-                self.jobs.remove(job.key.as_slice())?;
-            } else {
-                self.jobs.insert(job.key.as_slice(), job.value.as_slice())?;
+    /// Applies the caller's guarded job change; a refusal aborts the whole transaction.
+    /// Returns the record as stored after the change (`None`: removed).
+    pub fn write_job(&self, job: Option<&JobWrite>) -> TxResult<Option<Vec<u8>>> {
+        let Some(job) = job else {
+            return Ok(None);
+        };
+        let stored = self.jobs.get(job.key.as_slice())?;
+        match job.apply(stored.as_deref()) {
+            Ok(Some(value)) => {
+                self.jobs.insert(job.key.as_slice(), value.as_slice())?;
+                Ok(Some(value))
             }
+            Ok(None) => {
+                self.jobs.remove(job.key.as_slice())?;
+                Ok(None)
+            }
+            Err(why) => abort(LedgerError::JobMoved(why)),
         }
-        Ok(())
     }
 
     /// Appends a journal row to `pool` stamped with the balance in `record`, then stores

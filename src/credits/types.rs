@@ -2,6 +2,7 @@
 //! how they convert from the stored records.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -46,12 +47,48 @@ pub struct LedgerSettings {
     pub default_daily_cap: u64,
 }
 
-/// A job record written into [`Ledger::jobs_tree`] in the same transaction as the ledger
-/// change. An empty `value` removes `key` instead (job records are never empty).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A change of one job record, made in [`Ledger::jobs_tree`] in the same transaction as the
+/// ledger change it goes with. The change is a guard and an update in one: it sees the
+/// stored bytes and either returns the record to store (`None` removes it) or refuses, and
+/// a refusal aborts the whole transaction, money included ([`LedgerError::JobMoved`]).
+/// It may run more than once (sled retries conflicting transactions): keep it pure.
+#[derive(Clone)]
 pub struct JobWrite {
     pub key: Vec<u8>,
-    pub value: Vec<u8>,
+    update: JobUpdate,
+}
+
+type JobUpdate = Arc<dyn Fn(Option<&[u8]>) -> Result<Option<Vec<u8>>, String> + Send + Sync>;
+
+impl JobWrite {
+    /// Stores `value` whatever was there; an empty `value` removes the key instead.
+    pub fn put(key: impl Into<Vec<u8>>, value: Vec<u8>) -> JobWrite {
+        JobWrite::guarded(key, move |_| Ok((!value.is_empty()).then(|| value.clone())))
+    }
+
+    /// Computes the record to store from the stored one, or refuses with why.
+    pub fn guarded(
+        key: impl Into<Vec<u8>>,
+        update: impl Fn(Option<&[u8]>) -> Result<Option<Vec<u8>>, String> + Send + Sync + 'static,
+    ) -> JobWrite {
+        JobWrite {
+            key: key.into(),
+            update: Arc::new(update),
+        }
+    }
+
+    /// Runs the update against the stored bytes.
+    pub(crate) fn apply(&self, stored: Option<&[u8]>) -> Result<Option<Vec<u8>>, String> {
+        (self.update)(stored)
+    }
+}
+
+impl std::fmt::Debug for JobWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobWrite")
+            .field("key", &String::from_utf8_lossy(&self.key))
+            .finish_non_exhaustive()
+    }
 }
 
 /// A request to hold credits for one video.

@@ -1,103 +1,155 @@
-//! How a job ends and what happens at start: settle or void exactly once, deliver the final
-//! report until it is confirmed, and the restart policy (see [`Jobs::start`]).
+//! How a job ends and what happens at start: settle or void exactly once (a guarded write in
+//! the same transaction as the money), deliver the final report when due until it is
+//! confirmed or refused for good, and the restart policy (see [`Jobs::start`]).
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use super::scheduler::{Poll, RECENT_DURATIONS};
-use super::{Jobs, job_write, now_ms};
-use crate::jobs::model::{JobRecord, JobState};
+use super::transition::{self, Change};
+use super::{Jobs, now_ms};
+use crate::credits::LedgerError;
+use crate::jobs::model::{JobId, JobRecord, JobState};
 use crate::jobs::report::JobEvent;
 use crate::seedance::TaskId;
 
-/// Longest pause between attempts to deliver a final report.
-const MAX_DELIVERY_BACKOFF: Duration = Duration::from_secs(60);
+/// How long a final report is tried before the bot gives up: the provider's result links
+/// last about a day, so a report after that would only carry dead links.
+const DELIVERY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 
 impl Jobs {
-    /// Ends a job exactly once: settles its hold on success, voids it otherwise, in the
-    /// same transaction as the job's final state; then delivers the final report.
+    /// Ends a live job exactly once: settles its hold on success, voids it otherwise, with
+    /// the job's terminal state written in the same transaction and guarded on the stored
+    /// state. Returns the ended job, or `None` when the store says the job had already
+    /// moved on (a late answer, a second path racing this one): then nothing changed.
     #[tracing::instrument(skip_all, fields(job_id = %job.id, guild = %job.request.guild, member = %job.request.member))]
-    pub(super) async fn finish(&self, mut job: JobRecord, state: JobState) -> JobRecord {
+    pub(super) async fn end(&self, job: &JobRecord, state: JobState) -> Option<JobRecord> {
+        let at = now_ms();
         let succeeded = matches!(state, JobState::Succeeded { .. });
-        if let Some(reply) = self.stored_reply(&job.id) {
-            job.reply = reply;
-        }
-        job.state = state;
-        job.finished_at = Some(now_ms());
-        job.final_delivered = false;
+        let why = match &state {
+            JobState::Failed { reason } => reason.clone(),
+            other => other.label().to_owned(),
+        };
+        let change = match state {
+            JobState::Cancelled => Change::Cancel { at },
+            state => Change::End { state, at },
+        };
+        let write = transition::write(&job.id, change.clone());
         let ledger = &self.inner.ledger;
         let result = if succeeded {
-            ledger
-                .settle(&job.id.0, job.cost, Some(job_write(&job)))
-                .await
+            ledger.settle(&job.id.0, job.cost, Some(write)).await
         } else {
-            let why = match &job.state {
-                JobState::Failed { reason } => reason.clone(),
-                other => other.label().to_owned(),
-            };
-            ledger.void(&job.id.0, &why, Some(job_write(&job))).await
+            ledger.void(&job.id.0, &why, Some(write)).await
         };
-        if let Err(e) = result {
-            // The hold was already resolved (a replay after a crash): record the state alone.
-            tracing::warn!(job_id = %job.id, error = %e, "hold not moved; recording the job's end");
-            if let Err(e) = self.persist(&job).await {
-                tracing::error!(job_id = %job.id, error = %e, "could not record the job's end");
+        match result {
+            Ok(_) => {}
+            Err(LedgerError::JobMoved(why)) => {
+                tracing::info!(why, "the job had already moved on; this ending is dropped");
+                return None;
+            }
+            Err(e) => {
+                // The hold is missing or resolved the other way while its job is live: the
+                // records disagree. Nothing is written, so no free video and no double
+                // refund; the operator must look (`credits verify`).
+                tracing::error!(error = %e, "could not end the job with its credits; the job is left as it is");
+                metrics::counter!("seedance_job_end_failures_total").increment(1);
+                return None;
             }
         }
-        if let (Some(started), Some(ended)) = (job.started_at, job.finished_at) {
+        let mut ended = self.get(&job.id)?;
+        if !ended.state.is_terminal() {
+            // A replayed settle or void changes nothing, the job record included: end the
+            // job alone, the money already says the same.
+            ended = match self.change(&job.id, change).await {
+                Ok(ended) => ended,
+                Err(e) => {
+                    tracing::error!(error = %e, "could not record the job's end");
+                    return None;
+                }
+            };
+        }
+        if let (Some(started), Some(finished)) = (ended.started_at, ended.finished_at) {
             let mut sched = self.inner.sched.lock().expect("scheduler lock");
             if sched.recent_durations.len() == RECENT_DURATIONS {
                 sched.recent_durations.pop_front();
             }
             sched
                 .recent_durations
-                .push_back(Duration::from_millis((ended - started).max(0) as u64));
+                .push_back(Duration::from_millis((finished - started).max(0) as u64));
         }
-        tracing::info!(job_id = %job.id, state = job.state.label(), "job ended");
+        tracing::info!(state = ended.state.label(), "job ended");
         let credits = if succeeded {
             "seedance_credits_settled_total"
         } else {
             "seedance_credits_refunded_total"
         };
-        metrics::counter!(credits).increment(job.cost);
-        metrics::counter!("seedance_jobs_finished_total", "state" => job.state.label())
+        metrics::counter!(credits).increment(ended.cost);
+        metrics::counter!("seedance_jobs_finished_total", "state" => ended.state.label())
             .increment(1);
-        let jobs = self.clone();
-        let delivered = job.clone();
-        tokio::spawn(async move { jobs.deliver_final(delivered).await });
-        self.inner.wake.notify_one();
-        job
+        self.deliver_at(ended.id.clone(), Instant::now());
+        Some(ended)
     }
 
-    /// Sends the final report until the receiver confirms, then records it as delivered.
-    #[tracing::instrument(skip_all, fields(job_id = %job.id, guild = %job.request.guild, member = %job.request.member))]
-    pub(super) async fn deliver_final(&self, mut job: JobRecord) {
+    /// One try of a job's final report. Confirmed: recorded as delivered. Refused for good
+    /// (or past the delivery window): recorded as failed with the reason, never tried
+    /// again; the outcome stays in `/jobs`. Otherwise: the next try is recorded as due
+    /// after the retry policy's wait (never sooner than the receiver asked).
+    #[tracing::instrument(skip_all, fields(job_id = %id))]
+    pub(super) async fn deliver_once(&self, id: JobId) {
+        let next = self.try_delivery(&id).await;
+        self.delivery_done();
+        if let Some(wait) = next {
+            self.deliver_at(id, Instant::now() + wait);
+        }
+    }
+
+    /// Returns the wait before the next try, if there is to be one.
+    async fn try_delivery(&self, id: &JobId) -> Option<Duration> {
+        let job = self.get(id)?;
+        if !job.state.is_terminal() || job.final_delivered || job.delivery.failed.is_some() {
+            return None;
+        }
         let refunded = if matches!(job.state, JobState::Succeeded { .. }) {
             0
         } else {
             job.cost
         };
-        let mut backoff = Duration::from_millis(500);
-        loop {
-            match self
-                .inner
-                .reporter
-                .report(&job, JobEvent::Finished { refunded })
-                .await
-            {
-                Ok(()) => break,
-                Err(e) => {
-                    tracing::warn!(job_id = %job.id, error = %e, retry_in = ?backoff, "final report not delivered");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(MAX_DELIVERY_BACKOFF);
-                }
+        let result = self
+            .inner
+            .reporter
+            .report(&job, JobEvent::Finished { refunded })
+            .await;
+        let now = now_ms();
+        let attempts = job.delivery.attempts + 1;
+        let (change, wait) = match result {
+            Ok(()) => (Change::Delivered, None),
+            Err(e) if e.is_permanent() => {
+                tracing::error!(error = %e, attempts, "final report refused for good; the outcome stays in /jobs");
+                let reason = e.to_string();
+                (Change::DeliveryFailed { reason }, None)
             }
+            Err(e) if now - job.finished_at.unwrap_or(now) > DELIVERY_WINDOW_MS => {
+                tracing::error!(error = %e, attempts, "final report still not delivered after a day; giving up");
+                let reason = format!("gave up after {attempts} tries over a day: {e}");
+                (Change::DeliveryFailed { reason }, None)
+            }
+            Err(e) => {
+                let wait = self
+                    .inner
+                    .settings
+                    .retry
+                    .delivery_delay(attempts, e.retry_after());
+                tracing::warn!(error = %e, attempts, retry_in = ?wait, "final report not delivered");
+                let next_at = now + wait.as_millis() as i64;
+                (Change::DeliveryRetry { next_at }, Some(wait))
+            }
+        };
+        if let Err(e) = self.change(id, change).await {
+            tracing::error!(error = %e, "could not record the delivery; it may be tried again after a restart");
         }
-        job.final_delivered = true;
-        if let Err(e) = self.persist(&job).await {
-            tracing::error!(job_id = %job.id, error = %e, "could not record the delivery; it may be sent again after a restart");
-        }
+        wait
     }
 
     pub(super) async fn report(&self, job: &JobRecord, event: JobEvent) {
@@ -107,10 +159,10 @@ impl Jobs {
     }
 
     /// The restart policy; see [`Jobs::start`].
-    pub(super) async fn recover(&self) -> Result<(), crate::credits::LedgerError> {
-        let mut stored: Vec<JobRecord> = self.all_jobs().collect();
+    pub(super) async fn recover(&self) -> Result<(), LedgerError> {
+        let (mut stored, unreadable) = self.stored_jobs();
         stored.sort_by_key(|j| j.created_at);
-        self.reconcile_holds(&stored).await?;
+        self.reconcile_holds(&stored, &unreadable).await?;
         let (mut queued, mut resumed, mut unknown, mut redeliver) = (0, 0, 0, 0);
         {
             let mut sched = self.inner.sched.lock().expect("scheduler lock");
@@ -131,7 +183,7 @@ impl Jobs {
                 JobState::Submitting => {
                     unknown += 1;
                     let reason = "the bot restarted while sending this job to the provider, so its outcome is unknown; your credits are back, please try again".to_owned();
-                    self.finish(job, JobState::Failed { reason }).await;
+                    self.end(&job, JobState::Failed { reason }).await;
                 }
                 JobState::Running {
                     task_id,
@@ -151,10 +203,14 @@ impl Jobs {
                     );
                     sched.active.insert(job.id.clone(), job);
                 }
-                _ if !job.final_delivered => {
+                _ if !job.final_delivered && job.delivery.failed.is_none() => {
                     redeliver += 1;
-                    let jobs = self.clone();
-                    tokio::spawn(async move { jobs.deliver_final(job).await });
+                    let wait = job
+                        .delivery
+                        .next_at
+                        .map(|at| Duration::from_millis((at - now_ms()).max(0) as u64))
+                        .unwrap_or_default();
+                    self.deliver_at(job.id.clone(), Instant::now() + wait);
                 }
                 _ => {}
             }
@@ -163,18 +219,43 @@ impl Jobs {
         self.inner.wake.notify_one();
         Ok(())
     }
-}
 
-impl Jobs {
+    /// Every stored job, and the ids of records that cannot be read. An unreadable record is
+    /// reported loudly (log and `seedance_jobs_unreadable`), never ignored or refunded.
+    fn stored_jobs(&self) -> (Vec<JobRecord>, HashSet<String>) {
+        let mut jobs = Vec::new();
+        let mut unreadable = HashSet::new();
+        for entry in self.inner.ledger.jobs_tree().iter() {
+            match entry {
+                Ok((key, bytes)) => match JobRecord::from_bytes(&bytes) {
+                    Ok(job) => jobs.push(job),
+                    Err(e) => {
+                        let key = String::from_utf8_lossy(&key).into_owned();
+                        tracing::error!(job_id = %key, error = %e, "a stored job cannot be read; its credits stay held until an operator looks");
+                        unreadable.insert(key);
+                    }
+                },
+                Err(e) => tracing::error!(error = %e, "could not read the job store"),
+            }
+        }
+        metrics::gauge!("seedance_jobs_unreadable").set(unreadable.len() as f64);
+        (jobs, unreadable)
+    }
+
     /// Resolves holds left pending by jobs that already ended (their settle or void failed
     /// on a storage error) or that have no job at all, as the job's end says: so every
-    /// pending hold has a live job after a start.
+    /// pending hold has a live job after a start. A hold whose job record exists but cannot
+    /// be read is left alone: refunding it could give a free video.
     async fn reconcile_holds(
         &self,
         stored: &[JobRecord],
-    ) -> Result<(), crate::credits::LedgerError> {
+        unreadable: &HashSet<String>,
+    ) -> Result<(), LedgerError> {
         let ledger = &self.inner.ledger;
         for hold in ledger.pending_holds()? {
+            if unreadable.contains(&hold.key) {
+                continue;
+            }
             let job = stored.iter().find(|j| j.id.0 == hold.key);
             let result = match job {
                 Some(job) if !job.state.is_terminal() => continue,

@@ -13,7 +13,9 @@ pub mod model;
 pub mod provider;
 pub mod queue;
 pub mod report;
+pub mod retry;
 mod scheduler;
+mod transition;
 mod upstream;
 pub mod validate;
 
@@ -23,17 +25,21 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::Notify;
 
 use crate::config::Config;
-use crate::credits::{JobWrite, Ledger, LedgerError, Reserve};
+use crate::credits::{Ledger, LedgerError, Reserve};
 use crate::guild_settings::{CommandRate, GuildSettings, SettingsRefusal, policy};
 use crate::ids::{GuildId, MemberId};
 use crate::store::SCHEMA_VERSION;
 
-pub use model::{InteractionRef, JobId, JobRecord, JobRequest, JobState, Reference, ReplyTarget};
+pub use model::{
+    Delivery, InteractionRef, JobId, JobRecord, JobRequest, JobState, Reference, ReplyTarget,
+};
 pub use provider::Provider;
 pub use report::{JobEvent, LogReporter, ReportError, Reporter};
+pub use retry::RetryPolicy;
 pub use validate::InvalidRequest;
 
 use scheduler::Sched;
+use transition::Change;
 
 /// Why a submission was refused. Nothing was charged and nothing sent upstream.
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +95,8 @@ pub struct JobsSettings {
     pub status_per_second: u32,
     /// How long a fresh task may be "not found" upstream before the job fails.
     pub not_found_grace: Duration,
+    /// When failed createTasks and final reports are tried again.
+    pub retry: RetryPolicy,
     pub config: Arc<Config>,
 }
 
@@ -104,6 +112,10 @@ impl JobsSettings {
             create_window: config.seedance.create_window,
             status_per_second: config.seedance.status_per_second,
             not_found_grace: Duration::from_secs(120).max(config.jobs.poll_max * 4),
+            retry: RetryPolicy {
+                initial: config.jobs.poll_initial,
+                create_attempts: config.jobs.create_attempts,
+            },
             config,
         }
     }
@@ -235,6 +247,10 @@ impl Jobs {
             finished_at: None,
             final_delivered: false,
             reply: ReplyTarget::default(),
+            create_attempts: 0,
+            create_unknown: 0,
+            not_before: None,
+            delivery: Delivery::default(),
             request: req,
         };
         let memo = format!(
@@ -253,7 +269,7 @@ impl Jobs {
         match self
             .inner
             .ledger
-            .reserve(reserve, Some(job_write(&record)))
+            .reserve(reserve, Some(transition::admit(&record)))
             .await
         {
             Ok(_) => {}
@@ -281,7 +297,13 @@ impl Jobs {
         if !self.take_from_queue(id) {
             return Err(CancelError::AlreadyStarted(record.state.label()));
         }
-        Ok(self.finish(record, JobState::Cancelled).await)
+        match self.end(&record, JobState::Cancelled).await {
+            Some(cancelled) => Ok(cancelled),
+            None => {
+                let now = self.get(id).map_or("ended", |j| j.state.label());
+                Err(CancelError::AlreadyStarted(now))
+            }
+        }
     }
 
     /// A stored job by id.
@@ -323,21 +345,8 @@ impl Jobs {
         id: &JobId,
         reply: ReplyTarget,
     ) -> Result<(), LedgerError> {
-        let tree = self.inner.ledger.jobs_tree();
-        let updated = tree
-            .update_and_fetch(id.0.as_bytes(), |old| {
-                let mut record = JobRecord::from_bytes(old?).ok()?;
-                record.reply = reply.clone();
-                Some(record.to_bytes())
-            })
-            .map_err(LedgerError::Storage)?;
-        let Some(record) = updated.and_then(|b| JobRecord::from_bytes(&b).ok()) else {
-            return Err(LedgerError::UnknownHold(id.0.clone()));
-        };
+        let record = self.change(id, Change::Reply(reply)).await?;
         self.update_cached(&record);
-        crate::store::flush(tree)
-            .await
-            .map_err(LedgerError::Storage)?;
         Ok(())
     }
 
@@ -374,36 +383,18 @@ impl Jobs {
             .filter_map(|bytes| JobRecord::from_bytes(&bytes).ok())
     }
 
-    /// Writes a job record that moves no money, durably. The reply target belongs to the
-    /// Discord side ([`Jobs::set_reply_target`]): the stored one is kept, whatever copy of
-    /// the job the caller held.
-    async fn persist(&self, record: &JobRecord) -> Result<(), LedgerError> {
-        let tree = self.inner.ledger.jobs_tree();
-        tree.update_and_fetch(record.id.0.as_bytes(), |old| {
-            let mut next = record.clone();
-            if let Some(stored) = old.and_then(|b| JobRecord::from_bytes(b).ok()) {
-                next.reply = stored.reply;
-            }
-            Some(next.to_bytes())
-        })
-        .map_err(LedgerError::Storage)?;
-        crate::store::flush(tree)
-            .await
-            .map_err(LedgerError::Storage)?;
-        Ok(())
-    }
-
-    /// The reply target as stored now (see [`Jobs::persist`]).
-    fn stored_reply(&self, id: &JobId) -> Option<ReplyTarget> {
-        self.get(id).map(|j| j.reply)
-    }
-}
-
-/// The job record as the ledger writes it in the same transaction as the hold.
-fn job_write(record: &JobRecord) -> JobWrite {
-    JobWrite {
-        key: record.id.0.as_bytes().to_vec(),
-        value: record.to_bytes(),
+    /// Makes one guarded change of a stored job that moves no money, durably; returns the
+    /// job as stored after it. [`LedgerError::JobMoved`] when the job's state does not allow
+    /// the change (nothing was written).
+    async fn change(&self, id: &JobId, change: Change) -> Result<JobRecord, LedgerError> {
+        let stored = self
+            .inner
+            .ledger
+            .write_job(transition::write(id, change))
+            .await?;
+        stored
+            .and_then(|bytes| JobRecord::from_bytes(&bytes).ok())
+            .ok_or_else(|| LedgerError::Corrupt(format!("job {id} was not stored as written")))
     }
 }
 

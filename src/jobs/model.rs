@@ -158,6 +158,34 @@ pub struct JobRecord {
     /// The final report (success or failure) reached the member.
     pub final_delivered: bool,
     pub reply: ReplyTarget,
+    /// Every createTask sent for this job (each may have made a paid task upstream).
+    #[serde(default)]
+    pub create_attempts: u32,
+    /// Of those, the ones whose outcome is unknown (timeout, 5xx, broken connection):
+    /// bounded by `jobs.create_attempts`.
+    #[serde(default)]
+    pub create_unknown: u32,
+    /// No createTask before this time (unix ms): the job's own backoff after a failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<i64>,
+    /// How the final report's delivery stands (meaningful once the job ended).
+    #[serde(default)]
+    pub delivery: Delivery,
+}
+
+/// The final report's delivery: tried when due until the receiver confirms
+/// (`JobRecord::final_delivered`) or refuses for good (`failed`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// Tries so far.
+    pub attempts: u32,
+    /// When the next try is due (unix ms); `None`: as soon as possible.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_at: Option<i64>,
+    /// Why it stopped for good (the channel is gone, the bot may no longer post there, or
+    /// it was given up). The outcome stays readable in `/jobs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
 }
 
 impl JobRecord {

@@ -68,6 +68,7 @@ impl Provider {
                 error,
                 Some(
                     SeedanceError::Transport(_)
+                        | SeedanceError::Unreachable(_)
                         | SeedanceError::Timeout
                         | SeedanceError::Malformed(_)
                         | SeedanceError::ProviderFault { .. }
@@ -89,6 +90,7 @@ fn outcome_label(error: &SeedanceError) -> &'static str {
         SeedanceError::RateLimited { .. } => "rate_limited",
         SeedanceError::ProviderFault { .. } => "provider_fault",
         SeedanceError::Transport(_) => "transport",
+        SeedanceError::Unreachable(_) => "unreachable",
         SeedanceError::Timeout => "timeout",
         SeedanceError::Malformed(_) => "malformed",
     }

@@ -1,16 +1,23 @@
 //! The one scheduler: starts queued jobs within the provider's limits, polls running jobs
-//! on a backing-off timetable within the status-call budget, enforces deadlines, and ends
-//! each job exactly once. Each upstream call runs in its own task and reports back here.
+//! on a backing-off timetable within the status-call budget, enforces deadlines, and hands
+//! ended jobs' final reports to delivery. Each upstream call runs in its own task and
+//! reports back here; every change of a job is a guarded write (see `transition`), so the
+//! order in which those tasks finish can never undo a transition.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::time::Duration;
 
 use rand::Rng;
 use tokio::time::Instant;
 
-use super::upstream::{failure_reason, operator_alert, refusal_reason, task_input};
+use super::retry::{ACCOUNT_PAUSE, CreateRetry};
+use super::transition::Change;
+use super::upstream::{
+    expired_links, failure_reason, gave_up_reason, operator_alert, refusal_reason, task_input,
+};
 use super::{Jobs, JobsSettings, now_ms};
+use crate::credits::LedgerError;
 use crate::ids::{GuildId, MemberId};
 use crate::jobs::limiter::CallBudget;
 use crate::jobs::model::{JobId, JobRecord, JobState};
@@ -24,6 +31,8 @@ pub(super) const RECENT_DURATIONS: usize = 20;
 const DEFAULT_JOB_DURATION: Duration = Duration::from_secs(90);
 /// How many jobs at the head of the queue are told their new place when it moves.
 const QUEUE_UPDATES: usize = 10;
+/// How many final reports are delivered at once.
+const DELIVERY_WORKERS: usize = 8;
 
 /// The scheduler's in-memory state; the store holds the truth, this is its index.
 pub(super) struct Sched {
@@ -33,13 +42,18 @@ pub(super) struct Sched {
     /// submission never scans the stored history.
     pub last_accepted: HashMap<(GuildId, MemberId), i64>,
     pub queue: FairQueue,
+    /// Queued jobs sitting out their own backoff after a failed createTask, by when they
+    /// may go again; one job's trouble never holds up the others.
+    pub waiting: BTreeSet<(Instant, JobId)>,
     pub polls: HashMap<JobId, Poll>,
-    submitting: usize,
+    /// Jobs whose createTask is in flight.
+    creating: HashSet<JobId>,
     creates: CallBudget,
     statuses: CallBudget,
-    /// Grows while createTask keeps failing transiently; reset by a success.
-    create_backoff: Duration,
     pub recent_durations: VecDeque<Duration>,
+    /// Ended jobs whose final report is due, by when.
+    pub deliveries: BTreeSet<(Instant, JobId)>,
+    delivering: usize,
 }
 
 pub(super) struct Poll {
@@ -55,13 +69,15 @@ impl Sched {
         Sched {
             active: HashMap::new(),
             queue: FairQueue::default(),
+            waiting: BTreeSet::new(),
             polls: HashMap::new(),
-            submitting: 0,
+            creating: HashSet::new(),
             creates: CallBudget::new(settings.create_per_window, settings.create_window),
             statuses: CallBudget::new(settings.status_per_second, Duration::from_secs(1)),
-            create_backoff: Duration::ZERO,
             recent_durations: VecDeque::new(),
             last_accepted: HashMap::new(),
+            deliveries: BTreeSet::new(),
+            delivering: 0,
         }
     }
 
@@ -79,7 +95,15 @@ impl Sched {
     }
 
     fn running(&self) -> usize {
-        self.polls.len() + self.submitting
+        self.polls.len() + self.creating.len()
+    }
+
+    /// Forgets a job in every index of live work.
+    pub fn forget(&mut self, id: &JobId) -> Option<JobRecord> {
+        self.queue.remove(id);
+        self.waiting.retain(|(_, w)| w != id);
+        self.polls.remove(id);
+        self.active.remove(id)
     }
 }
 
@@ -88,6 +112,7 @@ enum Action {
     Submit(JobRecord),
     Poll(JobRecord, TaskId),
     Expire(JobRecord),
+    Deliver(JobId),
     /// A waiting job's place in the queue changed.
     Moved(JobRecord, usize, Duration),
 }
@@ -108,8 +133,8 @@ impl Jobs {
         tracing::info!("job scheduler stopped");
     }
 
-    /// One pass: expire overdue jobs, start what the limits allow, poll what is due.
-    /// Returns when the next pass is needed at the latest.
+    /// One pass: expire overdue jobs, start what the limits allow, poll what is due,
+    /// deliver due final reports. Returns when the next pass is needed at the latest.
     pub fn step(&self) -> Instant {
         let settings = &self.inner.settings;
         let now = Instant::now();
@@ -119,20 +144,31 @@ impl Jobs {
         {
             let mut sched = self.inner.sched.lock().expect("scheduler lock");
             let sched = &mut *sched;
-            // Deadlines: a job older than the deadline ends as timed out, wherever it is.
+            // Deadlines, for every live state. A createTask in flight is bounded by the
+            // request timeout and decides first (its answer says whether a task exists);
+            // a poll in flight does not hold the deadline: its late answer is dropped.
             let deadline_ms = settings.deadline.as_millis() as i64;
             let overdue: Vec<JobId> = sched
                 .active
                 .values()
-                .filter(|j| wall - j.created_at >= deadline_ms && j.state != JobState::Submitting)
-                .filter(|j| sched.polls.get(&j.id).is_none_or(|p| !p.in_flight))
+                .filter(|j| wall - j.created_at >= deadline_ms && !sched.creating.contains(&j.id))
                 .map(|j| j.id.clone())
                 .collect();
             for id in overdue {
-                sched.queue.remove(&id);
-                sched.polls.remove(&id);
-                if let Some(job) = sched.active.remove(&id) {
+                if let Some(job) = sched.forget(&id) {
                     actions.push(Action::Expire(job));
+                }
+            }
+            // Jobs whose own backoff is over go back to the head of their line.
+            while let Some((when, id)) = sched.waiting.first().cloned() {
+                if when > now {
+                    next = next.min(when);
+                    break;
+                }
+                sched.waiting.pop_first();
+                if let Some(job) = sched.active.get(&id) {
+                    let (guild, member) = (job.request.guild, job.request.member);
+                    sched.queue.push_front(guild, member, id);
                 }
             }
             // Starts: within the running cap and the createTask budget.
@@ -142,9 +178,8 @@ impl Jobs {
                     break;
                 }
                 let id = sched.queue.pop().expect("not empty");
-                if let Some(job) = sched.active.get_mut(&id) {
-                    job.state = JobState::Submitting;
-                    sched.submitting += 1;
+                if let Some(job) = sched.active.get(&id) {
+                    sched.creating.insert(id);
                     actions.push(Action::Submit(job.clone()));
                 }
             }
@@ -186,8 +221,23 @@ impl Jobs {
                     actions.push(Action::Poll(job.clone(), poll.task.clone()));
                 }
             }
-            metrics::gauge!("seedance_jobs", "state" => "queued").set(sched.queue.len() as f64);
-            metrics::gauge!("seedance_jobs", "state" => "submitting").set(sched.submitting as f64);
+            // Final reports that are due, a few at a time.
+            while sched.delivering < DELIVERY_WORKERS {
+                let Some((when, id)) = sched.deliveries.first().cloned() else {
+                    break;
+                };
+                if when > now {
+                    next = next.min(when);
+                    break;
+                }
+                sched.deliveries.pop_first();
+                sched.delivering += 1;
+                actions.push(Action::Deliver(id));
+            }
+            metrics::gauge!("seedance_jobs", "state" => "queued")
+                .set((sched.queue.len() + sched.waiting.len()) as f64);
+            metrics::gauge!("seedance_jobs", "state" => "submitting")
+                .set(sched.creating.len() as f64);
             metrics::gauge!("seedance_jobs", "state" => "running").set(sched.polls.len() as f64);
             // Wake for the nearest deadline too.
             if let Some(oldest) = sched.active.values().map(|j| j.created_at).min() {
@@ -211,20 +261,35 @@ impl Jobs {
                 }
                 Action::Expire(job) => {
                     tokio::spawn(async move {
-                        jobs.finish(job, JobState::TimedOut).await;
+                        jobs.end(&job, JobState::TimedOut).await;
                     });
+                }
+                Action::Deliver(id) => {
+                    tokio::spawn(async move { jobs.deliver_once(id).await });
                 }
             }
         }
         next.max(now + Duration::from_millis(1))
     }
 
+    /// Puts a queued job in line: at once, or after its own backoff (`not_before`).
     pub(super) fn enqueue(&self, job: JobRecord) {
         {
             let mut sched = self.inner.sched.lock().expect("scheduler lock");
-            sched
-                .queue
-                .push(job.request.guild, job.request.member, job.id.clone());
+            let wait = job
+                .not_before
+                .map(|at| Duration::from_millis((at - now_ms()).max(0) as u64))
+                .filter(|wait| !wait.is_zero());
+            match wait {
+                Some(wait) => {
+                    sched
+                        .waiting
+                        .insert((Instant::now() + wait, job.id.clone()));
+                }
+                None => sched
+                    .queue
+                    .push(job.request.guild, job.request.member, job.id.clone()),
+            }
             let last = sched
                 .last_accepted
                 .entry((job.request.guild, job.request.member))
@@ -235,124 +300,195 @@ impl Jobs {
         self.inner.wake.notify_one();
     }
 
-    /// Takes a waiting job out of the queue; false if it already left it.
+    /// Takes a waiting job out of line; false if it already left it.
     pub(super) fn take_from_queue(&self, id: &JobId) -> bool {
         let mut sched = self.inner.sched.lock().expect("scheduler lock");
-        let taken = sched.queue.remove(id);
+        let before = sched.waiting.len();
+        sched.waiting.retain(|(_, w)| w != id);
+        let taken = sched.queue.remove(id) || sched.waiting.len() < before;
         if taken {
             sched.active.remove(id);
         }
         taken
     }
 
+    /// Keeps the scheduler's copy of a live job in step with the stored one.
     pub(super) fn update_cached(&self, record: &JobRecord) {
         let mut sched = self.inner.sched.lock().expect("scheduler lock");
         if let Some(cached) = sched.active.get_mut(&record.id) {
-            cached.reply = record.reply.clone();
+            *cached = record.clone();
         }
     }
 
     #[tracing::instrument(skip_all, fields(job_id = %job.id, guild = %job.request.guild, member = %job.request.member))]
-    async fn submit_upstream(&self, mut job: JobRecord) {
-        job.state = JobState::Submitting;
-        job.started_at = Some(now_ms());
-        if let Err(e) = self.persist(&job).await {
-            // Not recorded as submitting: put it back rather than risk an unknown outcome.
-            tracing::error!(error = %e, "could not record the submission; job stays queued");
-            self.requeue(job, None);
+    async fn submit_upstream(&self, job: JobRecord) {
+        let id = job.id.clone();
+        let done_creating = |jobs: &Jobs| {
+            let mut sched = jobs.inner.sched.lock().expect("scheduler lock");
+            sched.creating.remove(&id);
+            sched.active.remove(&id)
+        };
+        if let Some(reason) = expired_links(&job, now_ms()) {
+            tracing::info!("reference links expired before the job could start");
+            if let Some(job) = done_creating(self) {
+                self.end(&job, JobState::Failed { reason }).await;
+            }
             return;
         }
-        let input = task_input(&job);
-        match self.inner.provider.create_task(&input).await {
-            Ok(task) => {
-                tracing::info!(task_id = %task.0, "task created upstream");
-                job.state = JobState::Running {
-                    task_id: task.0.clone(),
-                    provider_state: "waiting".into(),
-                };
-                if let Err(e) = self.persist(&job).await {
-                    tracing::error!(error = %e, "could not record the task id");
-                }
-                {
-                    let mut sched = self.inner.sched.lock().expect("scheduler lock");
-                    sched.submitting -= 1;
-                    sched.create_backoff = Duration::ZERO;
-                    sched.polls.insert(
-                        job.id.clone(),
-                        Poll {
-                            task,
-                            due: Instant::now() + self.inner.settings.poll_initial,
-                            interval: self.inner.settings.poll_initial,
-                            in_flight: false,
-                            provider_state: "waiting".into(),
-                        },
-                    );
-                    sched.active.insert(job.id.clone(), job.clone());
-                }
+        let job = match self.change(&id, Change::Submit { at: now_ms() }).await {
+            Ok(job) => job,
+            Err(LedgerError::JobMoved(why)) => {
+                tracing::info!(why, "job changed before it could start; not sent");
+                done_creating(self);
                 self.inner.wake.notify_one();
-                self.report(&job, JobEvent::Started).await;
-            }
-            Err(e) if e.retryable() => {
-                // A refusal (429, 409, 455) proves no task was made. A timeout or a 500 does
-                // not: the job is still sent again, because losing a member's job is worse
-                // than the rare duplicate task on the operator's account.
-                if e.resubmit_safe() {
-                    tracing::warn!(error = %e, "createTask refused for now; the job goes back to the queue");
-                } else {
-                    tracing::warn!(error = %e, "createTask outcome unknown; the job goes back to the queue and may make a duplicate task upstream");
-                }
-                job.state = JobState::Queued;
-                job.started_at = None;
-                if let Err(e) = self.persist(&job).await {
-                    tracing::error!(error = %e, "could not record the requeue");
-                }
-                self.requeue(job, Some(e));
+                return;
             }
             Err(e) => {
-                tracing::warn!(error = %e, "createTask refused; the job fails and is refunded");
-                {
-                    let mut sched = self.inner.sched.lock().expect("scheduler lock");
-                    sched.submitting -= 1;
-                    sched.active.remove(&job.id);
-                }
-                let reason = refusal_reason(&e);
-                if let Some(alert) = operator_alert(&e, &job) {
-                    tracing::error!(error = %e, "the provider refused the bot's account; alerting the operators");
-                    self.inner.reporter.operator_alert(&alert).await;
-                }
-                self.finish(job, JobState::Failed { reason }).await;
+                // Not recorded as submitting: nothing was sent, so try again shortly.
+                tracing::error!(error = %e, "could not record the submission; the job waits");
+                let mut sched = self.inner.sched.lock().expect("scheduler lock");
+                sched.creating.remove(&id);
+                let after = Instant::now() + self.inner.settings.poll_max;
+                sched.waiting.insert((after, id.clone()));
+                return;
             }
-        }
-    }
-
-    /// Puts a job whose start failed transiently back at the head of its line, and holds
-    /// further starts for the provider's Retry-After or a growing backoff.
-    fn requeue(&self, job: JobRecord, error: Option<SeedanceError>) {
-        {
-            let mut sched = self.inner.sched.lock().expect("scheduler lock");
-            sched.submitting -= 1;
-            let pause = match error.as_ref().and_then(|e| e.retry_after()) {
-                Some(after) => after,
-                None => {
-                    sched.create_backoff = (sched.create_backoff * 2)
-                        .clamp(Duration::from_millis(500), Duration::from_secs(60));
-                    sched.create_backoff
-                }
-            };
-            sched.creates.pause_until(Instant::now() + pause);
-            sched
-                .queue
-                .push_front(job.request.guild, job.request.member, job.id.clone());
-            sched.active.insert(job.id.clone(), job);
+        };
+        let input = task_input(&job);
+        let result = self.inner.provider.create_task(&input).await;
+        match result {
+            Ok(task) => self.created(job, task).await,
+            Err(e) => self.create_failed(job, e).await,
         }
         self.inner.wake.notify_one();
     }
 
+    async fn created(&self, job: JobRecord, task: TaskId) {
+        tracing::info!(task_id = %task.0, attempt = job.create_attempts, "task created upstream");
+        let written = self
+            .change(
+                &job.id,
+                Change::Created {
+                    task_id: task.0.clone(),
+                },
+            )
+            .await;
+        let running = match written {
+            Ok(running) => running,
+            Err(LedgerError::JobMoved(why)) => {
+                tracing::error!(task_id = %task.0, why, "the provider made a task for a job that had already ended; it may be billed to the operator");
+                self.inner
+                    .sched
+                    .lock()
+                    .expect("scheduler lock")
+                    .creating
+                    .remove(&job.id);
+                return;
+            }
+            Err(e) => {
+                // The task exists: follow it anyway. The job's end is a guarded write
+                // from `submitting` too, so it still ends exactly once.
+                tracing::error!(task_id = %task.0, error = %e, "could not record the task id; following it anyway");
+                let mut running = job.clone();
+                running.state = JobState::Running {
+                    task_id: task.0.clone(),
+                    provider_state: "waiting".into(),
+                };
+                running
+            }
+        };
+        {
+            let mut sched = self.inner.sched.lock().expect("scheduler lock");
+            sched.creating.remove(&job.id);
+            sched.polls.insert(
+                job.id.clone(),
+                Poll {
+                    task,
+                    due: Instant::now() + self.inner.settings.poll_initial,
+                    interval: self.inner.settings.poll_initial,
+                    in_flight: false,
+                    provider_state: "waiting".into(),
+                },
+            );
+            sched.active.insert(job.id.clone(), running.clone());
+        }
+        self.inner.wake.notify_one();
+        self.report(&running, JobEvent::Started).await;
+    }
+
+    async fn create_failed(&self, job: JobRecord, e: SeedanceError) {
+        let policy = &self.inner.settings.retry;
+        let verdict = policy.after_create_error(&e, job.create_unknown);
+        let pause_all = match verdict {
+            CreateRetry::Again { pause_all, .. } | CreateRetry::GiveUp { pause_all, .. } => {
+                pause_all
+            }
+        };
+        if pause_all {
+            let pause = e.retry_after().unwrap_or(ACCOUNT_PAUSE);
+            tracing::warn!(error = %e, pause = ?pause, "the provider throttled or refused the account; every start waits");
+            let mut sched = self.inner.sched.lock().expect("scheduler lock");
+            sched.creates.pause_until(Instant::now() + pause);
+        }
+        match verdict {
+            CreateRetry::Again { after, unknown, .. } => {
+                if unknown {
+                    tracing::warn!(error = %e, attempt = job.create_attempts, bound = policy.create_attempts, retry_in = ?after, "createTask outcome unknown: a task may exist upstream; trying again");
+                } else {
+                    tracing::warn!(error = %e, retry_in = ?after, "createTask refused for now; trying again");
+                }
+                let not_before = now_ms() + after.as_millis() as i64;
+                let change = Change::Requeue {
+                    unknown,
+                    not_before,
+                };
+                let written = self.change(&job.id, change).await;
+                let mut sched = self.inner.sched.lock().expect("scheduler lock");
+                sched.creating.remove(&job.id);
+                match written {
+                    Err(LedgerError::JobMoved(why)) => {
+                        tracing::info!(why, "job changed meanwhile; not sent again");
+                        sched.active.remove(&job.id);
+                    }
+                    written => {
+                        if let Err(e) = &written {
+                            tracing::error!(error = %e, "could not record the retry; the job waits anyway");
+                        }
+                        let record = written.unwrap_or(job);
+                        sched
+                            .waiting
+                            .insert((Instant::now() + after, record.id.clone()));
+                        sched.active.insert(record.id.clone(), record);
+                    }
+                }
+            }
+            CreateRetry::GiveUp { unknown, .. } => {
+                let reason = if unknown {
+                    tracing::error!(error = %e, attempts = job.create_attempts, "createTask kept failing with an unknown outcome; the job fails and is refunded (tasks may exist upstream)");
+                    gave_up_reason()
+                } else {
+                    tracing::warn!(error = %e, "createTask refused; the job fails and is refunded");
+                    refusal_reason(&e)
+                };
+                if let Some(alert) = operator_alert(&e, &job) {
+                    tracing::error!(error = %e, "the provider refused the bot's account; alerting the operators");
+                    self.inner.reporter.operator_alert(&alert).await;
+                }
+                {
+                    let mut sched = self.inner.sched.lock().expect("scheduler lock");
+                    sched.creating.remove(&job.id);
+                    sched.active.remove(&job.id);
+                }
+                self.end(&job, JobState::Failed { reason }).await;
+            }
+        }
+    }
+
     #[tracing::instrument(skip_all, fields(job_id = %job.id, guild = %job.request.guild, member = %job.request.member))]
-    async fn poll_upstream(&self, mut job: JobRecord, task: TaskId) {
+    async fn poll_upstream(&self, job: JobRecord, task: TaskId) {
         let result = self.inner.provider.record_info(&task).await;
         let settings = &self.inner.settings;
         let now = Instant::now();
+        let elapsed_ms = now_ms() - job.started_at.unwrap_or(job.created_at);
         let ended = match result {
             Ok(record) => match record.state {
                 TaskState::Success if !record.result_urls.is_empty() => Some(JobState::Succeeded {
@@ -369,34 +505,14 @@ impl Jobs {
                 }),
                 ref running => {
                     let label = running.as_str().to_owned();
-                    let changed = self.reschedule(&job.id, now, None, Some(&label));
-                    if changed {
-                        job.state = JobState::Running {
-                            task_id: task.0.clone(),
-                            provider_state: label.clone(),
-                        };
-                        if let Err(e) = self.persist(&job).await {
-                            tracing::warn!(error = %e, "could not record the provider state");
-                        }
-                        self.update_state(&job);
-                        let elapsed = Duration::from_millis(
-                            (now_ms() - job.started_at.unwrap_or(job.created_at)).max(0) as u64,
-                        );
-                        self.report(
-                            &job,
-                            JobEvent::Progress {
-                                provider_state: label,
-                                elapsed,
-                            },
-                        )
-                        .await;
+                    if self.reschedule(&job.id, now, None, Some(&label)) {
+                        self.progressed(&job, &task, label, elapsed_ms).await;
                     }
                     None
                 }
             },
             Err(SeedanceError::NotFound { .. })
-                if now_ms() - job.started_at.unwrap_or(job.created_at)
-                    < settings.not_found_grace.as_millis() as i64 =>
+                if elapsed_ms < settings.not_found_grace.as_millis() as i64 =>
             {
                 // A fresh task can be unknown for a while: keep polling.
                 self.reschedule(&job.id, now, None, None);
@@ -423,17 +539,39 @@ impl Jobs {
             }
         };
         if let Some(state) = ended {
-            let removed = {
-                let mut sched = self.inner.sched.lock().expect("scheduler lock");
-                sched.polls.remove(&job.id);
-                sched.active.remove(&job.id)
-            };
-            // A job the deadline already took is not ended twice.
-            if let Some(job) = removed {
-                self.finish(job, state).await;
-            }
+            self.inner
+                .sched
+                .lock()
+                .expect("scheduler lock")
+                .forget(&job.id);
+            // Whether the deadline already ended this job is the store's to say: the end
+            // is a guarded write, so a late answer changes nothing.
+            self.end(&job, state).await;
         }
         self.inner.wake.notify_one();
+    }
+
+    /// Records a new provider state, unless the job moved on meanwhile.
+    async fn progressed(&self, job: &JobRecord, task: &TaskId, label: String, elapsed_ms: i64) {
+        let change = Change::Progress {
+            task_id: task.0.clone(),
+            provider_state: label.clone(),
+        };
+        match self.change(&job.id, change).await {
+            Ok(record) => {
+                self.update_cached(&record);
+                let elapsed = Duration::from_millis(elapsed_ms.max(0) as u64);
+                let event = JobEvent::Progress {
+                    provider_state: label,
+                    elapsed,
+                };
+                self.report(&record, event).await;
+            }
+            Err(LedgerError::JobMoved(why)) => {
+                tracing::info!(why, "late provider state for a job that moved on; dropped");
+            }
+            Err(e) => tracing::warn!(error = %e, "could not record the provider state"),
+        }
     }
 
     /// Sets the next poll of a job: after `wait` if given, else after its interval grown by
@@ -466,10 +604,22 @@ impl Jobs {
         }
     }
 
-    fn update_state(&self, job: &JobRecord) {
+    /// Queues a final report for delivery at `when`.
+    pub(super) fn deliver_at(&self, id: JobId, when: Instant) {
+        self.inner
+            .sched
+            .lock()
+            .expect("scheduler lock")
+            .deliveries
+            .insert((when, id));
+        self.inner.wake.notify_one();
+    }
+
+    /// A delivery worker is free again.
+    pub(super) fn delivery_done(&self) {
         let mut sched = self.inner.sched.lock().expect("scheduler lock");
-        if let Some(cached) = sched.active.get_mut(&job.id) {
-            cached.state = job.state.clone();
-        }
+        sched.delivering = sched.delivering.saturating_sub(1);
+        drop(sched);
+        self.inner.wake.notify_one();
     }
 }

@@ -66,3 +66,28 @@ pub(super) fn failure_reason(record: &TaskRecord) -> String {
         _ => "the provider could not make the video".into(),
     }
 }
+
+/// How long before a reference link expires it is no longer worth sending: the provider
+/// fetches the files some time after createTask.
+const LINK_MARGIN_MS: i64 = 60_000;
+
+/// Why the job cannot be sent: a reference link has expired (or will within a minute).
+pub(super) fn expired_links(job: &JobRecord, now: i64) -> Option<String> {
+    let expired = job
+        .request
+        .references
+        .iter()
+        .filter(|r| r.expires_at.is_some_and(|at| at <= now + LINK_MARGIN_MS))
+        .count();
+    (expired > 0).then(|| {
+        format!(
+            "the link{} to {expired} of your files expired before the job could start; your credits are back. Use `/video` again with the files attached afresh",
+            if expired == 1 { "" } else { "s" }
+        )
+    })
+}
+
+/// What the member reads when createTask kept failing without saying whether it worked.
+pub(super) fn gave_up_reason() -> String {
+    "the provider is having trouble and did not take the job after several tries; your credits are back, please try again later".into()
+}

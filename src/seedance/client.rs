@@ -179,7 +179,12 @@ impl SeedanceClient {
         if text.to_ascii_lowercase().contains("timed out") {
             return SeedanceError::Timeout;
         }
-        self.scrub(SeedanceError::Transport(super::error::clip(&text, 300)))
+        let text = super::error::clip(&text, 300);
+        self.scrub(if error.is_connect() {
+            SeedanceError::Unreachable(text)
+        } else {
+            SeedanceError::Transport(text)
+        })
     }
 
     /// Removes the API key from provider text kept in an error (a provider echoing it back).
@@ -221,6 +226,7 @@ impl SeedanceClient {
                 message: clean(message),
             },
             SeedanceError::Transport(message) => SeedanceError::Transport(clean(message)),
+            SeedanceError::Unreachable(message) => SeedanceError::Unreachable(clean(message)),
             SeedanceError::Malformed(message) => SeedanceError::Malformed(clean(message)),
             other @ (SeedanceError::InvalidInput(_)
             | SeedanceError::Config(_)

@@ -44,7 +44,11 @@ pub enum SeedanceError {
     /// which would only fail the same way again.
     #[error("the provider failed ({status}: {message})")]
     ProviderFault { status: u16, message: String },
-    /// The connection failed or broke. Retryable. Never holds a URL.
+    /// No connection could be made (refused, no route, TLS handshake failed): the request
+    /// never reached the provider. Retryable, and safe to resend. Never holds a URL.
+    #[error("could not connect to the provider ({0})")]
+    Unreachable(String),
+    /// The connection broke during the call. Retryable. Never holds a URL.
     #[error("could not reach the provider ({0})")]
     Transport(String),
     /// No complete answer within `seedance.request_timeout`. Retryable.
@@ -65,6 +69,7 @@ impl SeedanceError {
             SeedanceError::Busy { .. }
             | SeedanceError::RateLimited { .. }
             | SeedanceError::Transport(_)
+            | SeedanceError::Unreachable(_)
             | SeedanceError::Timeout => true,
             SeedanceError::ProviderFault { status, .. } => !matches!(status, 501 | 505),
             _ => false,
@@ -72,11 +77,13 @@ impl SeedanceError {
     }
 
     /// Whether the provider certainly made no task, so `createTask` may be sent again
-    /// without risk of paying twice: the request was refused outright (429, 409, 455).
-    /// A timeout, a broken connection or a 500 leaves it unknown.
+    /// without risk of paying twice: the request was refused outright (429, 409, 455) or
+    /// never left (no connection). A timeout, a broken connection or a 500 leaves it unknown.
     pub fn resubmit_safe(&self) -> bool {
         match self {
-            SeedanceError::Busy { .. } | SeedanceError::RateLimited { .. } => true,
+            SeedanceError::Busy { .. }
+            | SeedanceError::RateLimited { .. }
+            | SeedanceError::Unreachable(_) => true,
             SeedanceError::ProviderFault { status, .. } => *status == 455,
             _ => false,
         }
@@ -117,7 +124,7 @@ impl SeedanceError {
                 "the feature is disabled by the provider: turn that option off"
             }
             SeedanceError::ProviderFault { .. } => "the provider has a problem: try again later",
-            SeedanceError::Transport(_) => {
+            SeedanceError::Transport(_) | SeedanceError::Unreachable(_) => {
                 "check the network and seedance.base_url, then try again"
             }
             SeedanceError::Timeout => "try again later, or raise seedance.request_timeout",

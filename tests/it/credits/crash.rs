@@ -18,10 +18,7 @@ const GUILD: GuildId = GuildId(42);
 const KILLS: usize = 15;
 
 fn job(key: &str, value: &str) -> Option<JobWrite> {
-    Some(JobWrite {
-        key: key.as_bytes().to_vec(),
-        value: value.as_bytes().to_vec(),
-    })
+    Some(JobWrite::put(key, value.as_bytes().to_vec()))
 }
 
 /// The child: loops reserve/settle/void and prints `ACK ...` after each call returns Ok.

@@ -142,10 +142,7 @@ fn pick_hold(m: &Model, pick: u8) -> String {
 }
 
 fn job(key: &str, value: &str) -> JobWrite {
-    JobWrite {
-        key: format!("job:{key}").into_bytes(),
-        value: value.as_bytes().to_vec(),
-    }
+    JobWrite::put(format!("job:{key}"), value.as_bytes().to_vec())
 }
 
 /// Errors compare by their Debug text: the refusals carry every number that matters.

@@ -27,6 +27,7 @@ fn kind(e: &SeedanceError) -> &'static str {
         SeedanceError::RateLimited { .. } => "RateLimited",
         SeedanceError::ProviderFault { .. } => "ProviderFault",
         SeedanceError::Transport(_) => "Transport",
+        SeedanceError::Unreachable(_) => "Unreachable",
         SeedanceError::Timeout => "Timeout",
         SeedanceError::Malformed(_) => "Malformed",
     }
@@ -202,7 +203,7 @@ async fn a_slow_provider_times_out() {
 }
 
 #[tokio::test]
-async fn an_unreachable_provider_is_a_transport_error_without_the_url() {
+async fn an_unreachable_provider_is_an_unreachable_error_without_the_url() {
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
@@ -213,8 +214,10 @@ async fn an_unreachable_provider_is_a_transport_error_without_the_url() {
     .unwrap();
     let client = seedance_bot::seedance::SeedanceClient::new(&config.seedance).unwrap();
     let err = client.record_info(&TaskId("t".into())).await.unwrap_err();
-    assert_eq!(kind(&err), "Transport", "{err:?}");
+    // Refused before anything was sent: proven safe to send createTask again.
+    assert_eq!(kind(&err), "Unreachable", "{err:?}");
     assert!(err.retryable());
+    assert!(err.resubmit_safe());
     assert!(!err.to_string().contains("taskId"), "{err}");
 }
 
