@@ -9,7 +9,7 @@ use super::model::{JobRecord, JobState};
 use crate::credits::{ExportFormat, csv_text, format_utc};
 use crate::ids::GuildId;
 
-const CSV_HEADER: &str = "job,created_utc,finished_utc,guild,channel,member,prompt,references,resolution,ratio,duration,generate_audio,web_search,nsfw_checker,cost,simulated,state,task_id,outcome";
+const CSV_HEADER: &str = "job,created_utc,finished_utc,guild,channel,member,prompt,references,resolution,ratio,duration,generate_audio,web_search,nsfw_checker,cost,simulated,state,task_id,outcome,create_attempts,create_unknown,delivery";
 
 /// One job as the audit trail shows it.
 #[derive(Debug, Serialize)]
@@ -36,6 +36,12 @@ struct AuditRow<'a> {
     task_id: Option<&'a str>,
     /// Result links, the failure reason, or nothing while the job runs.
     outcome: String,
+    /// createTask calls sent for the job (each may have started a paid task upstream).
+    create_attempts: u32,
+    /// Of those, the ones whose outcome stayed unknown.
+    create_unknown: u32,
+    /// The final report: `delivered`, `failed: why`, `pending`, or empty while the job runs.
+    delivery: String,
 }
 
 fn row(job: &JobRecord) -> AuditRow<'_> {
@@ -44,7 +50,12 @@ fn row(job: &JobRecord) -> AuditRow<'_> {
         JobState::Running { task_id, .. } => (Some(task_id.as_str()), String::new()),
         JobState::Succeeded { task_id, urls } => (Some(task_id.as_str()), urls.join(" ")),
         JobState::Failed { reason } => (None, reason.clone()),
-        JobState::TimedOut => (None, "timed out".into()),
+        JobState::TimedOut if job.create_attempts > 0 => (
+            None,
+            "timed out: the bot stopped waiting; the provider's task may still run and be billed"
+                .into(),
+        ),
+        JobState::TimedOut => (None, "timed out before it was sent to the provider".into()),
         JobState::Cancelled => (None, "cancelled by the member".into()),
         JobState::Queued | JobState::Submitting => (None, String::new()),
     };
@@ -73,6 +84,18 @@ fn row(job: &JobRecord) -> AuditRow<'_> {
         state: job.state.label(),
         task_id,
         outcome,
+        create_attempts: job.create_attempts,
+        create_unknown: job.create_unknown,
+        delivery: delivery(job),
+    }
+}
+
+fn delivery(job: &JobRecord) -> String {
+    match (&job.delivery.failed, job.final_delivered) {
+        _ if !job.state.is_terminal() => String::new(),
+        (_, true) => "delivered".into(),
+        (Some(why), false) => format!("failed: {why}"),
+        (None, false) => "pending".into(),
     }
 }
 
@@ -97,6 +120,9 @@ fn csv_line(a: &AuditRow<'_>) -> String {
         a.state.to_owned(),
         csv_text(a.task_id.unwrap_or("")),
         csv_text(&a.outcome),
+        a.create_attempts.to_string(),
+        a.create_unknown.to_string(),
+        csv_text(&a.delivery),
     ]
     .join(",")
 }

@@ -24,8 +24,19 @@ impl Jobs {
     /// the job's terminal state written in the same transaction and guarded on the stored
     /// state. Returns the ended job, or `None` when the store says the job had already
     /// moved on (a late answer, a second path racing this one): then nothing changed.
-    #[tracing::instrument(skip_all, fields(job_id = %job.id, guild = %job.request.guild, member = %job.request.member))]
     pub(super) async fn end(&self, job: &JobRecord, state: JobState) -> Option<JobRecord> {
+        self.end_with(job, state, false).await
+    }
+
+    /// [`Jobs::end`], counting the createTask that ends the job as one of unknown outcome
+    /// when `create_unknown`.
+    #[tracing::instrument(skip_all, fields(job_id = %job.id, guild = %job.request.guild, member = %job.request.member))]
+    pub(super) async fn end_with(
+        &self,
+        job: &JobRecord,
+        state: JobState,
+        create_unknown: bool,
+    ) -> Option<JobRecord> {
         let at = now_ms();
         let succeeded = matches!(state, JobState::Succeeded { .. });
         let why = match &state {
@@ -34,7 +45,11 @@ impl Jobs {
         };
         let change = match state {
             JobState::Cancelled => Change::Cancel { at },
-            state => Change::End { state, at },
+            state => Change::End {
+                state,
+                at,
+                create_unknown,
+            },
         };
         let write = transition::write(&job.id, change.clone());
         let ledger = &self.inner.ledger;

@@ -13,9 +13,6 @@ use crate::seedance::SeedanceError;
 const MAX_DELIVERY_DELAY: Duration = Duration::from_secs(300);
 /// The longest wait a member's job makes before its next createTask.
 const MAX_CREATE_DELAY: Duration = Duration::from_secs(30);
-/// How long the whole account pauses createTask after the provider refused the bot's key
-/// or account (401/402): jobs wait for the operator instead of all failing at once.
-pub(crate) const ACCOUNT_PAUSE: Duration = Duration::from_secs(30);
 
 /// What to do after a createTask failed.
 #[derive(Debug, Clone, PartialEq)]

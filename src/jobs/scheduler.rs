@@ -11,7 +11,7 @@ use std::time::Duration;
 use rand::Rng;
 use tokio::time::Instant;
 
-use super::retry::{ACCOUNT_PAUSE, CreateRetry};
+use super::retry::CreateRetry;
 use super::transition::Change;
 use super::upstream::{
     expired_links, failure_reason, gave_up_reason, operator_alert, refusal_reason, task_input,
@@ -260,6 +260,9 @@ impl Jobs {
                     });
                 }
                 Action::Expire(job) => {
+                    if job.create_attempts > 0 {
+                        tracing::warn!(job_id = %job.id, "job passed its deadline; the bot stops waiting, but the provider has no cancel call: its task may still run and be billed to the operator");
+                    }
                     tokio::spawn(async move {
                         jobs.end(&job, JobState::TimedOut).await;
                     });
@@ -424,7 +427,9 @@ impl Jobs {
             }
         };
         if pause_all {
-            let pause = e.retry_after().unwrap_or(ACCOUNT_PAUSE);
+            // Throttled (429) or refused (401/402) as an account: every start waits, for as
+            // long as asked, else for the longest poll interval.
+            let pause = e.retry_after().unwrap_or(self.inner.settings.poll_max);
             tracing::warn!(error = %e, pause = ?pause, "the provider throttled or refused the account; every start waits");
             let mut sched = self.inner.sched.lock().expect("scheduler lock");
             sched.creates.pause_until(Instant::now() + pause);
@@ -478,7 +483,8 @@ impl Jobs {
                     sched.creating.remove(&job.id);
                     sched.active.remove(&job.id);
                 }
-                self.end(&job, JobState::Failed { reason }).await;
+                let failed = JobState::Failed { reason };
+                self.end_with(&job, failed, unknown).await;
             }
         }
     }

@@ -24,7 +24,12 @@ pub(crate) enum Change {
     /// Queued -> Cancelled, on the member's request.
     Cancel { at: i64 },
     /// Queued | Submitting | Running -> a terminal state. Money moves in the same transaction.
-    End { state: JobState, at: i64 },
+    /// `create_unknown`: the createTask that ends it left unknown whether a task was made.
+    End {
+        state: JobState,
+        at: i64,
+        create_unknown: bool,
+    },
     /// Ended, report pending: the receiver confirmed the final report.
     Delivered,
     /// Ended, report pending: the try failed; the next one is due at `next_at`.
@@ -111,7 +116,14 @@ pub(crate) fn apply(job: &mut JobRecord, change: &Change) -> Result<(), String> 
             };
         }
         Change::Cancel { at } => end(job, JobState::Cancelled, *at),
-        Change::End { state, at } => end(job, state.clone(), *at),
+        Change::End {
+            state,
+            at,
+            create_unknown,
+        } => {
+            job.create_unknown += u32::from(*create_unknown);
+            end(job, state.clone(), *at);
+        }
         Change::Delivered => {
             job.final_delivered = true;
             job.delivery.attempts += 1;
@@ -253,6 +265,7 @@ mod tests {
             Change::End {
                 state: JobState::TimedOut,
                 at: 5,
+                create_unknown: false,
             },
             Change::Delivered,
             Change::DeliveryRetry { next_at: 9 },
@@ -307,6 +320,7 @@ mod tests {
                     urls: vec![],
                 },
                 at: 1,
+                create_unknown: false,
             };
             assert!(apply(&mut record, &end).is_err(), "{label}");
             assert_eq!(record.state, state);

@@ -1,6 +1,7 @@
 //! The job queue against the fake provider: real sled on a temp dir, real HTTP on loopback.
 //! Timings are shortened through the config; nothing here sleeps blindly for a result.
 
+mod faults;
 mod lifecycle;
 mod limits;
 mod restart;
@@ -33,6 +34,12 @@ pub struct RecordingReporter {
     pub seen: Mutex<Vec<Seen>>,
     /// How many final reports to refuse before accepting.
     pub refuse_finals: Mutex<usize>,
+    /// Refused final reports ask to wait this long first (as a 429's `retry_after` does).
+    pub refuse_asking: Mutex<Option<Duration>>,
+    /// Refuse every final report for good (the channel is gone).
+    pub refuse_for_good: Mutex<bool>,
+    /// When each final report was tried, accepted or not.
+    pub final_tries: Mutex<Vec<(JobId, tokio::time::Instant)>>,
     pub changed: Notify,
 }
 
@@ -44,10 +51,24 @@ impl Reporter for RecordingReporter {
     ) -> BoxFuture<'a, Result<(), ReportError>> {
         Box::pin(async move {
             if event.is_final() {
+                self.final_tries
+                    .lock()
+                    .unwrap()
+                    .push((job.id.clone(), tokio::time::Instant::now()));
+                if *self.refuse_for_good.lock().unwrap() {
+                    self.changed.notify_waiters();
+                    return Err(ReportError::Permanent {
+                        reason: "Unknown Channel (10003)".into(),
+                    });
+                }
                 let mut refuse = self.refuse_finals.lock().unwrap();
                 if *refuse > 0 {
                     *refuse -= 1;
-                    return Err(ReportError::transient("discord is down"));
+                    self.changed.notify_waiters();
+                    return Err(ReportError::Transient {
+                        reason: "discord is down".into(),
+                        retry_after: *self.refuse_asking.lock().unwrap(),
+                    });
                 }
             }
             self.seen.lock().unwrap().push(Seen {
@@ -62,6 +83,16 @@ impl Reporter for RecordingReporter {
 }
 
 impl RecordingReporter {
+    /// When the final report of `job` was tried, in order.
+    pub fn tries_of(&self, job: &JobId) -> Vec<tokio::time::Instant> {
+        let tries = self.final_tries.lock().unwrap();
+        tries
+            .iter()
+            .filter(|(id, _)| id == job)
+            .map(|(_, at)| *at)
+            .collect()
+    }
+
     pub fn finals(&self, job: &JobId) -> Vec<Seen> {
         self.seen
             .lock()

@@ -12,7 +12,7 @@ use super::{Bot, COST, RecordingReporter, WAIT, config, request};
 use crate::support::fake_provider::{Endpoint, FakeProvider, Scripted, Step};
 
 /// Runs `f` as one bot process: when it returns, the runtime and every task in it stop.
-fn process<T>(f: impl Future<Output = T>) -> T {
+pub(super) fn process<T>(f: impl Future<Output = T>) -> T {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -24,7 +24,7 @@ fn process<T>(f: impl Future<Output = T>) -> T {
 }
 
 /// The fake provider lives across the bot's restarts on a runtime of its own.
-fn fake_provider() -> (tokio::runtime::Runtime, FakeProvider) {
+pub(super) fn fake_provider() -> (tokio::runtime::Runtime, FakeProvider) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let fake = runtime.block_on(FakeProvider::start());
     (runtime, fake)

@@ -192,6 +192,10 @@ struct Inner {
     requests: Vec<RecordedRequest>,
     api_key: Option<String>,
     result_style: ResultJsonStyle,
+    /// Answers of these endpoints wait for a permit before they are sent.
+    gates: HashMap<Endpoint, Arc<tokio::sync::Semaphore>>,
+    /// Answers sent, per endpoint.
+    answered: HashMap<Endpoint, usize>,
 }
 
 /// The running fake. See the module documentation for how to script it.
@@ -224,6 +228,8 @@ impl FakeProvider {
             requests: Vec::new(),
             api_key: None,
             result_style: ResultJsonStyle::String,
+            gates: HashMap::new(),
+            answered: HashMap::new(),
         }));
         let app = Router::new()
             .route("/api/v1/jobs/createTask", post(create_task))
@@ -250,6 +256,26 @@ impl FakeProvider {
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Holds every answer of `endpoint` (decided when the call arrives) until
+    /// [`FakeProvider::release`]: the way to make an answer arrive late on purpose.
+    pub fn hold(&self, endpoint: Endpoint) {
+        self.lock()
+            .gates
+            .insert(endpoint, Arc::new(tokio::sync::Semaphore::new(0)));
+    }
+
+    /// Lets every held answer of `endpoint` go, and holds no more.
+    pub fn release(&self, endpoint: Endpoint) {
+        if let Some(gate) = self.lock().gates.remove(&endpoint) {
+            gate.close();
+        }
+    }
+
+    /// How many answers of `endpoint` were sent back (held ones count once sent).
+    pub fn answered(&self, endpoint: Endpoint) -> usize {
+        self.lock().answered.get(&endpoint).copied().unwrap_or(0)
     }
 
     /// Queues an answer for the next call of `endpoint` (first in, first out).
@@ -464,7 +490,23 @@ async fn create_task(State(shared): State<Shared>, headers: HeaderMap, body: Byt
             None => make_task(&mut inner, &body),
         }
     };
-    respond(answer).await
+    answer_after_gate(&shared, Endpoint::CreateTask, answer).await
+}
+
+/// Waits at the endpoint's gate if it is held, then answers and counts the answer.
+async fn answer_after_gate(shared: &Shared, endpoint: Endpoint, answer: Scripted) -> Response {
+    let gate = {
+        let inner = shared.lock().unwrap_or_else(|p| p.into_inner());
+        inner.gates.get(&endpoint).cloned()
+    };
+    if let Some(gate) = gate {
+        // Closed on release: every waiter goes on.
+        let _ = gate.acquire().await;
+    }
+    let response = respond(answer).await;
+    let mut inner = shared.lock().unwrap_or_else(|p| p.into_inner());
+    *inner.answered.entry(endpoint).or_default() += 1;
+    response
 }
 
 fn make_task(inner: &mut Inner, body: &Bytes) -> Scripted {
@@ -521,7 +563,7 @@ async fn record_info(
             None => describe_task(&mut inner, task_id.as_deref().unwrap_or("")),
         }
     };
-    respond(answer).await
+    answer_after_gate(&shared, Endpoint::RecordInfo, answer).await
 }
 
 fn describe_task(inner: &mut Inner, id: &str) -> Scripted {
