@@ -196,6 +196,8 @@ struct Inner {
     gates: HashMap<Endpoint, Arc<tokio::sync::Semaphore>>,
     /// Answers sent, per endpoint.
     answered: HashMap<Endpoint, usize>,
+    /// How long a createTask that makes a task takes to answer.
+    create_delay: Option<Duration>,
 }
 
 /// The running fake. See the module documentation for how to script it.
@@ -230,6 +232,7 @@ impl FakeProvider {
             result_style: ResultJsonStyle::String,
             gates: HashMap::new(),
             answered: HashMap::new(),
+            create_delay: None,
         }));
         let app = Router::new()
             .route("/api/v1/jobs/createTask", post(create_task))
@@ -264,6 +267,11 @@ impl FakeProvider {
         self.lock()
             .gates
             .insert(endpoint, Arc::new(tokio::sync::Semaphore::new(0)));
+    }
+
+    /// Every createTask that makes a task answers only after `delay`.
+    pub fn set_create_delay(&self, delay: Duration) {
+        self.lock().create_delay = Some(delay);
     }
 
     /// Lets every held answer of `endpoint` go, and holds no more.
@@ -487,7 +495,10 @@ async fn create_task(State(shared): State<Shared>, headers: HeaderMap, body: Byt
         let mut inner = shared.lock().unwrap_or_else(|p| p.into_inner());
         match arrive(&mut inner, Endpoint::CreateTask, None, &headers, &body) {
             Some(answer) => answer,
-            None => make_task(&mut inner, &body),
+            None => Scripted {
+                delay: inner.create_delay,
+                ..make_task(&mut inner, &body)
+            },
         }
     };
     answer_after_gate(&shared, Endpoint::CreateTask, answer).await
