@@ -389,6 +389,7 @@ impl DiscordDouble {
     pub async fn inject(&self, command: &SlashCommand) -> Injected {
         self.wait_ready(Duration::from_secs(10)).await;
         let base = self.shared.base_url.clone();
+        let ex = command.link_ex();
         self.send_interaction(
             command.origin.channel_id,
             command.origin.guild_id,
@@ -398,7 +399,7 @@ impl DiscordDouble {
                     command.to_json(id, token, &mut || s.next_id(), &mut |aid, f: &File| {
                         files.push((aid, f.clone()));
                         format!(
-                            "{base}/attachments/{}/{aid}/{}?ex=6a000000&is=69f00000&hm=00ff",
+                            "{base}/attachments/{}/{aid}/{}?ex={ex}&is=69f00000&hm=00ff",
                             command.origin.channel_id, f.filename
                         )
                     });
