@@ -108,11 +108,16 @@ pub async fn card(http: &Http, data: &Data, inv: &Invocation, job: &Submitted, a
     let Err(e) = shown else { return true };
     tracing::warn!(job_id = %job.job.id, cause = %cause_chain(&e), "accepted a job but could not show its card");
     let text = accepted_unseen(&job.job.id, job.job.cost);
-    // The card's response may or may not have reached Discord: say it privately either way.
-    if let Err(e) = private(http, inv, ack, &text).await
-        && let Err(e2) = private_followup(http, inv, &text).await
-    {
-        tracing::warn!(job_id = %job.job.id, cause = %cause_chain(&e), then = %cause_chain(&e2), "could not tell the member their job was accepted");
+    let told = match private(http, inv, ack, &text).await {
+        // The card's own response may have reached Discord before a later step failed: then
+        // only a follow-up can still say it, and privately (nothing is loading).
+        Err(e) if ack == Ack::None => private_followup(http, inv, &text)
+            .await
+            .map_err(|e2| format!("{}; then {}", cause_chain(&e), cause_chain(&e2))),
+        told => told.map_err(|e| cause_chain(&e)),
+    };
+    if let Err(cause) = told {
+        tracing::warn!(job_id = %job.job.id, %cause, "could not tell the member their job was accepted");
     }
     false
 }
@@ -189,5 +194,33 @@ pub fn submit_failed(data: &Data, key: &str, e: SubmitError) -> CommandError {
                 "Something went wrong on our side and I could not check whether anything was charged: look at `/jobs` before asking again.".into(),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id_made_ms_ago(ms: u64) -> u64 {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        (now - ms - DISCORD_EPOCH_MS) << 22
+    }
+
+    #[test]
+    fn the_budget_counts_from_when_discord_made_the_interaction() {
+        let start = Instant::now();
+        // Delivered late: no time left, defer at once.
+        assert!(deadline(id_made_ms_ago(5_000)) <= Instant::now());
+        // Delivered at once: the handler's own budget, never more.
+        let fresh = deadline(id_made_ms_ago(0));
+        assert!(
+            fresh > start + Duration::from_millis(1_000),
+            "{:?}",
+            fresh - start
+        );
+        assert!(fresh <= Instant::now() + BUDGET_FROM_START);
     }
 }

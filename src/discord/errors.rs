@@ -37,7 +37,9 @@ impl CommandError {
         CommandError::User(message.into())
     }
 
-    /// The text a member sees for this error.
+    /// The text a member sees for this error. "Nothing was charged" is true for the
+    /// unexpected errors: `/video` and "Run again" turn every failure after a hold was
+    /// written into words saying the job exists (see `answer`).
     pub fn reply_text(&self) -> String {
         match self {
             CommandError::User(message) => message.clone(),
@@ -125,7 +127,12 @@ pub async fn on_error(error: FrameworkError<'_, Data, E>) {
         }
         FrameworkError::CommandPanic { ctx, .. } => {
             tracing::error!(command = %ctx.command().qualified_name, "command panicked");
-            (ctx, E::Internal("panic".into()).reply_text())
+            // A panic may come after a job was accepted: say nothing about money but where
+            // to look.
+            (
+                ctx,
+                "Something went wrong on our side. If you asked for a video, `/jobs` shows whether it was accepted before you try again.".into(),
+            )
         }
         FrameworkError::ArgumentParse {
             error, input, ctx, ..

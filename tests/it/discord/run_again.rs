@@ -192,3 +192,36 @@ async fn run_again_never_resends_an_expired_file_link() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_slow_run_again_is_deferred_and_its_card_edited_in() {
+    let (double, _provider, _dir, app) = setup().await;
+    let (card, id) = finished(&double, &app, &video("a boat")).await;
+    // With the content filter allowed off, the press reads the channel from Discord first;
+    // the double holds that answer past the 3 s.
+    app.jobs
+        .guild_settings()
+        .update(GuildId(GUILD), |s| {
+            s.content_filter = ContentFilter::OffInAgeRestricted;
+        })
+        .await
+        .unwrap();
+    double.delay_next(
+        &format!("GET /channels/{CHANNEL}"),
+        Duration::from_millis(3500),
+    );
+    let (press, cb) = run_again(&double, card, &id).await;
+    assert_eq!(cb["type"], 5, "deferred within the 3 s: {cb}");
+    let route = format!("/webhooks/*/{}/messages/@original", press.token);
+    let edit = double.wait_for(|r| r.is("PATCH", &route), secs(10)).await;
+    assert_eq!(edit.body()["embeds"][0]["description"], "a boat");
+    let repeat = wait_delivered(&app, &press.id.to_string()).await;
+    let shown = double.original_response(&press).expect("the card");
+    assert_eq!(
+        repeat.reply.message,
+        shown["id"].as_str().and_then(|id| id.parse().ok())
+    );
+    assert_eq!(app.balance().settled, 2 * COST);
+    assert_no_violations(&double);
+    app.stop().await;
+}
