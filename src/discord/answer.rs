@@ -69,19 +69,24 @@ pub async fn race<T>(
         out = &mut work => return (out, Ack::None),
         () = tokio::time::sleep_until(deadline) => {}
     }
-    let defer = CreateInteractionResponse::Defer(
-        CreateInteractionResponseMessage::new().ephemeral(private),
-    );
-    let ack = match defer.execute(http, (inv.id, &inv.token)).await {
-        Ok(()) if private => Ack::DeferredPrivate,
-        Ok(()) => Ack::DeferredPublic,
-        Err(e) => {
-            // The answer will be tried as an initial response; its failure is handled there.
-            tracing::warn!(cause = %cause_chain(&e), "could not defer an interaction");
-            Ack::None
+    let defer = async {
+        let defer = CreateInteractionResponse::Defer(
+            CreateInteractionResponseMessage::new().ephemeral(private),
+        );
+        match defer.execute(http, (inv.id, &inv.token)).await {
+            Ok(()) if private => Ack::DeferredPrivate,
+            Ok(()) => Ack::DeferredPublic,
+            Err(e) => {
+                // The answer is then tried as an initial response; its failure is handled
+                // there.
+                tracing::warn!(cause = %cause_chain(&e), "could not defer an interaction");
+                Ack::None
+            }
         }
     };
-    (work.await, ack)
+    // The work goes on while the deferral is on its way.
+    let (out, ack) = tokio::join!(work, defer);
+    (out, ack)
 }
 
 /// Shows the card of an accepted job, then its thread. When the card cannot be shown, the
