@@ -151,6 +151,7 @@ pub async fn video(
         ),
         generate_audio: generate_audio.unwrap_or(false),
         web_search: web_search.unwrap_or(false),
+        // Set in the race below, from the channel as Discord shows it now.
         nsfw_checker: true,
         interaction: Some(InteractionRef {
             application_id: actx.interaction.application_id.get(),
