@@ -1,20 +1,27 @@
 //! The job card's buttons: "Cancel" (the owner, while queued; refunds) and "Run again"
-//! (anyone, once finished; the clicking member pays, with the same parameters).
+//! (anyone, once finished; the clicking member pays, with the same parameters, checked as a
+//! fresh `/video` in the channel where the button was pressed).
+//!
+//! Both answer within Discord's 3 s: their ledger writes race a short budget, and the answer
+//! follows a deferral when the disk is slow (see [`super::answer`]).
 
 use serenity::all::{ComponentInteraction, Context as SerenityContext};
 
+use super::answer::{self, Ack};
 use super::card::ButtonAction;
-use super::commands::refusal;
-use super::follow::{self, Invocation};
+use super::commands::{admit, place};
+use super::errors::cause_chain;
+use super::follow::Invocation;
 use super::{CommandError, Data};
 use crate::ids::{ChannelId, GuildId, MemberId};
-use crate::jobs::{JobId, JobRequest};
+use crate::jobs::{InteractionRef, JobId, JobRequest};
 
 /// Handles a button press on one of the bot's messages; other components are ignored.
 pub async fn handle(ctx: &SerenityContext, data: &Data, press: &ComponentInteraction) {
     let Some(action) = ButtonAction::parse(&press.data.custom_id) else {
         return;
     };
+    let deadline = answer::deadline(press.id.get());
     let inv = Invocation::from(press);
     let http = ctx.http.as_ref();
     let member = MemberId(press.user.id.get());
@@ -24,35 +31,30 @@ pub async fn handle(ctx: &SerenityContext, data: &Data, press: &ComponentInterac
         .guild_settings()
         .command_rate()
         .check(member, press.id.get());
-    let outcome = match (rate, action) {
-        (Err(limited), _) => Err(super::commands::rate_refusal(&limited)),
-        (Ok(()), action) => match action {
-            ButtonAction::Cancel(id) => cancel(data, &id, member).await,
-            ButtonAction::RunAgain(id) => match run_again(data, press, &id) {
-                Ok(request) => match data.jobs.submit(request).await {
-                    Ok(submitted) => {
-                        if let Err(e) = follow::present(http, data, &inv, &submitted).await {
-                            tracing::warn!(cause = %super::errors::cause_chain(&e), "could not post the card of a repeated job");
-                        }
-                        return;
-                    }
-                    Err(e) => Err(refusal(e)),
-                },
-                Err(e) => Err(e),
-            },
-        },
+    let (outcome, ack) = match (rate, action) {
+        (Err(limited), _) => (Err(super::commands::rate_refusal(&limited)), Ack::None),
+        (Ok(()), ButtonAction::Cancel(id)) => {
+            // Only the member reads the outcome: a slow refund defers privately.
+            answer::race(http, &inv, deadline, true, cancel(data, &id, member)).await
+        }
+        (Ok(()), ButtonAction::RunAgain(id)) => {
+            match run_again(http, data, press, &inv, &id, deadline).await {
+                Ok(()) => return,
+                Err(refused) => refused,
+            }
+        }
     };
     let text = match outcome {
         Ok(text) => text,
         Err(e) => {
             if !matches!(e, CommandError::User(_)) {
-                tracing::error!(cause = %super::errors::cause_chain(&e), "button failed");
+                tracing::error!(cause = %cause_chain(&e), "button failed");
             }
             e.reply_text()
         }
     };
-    if let Err(e) = follow::answer_privately(http, &inv, &text).await {
-        tracing::warn!(error = %e, "could not answer a button press");
+    if let Err(e) = answer::private(http, &inv, ack, &text).await {
+        tracing::warn!(cause = %cause_chain(&e), "could not answer a button press");
     }
 }
 
@@ -68,25 +70,56 @@ async fn cancel(data: &Data, id: &JobId, by: MemberId) -> Result<String, Command
     }
 }
 
-/// The request of job `id` again, for the member who pressed, keyed by this press.
-fn run_again(
+/// Job `id` again for the member who pressed, keyed by this press, after the checks a fresh
+/// `/video` makes here. `Ok` once the card (or the word that the job exists) was shown; a
+/// refusal comes back with how the interaction stands, for the private answer.
+async fn run_again(
+    http: &serenity::all::Http,
     data: &Data,
     press: &ComponentInteraction,
+    inv: &Invocation,
     id: &JobId,
-) -> Result<JobRequest, CommandError> {
+    deadline: tokio::time::Instant,
+) -> Result<(), (Result<String, CommandError>, Ack)> {
+    let refuse = |e: CommandError| (Err(e), Ack::None);
     let Some(guild) = press.guild_id else {
-        return Err(CommandError::user("This works in a server only."));
+        return Err(refuse(CommandError::user("This works in a server only.")));
     };
+    let guild = GuildId(guild.get());
     let Some(original) = data.jobs.get(id) else {
-        return Err(CommandError::user(
+        return Err(refuse(CommandError::user(
             "I no longer know that job; use `/video` instead.",
-        ));
+        )));
     };
-    Ok(JobRequest {
+    let server = data
+        .jobs
+        .guild_settings()
+        .get(guild)
+        .map_err(|e| refuse(CommandError::Internal(Box::new(e))))?;
+    let place = place::of_press(press);
+    admit::check(&server, &place, &original.request.references).map_err(refuse)?;
+    let mut request = JobRequest {
         key: press.id.to_string(),
-        guild: GuildId(guild.get()),
+        guild,
         member: MemberId(press.user.id.get()),
         channel: ChannelId(press.channel_id.get()),
+        interaction: Some(InteractionRef {
+            application_id: press.application_id.get(),
+            token: press.token.clone(),
+        }),
         ..original.request
+    };
+    let key = request.key.clone();
+    let (submitted, ack) = answer::race(http, inv, deadline, false, async {
+        request.nsfw_checker = admit::content_filter(http, &server, &place).await;
+        data.jobs.submit(request).await
     })
+    .await;
+    match submitted {
+        Ok(submitted) => {
+            answer::card(http, data, inv, &submitted, ack).await;
+            Ok(())
+        }
+        Err(e) => Err((Err(answer::submit_failed(data, &key, e)), ack)),
+    }
 }

@@ -37,7 +37,9 @@ impl CommandError {
         CommandError::User(message.into())
     }
 
-    /// The text a member sees for this error.
+    /// The text a member sees for this error. "Nothing was charged" is true for the
+    /// unexpected errors: `/video` and "Run again" turn every failure after a hold was
+    /// written into words saying the job exists (see `answer`).
     pub fn reply_text(&self) -> String {
         match self {
             CommandError::User(message) => message.clone(),
@@ -49,7 +51,9 @@ impl CommandError {
     }
 }
 
-/// `error` and each of its sources, joined by ": ".
+/// `error` and each of its sources, joined by ": ", with interaction tokens taken out: an
+/// HTTP error's source names the URL it failed on, and the interaction routes carry the
+/// interaction's token in their path.
 pub fn cause_chain(error: &(dyn StdError + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
@@ -57,7 +61,40 @@ pub fn cause_chain(error: &(dyn StdError + 'static)) -> String {
         let _ = write!(text, ": {cause}");
         source = cause.source();
     }
-    text
+    redact_tokens(&text)
+}
+
+/// `text` with the token segment of every `/interactions/{id}/{token}` and
+/// `/webhooks/{id}/{token}` path replaced by `[redacted]`.
+pub fn redact_tokens(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let next = ["/interactions/", "/webhooks/"]
+            .iter()
+            .filter_map(|m| rest.find(m).map(|at| (at, m.len())))
+            .min();
+        let Some((at, len)) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        let (head, tail) = rest.split_at(at + len);
+        out.push_str(head);
+        let end_of = |s: &str| {
+            s.find(|c: char| matches!(c, '/' | '?' | '#' | ')' | '"' | '\'') || c.is_whitespace())
+                .unwrap_or(s.len())
+        };
+        let id_end = end_of(tail);
+        out.push_str(&tail[..id_end]);
+        rest = &tail[id_end..];
+        if let Some(after) = rest.strip_prefix('/') {
+            let token_end = end_of(after);
+            if token_end > 0 {
+                out.push_str("/[redacted]");
+                rest = &after[token_end..];
+            }
+        }
+    }
 }
 
 /// poise's `on_error`: logs the cause and answers the member ephemerally when there is a
@@ -90,7 +127,12 @@ pub async fn on_error(error: FrameworkError<'_, Data, E>) {
         }
         FrameworkError::CommandPanic { ctx, .. } => {
             tracing::error!(command = %ctx.command().qualified_name, "command panicked");
-            (ctx, E::Internal("panic".into()).reply_text())
+            // A panic may come after a job was accepted: say nothing about money but where
+            // to look.
+            (
+                ctx,
+                "Something went wrong on our side. If you asked for a video, `/jobs` shows whether it was accepted before you try again.".into(),
+            )
         }
         FrameworkError::ArgumentParse {
             error, input, ctx, ..
@@ -167,5 +209,49 @@ pub async fn on_error(error: FrameworkError<'_, Data, E>) {
         .allowed_mentions(mentions::nobody());
     if let Err(e) = ctx.send(reply).await {
         tracing::warn!(cause = %cause_chain(&e), "could not send the error reply");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interaction_tokens_are_taken_out_of_paths() {
+        let text = "error sending request for url (http://127.0.0.1:9/api/v10/interactions/12/aW50ZXJhY3Rpb24.tok-en_1/callback): x; /webhooks/34/SECRET?wait=true and /webhooks/34/messages";
+        let out = redact_tokens(text);
+        assert!(
+            !out.contains("aW50ZXJhY3Rpb24.tok-en_1") && !out.contains("SECRET"),
+            "{out}"
+        );
+        assert!(
+            out.contains("/interactions/12/[redacted]/callback)"),
+            "{out}"
+        );
+        assert!(out.contains("/webhooks/34/[redacted]?wait=true"), "{out}");
+    }
+
+    /// A real failed request (nothing listens on the port) names its URL in its source; the
+    /// cause chain a log line gets must not carry the token in it.
+    #[tokio::test]
+    async fn a_failed_interaction_request_logs_no_token() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let token = "interaction-token-NEVER-LOGGED";
+        let url = format!("http://127.0.0.1:{port}/api/v10/webhooks/1/{token}/messages/@original");
+        let failed = reqwest::Client::new().get(&url).send().await.unwrap_err();
+        assert!(
+            format!("{failed}").contains(token),
+            "the raw error names the URL"
+        );
+        let e = E::from(serenity::Error::Http(serenity::all::HttpError::Request(
+            failed,
+        )));
+        let logged = cause_chain(&e);
+        assert!(!logged.contains(token), "{logged}");
+        assert!(logged.contains("[redacted]"), "{logged}");
     }
 }

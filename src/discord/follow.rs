@@ -93,14 +93,28 @@ pub async fn present(
         .execute(http, (inv.id, &inv.token))
         .await?;
     let message = http.get_original_interaction_response(&inv.token).await?;
+    follow_card(http, data, inv, submitted, message.id).await;
+    Ok(())
+}
+
+/// After the card of an accepted job is shown as `message` (by [`present`], or by editing a
+/// deferred response): makes or picks its thread and stores where both are.
+pub async fn follow_card(
+    http: &Http,
+    data: &Data,
+    inv: &Invocation,
+    submitted: &Submitted,
+    message: MessageId,
+) {
+    let job = &submitted.job;
     let thread = if inv.in_thread {
         Some(inv.channel)
     } else {
-        make_thread(http, inv, message.id, &job.request.prompt).await
+        make_thread(http, inv, message, &job.request.prompt).await
     };
     let target = ReplyTarget {
         channel: Some(ids::ChannelId(inv.channel.get())),
-        message: Some(message.id.get()),
+        message: Some(message.get()),
         thread: thread.map(|t| ids::ChannelId(t.get())),
         attachment_size_limit: Some(inv.attachment_size_limit),
     };
@@ -114,7 +128,6 @@ pub async fn present(
     {
         tracing::warn!(job_id = %job.id, error = %e, "could not update the job card");
     }
-    Ok(())
 }
 
 /// A public thread from the card, when the bot may make one there.

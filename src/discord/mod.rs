@@ -7,6 +7,8 @@
 //!   making the job's thread; [`buttons`]: "Cancel" and "Run again".
 //! - [`reporter`]: [`DiscordReporter`], the job queue's `Reporter` on Discord; [`alerts`]:
 //!   its direct messages to the operators when the provider refuses the bot's account.
+//! - [`answer`]: answering within Discord's 3 s (deferring when the work is slow) and the
+//!   private words about money whichever way the answer went.
 //! - [`errors`]: [`CommandError`] and the one place that turns any command error into the
 //!   ephemeral reply a member sees.
 //! - [`mentions`]: the allowed-mentions policy used on every message the bot sends.
@@ -15,6 +17,7 @@
 //! - [`observe`]: interaction metrics and the gateway's state for the health check.
 
 pub mod alerts;
+pub mod answer;
 pub mod buttons;
 pub mod card;
 pub mod client;

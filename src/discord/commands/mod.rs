@@ -5,7 +5,10 @@
 //! - [`jobs`]: `/jobs`, a member's recent jobs.
 //! - [`video_admin`]: `/video-admin`, a server's settings for `/video` (Manage Server).
 //! - [`place`]: where a command was used (channel, thread parent, age restriction).
+//! - [`admit`]: the checks of where and with which links a video is asked, shared by
+//!   `/video` and "Run again".
 
+pub mod admit;
 pub mod credits;
 pub mod jobs;
 pub mod place;

@@ -1,7 +1,7 @@
 //! Where a command was used: the channel, its parent when it is a thread, and whether the
 //! channel is age-restricted (Discord's `nsfw` flag).
 
-use serenity::all::{Channel, CommandInteraction, Http};
+use serenity::all::{Channel, CommandInteraction, ComponentInteraction, Http, PartialChannel};
 
 use crate::ids::ChannelId;
 
@@ -15,10 +15,17 @@ pub struct Place {
 /// The place of `interaction`. A thread's `parent_id` is its channel; a text channel's
 /// `parent_id` is its category, which is not a place members can use commands in.
 pub fn of(interaction: &CommandInteraction) -> Place {
-    let channel = ChannelId(interaction.channel_id.get());
-    let parent = interaction
-        .channel
-        .as_ref()
+    from_parts(interaction.channel_id, interaction.channel.as_ref())
+}
+
+/// The place of a button press: the channel of the message it is on.
+pub fn of_press(press: &ComponentInteraction) -> Place {
+    from_parts(press.channel_id, press.channel.as_ref())
+}
+
+fn from_parts(id: serenity::all::ChannelId, partial: Option<&PartialChannel>) -> Place {
+    let channel = ChannelId(id.get());
+    let parent = partial
         .filter(|c| c.thread_metadata.is_some() || is_thread(c.kind))
         .and_then(|c| c.parent_id)
         .map(|p| ChannelId(p.get()));

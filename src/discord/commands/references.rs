@@ -79,7 +79,7 @@ pub fn attachment(
             Ok(Reference {
                 kind,
                 url: file.url.clone(),
-                expires_at: None,
+                expires_at: link_expiry(&file.url),
             })
         }
         Some(kind) => Err(format!(
@@ -114,10 +114,11 @@ fn parse_link(token: &str) -> Result<Reference, String> {
     ] {
         let prefix = format!("{}:", kind.as_str());
         if token.len() > prefix.len() && token[..prefix.len()].eq_ignore_ascii_case(&prefix) {
+            let url = &token[prefix.len()..];
             return Ok(Reference {
                 kind,
-                url: token[prefix.len()..].to_owned(),
-                expires_at: None,
+                url: url.to_owned(),
+                expires_at: link_expiry(url),
             });
         }
     }
@@ -135,13 +136,51 @@ fn parse_link(token: &str) -> Result<Reference, String> {
         Some(kind) => Ok(Reference {
             kind,
             url: token.to_owned(),
-            expires_at: None,
+            expires_at: link_expiry(token),
         }),
         None => Err(format!(
             "I can't tell whether `{}` is an image, a video or audio: write it as `image:{0}`, `video:{0}` or `audio:{0}`.",
             card_safe(token)
         )),
     }
+}
+
+/// When a signed Discord file link stops working (unix ms): its `ex` query parameter, in hex
+/// unix seconds. Only a link signed as Discord signs them (`ex`, `is` and `hm` together)
+/// counts, so another site's `ex` parameter is never read as an expiry.
+pub fn link_expiry(link: &str) -> Option<i64> {
+    let url = url::Url::parse(link).ok()?;
+    let mut ex = None;
+    let (mut is, mut hm) = (false, false);
+    for (key, value) in url.query_pairs() {
+        match key.as_ref() {
+            "ex" => ex = Some(value.into_owned()),
+            "is" => is = true,
+            "hm" => hm = true,
+            _ => {}
+        }
+    }
+    let secs = i64::from_str_radix(&ex.filter(|_| is && hm)?, 16).ok()?;
+    secs.checked_mul(1000)
+}
+
+/// How long before its expiry a stored link is no longer resent: a job sent upstream now
+/// still has its files fetched a little later.
+pub const EXPIRY_MARGIN_MS: i64 = 60_000;
+
+/// The refusal when a reference link has expired, or expires within [`EXPIRY_MARGIN_MS`] of
+/// `now` (unix ms). Links without a known expiry are taken as they are.
+pub fn check_fresh(refs: &[Reference], now: i64) -> Result<(), String> {
+    let stale = refs
+        .iter()
+        .filter(|r| r.expires_at.is_some_and(|at| at <= now + EXPIRY_MARGIN_MS))
+        .count();
+    if stale == 0 {
+        return Ok(());
+    }
+    Err(format!(
+        "The links to {stale} of the reference files have expired or expire within a minute (Discord's file links last about a day): use `/video` with fresh files. Nothing was charged."
+    ))
 }
 
 /// A link shortened for a message.
@@ -169,6 +208,43 @@ mod tests {
             ]
         );
         assert_eq!(refs[1].url, "https://a.example.com/clip");
+    }
+
+    #[test]
+    fn signed_discord_links_carry_their_expiry() {
+        let signed =
+            "https://cdn.discordapp.com/attachments/1/2/boat.png?ex=6a000000&is=69f00000&hm=00ff&";
+        assert_eq!(link_expiry(signed), Some(0x6a00_0000 * 1000));
+        let refs = parse_links(&format!("{signed} image:{signed}")).unwrap();
+        assert!(
+            refs.iter()
+                .all(|r| r.expires_at == Some(0x6a00_0000 * 1000))
+        );
+        // Not signed as Discord signs, or not hex: no expiry is made up.
+        for link in [
+            "https://a.example.com/x.png?ex=6a000000",
+            "https://a.example.com/x.png?ex=soon&is=1&hm=2",
+            "https://a.example.com/x.png",
+        ] {
+            assert_eq!(link_expiry(link), None, "{link}");
+        }
+    }
+
+    #[test]
+    fn links_expiring_within_a_minute_are_stale() {
+        let at = |expires_at| Reference {
+            kind: ReferenceKind::Image,
+            url: "https://cdn.discordapp.com/x.png".into(),
+            expires_at,
+        };
+        let now = 1_000_000;
+        assert!(check_fresh(&[at(None), at(Some(now + 61_000))], now).is_ok());
+        let e = check_fresh(&[at(Some(now + 59_000)), at(Some(now - 1))], now).unwrap_err();
+        assert!(
+            e.starts_with("The links to 2 of the reference files have expired"),
+            "{e}"
+        );
+        assert!(e.contains("`/video` with fresh files"), "{e}");
     }
 
     #[test]

@@ -5,12 +5,13 @@ use std::sync::atomic::Ordering;
 
 use serenity::all::Attachment;
 
-use super::{capitalize, guild_of, place, references, refusal};
-use crate::discord::follow::{self, Invocation};
+use super::{admit, guild_of, place, references};
+use crate::discord::answer::{self, Ack};
+use crate::discord::errors::cause_chain;
+use crate::discord::follow::Invocation;
 use crate::discord::{CommandError, Context};
-use crate::guild_settings::{ContentFilter, policy};
 use crate::ids::{ChannelId, MemberId};
-use crate::jobs::{JobRequest, Reference};
+use crate::jobs::{InteractionRef, JobRequest, Reference};
 use crate::video::{Ratio, ReferenceKind, Resolution};
 
 /// The output's aspect ratio, as offered to members.
@@ -81,6 +82,7 @@ pub async fn video(
     #[description = "Generate a soundtrack"] generate_audio: Option<bool>,
     #[description = "Let the model search the web for context"] web_search: Option<bool>,
 ) -> Result<(), CommandError> {
+    let deadline = answer::deadline(ctx.id());
     if ctx.guild_id().is_none() {
         ctx.say("`/video` works in servers: videos are paid from a server's shared credit pool, and there is none in a DM. Use it in a server that has the bot.")
             .await?;
@@ -115,20 +117,9 @@ pub async fn video(
         .get(guild)
         .map_err(|e| CommandError::Internal(Box::new(e)))?;
     let place = place::of(actx.interaction);
-    policy::check_channel(&server, place.channel, place.parent).map_err(|why| {
-        CommandError::User(format!(
-            "{}. Nothing was charged.",
-            capitalize(&why.to_string())
-        ))
-    })?;
-    let age_restricted = match server.content_filter {
-        ContentFilter::Always => false,
-        ContentFilter::OffInAgeRestricted => {
-            place::age_restricted(ctx.serenity_context().http.as_ref(), &place).await
-        }
-    };
+    admit::check(&server, &place, &refs)?;
     let defaults = &data.config.video;
-    let request = JobRequest {
+    let mut request = JobRequest {
         key: actx.interaction.id.to_string(),
         guild,
         member: MemberId(ctx.author().id.get()),
@@ -160,14 +151,39 @@ pub async fn video(
         ),
         generate_audio: generate_audio.unwrap_or(false),
         web_search: web_search.unwrap_or(false),
-        nsfw_checker: server.content_filter.applies(age_restricted),
-        interaction: None,
+        // Set in the race below, from the channel as Discord shows it now.
+        nsfw_checker: true,
+        interaction: Some(InteractionRef {
+            application_id: actx.interaction.application_id.get(),
+            token: actx.interaction.token.clone(),
+        }),
     };
-    let submitted = data.jobs.submit(request).await.map_err(refusal)?;
+    let http = ctx.serenity_context().http.as_ref();
     let inv = Invocation::from(actx.interaction);
-    let result =
-        follow::present(ctx.serenity_context().http.as_ref(), data, &inv, &submitted).await;
-    // The response was sent by hand: later error replies must be follow-ups.
+    let key = request.key.clone();
+    // Everything slow (the channel read, the durable admit) races Discord's deadline.
+    let (submitted, ack) = answer::race(http, &inv, deadline, false, async {
+        request.nsfw_checker = admit::content_filter(http, &server, &place).await;
+        data.jobs.submit(request).await
+    })
+    .await;
+    if ack != Ack::None {
+        // poise's own replies (the error reply) must now be follow-ups.
+        actx.has_sent_initial_response.store(true, Ordering::SeqCst);
+    }
+    let submitted = match submitted {
+        Ok(submitted) => submitted,
+        Err(e) => {
+            if ack == Ack::DeferredPublic
+                && let Err(e) = answer::withdraw(http, &inv).await
+            {
+                tracing::warn!(cause = %cause_chain(&e), "could not withdraw a deferred response");
+            }
+            return Err(answer::submit_failed(data, &key, e));
+        }
+    };
+    answer::card(http, data, &inv, &submitted, ack).await;
+    // The response was sent by hand: later replies must be follow-ups.
     actx.has_sent_initial_response.store(true, Ordering::SeqCst);
-    result.map_err(CommandError::from)
+    Ok(())
 }

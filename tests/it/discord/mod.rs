@@ -4,11 +4,13 @@
 //! (`app::App`: store, ledger, job queue, reporter, commands) against the double and the
 //! fake provider, on a temp data directory.
 
+mod answer_first;
 mod bot;
 mod buttons;
 mod double;
 mod messages;
 mod restart;
+mod run_again;
 mod shutdown;
 pub mod video;
 mod video_refusals;

@@ -71,6 +71,24 @@ pub async fn wait_delivered(app: &TestApp, id: &str) -> seedance_bot::jobs::JobR
     }
 }
 
+/// Waits until the stored job has ended (its final report may still be on its way: a job
+/// without a card is reported later, in its channel).
+pub async fn wait_ended(app: &TestApp, id: &str) -> seedance_bot::jobs::JobRecord {
+    let id = seedance_bot::jobs::JobId(id.to_owned());
+    let deadline = tokio::time::Instant::now() + secs(10);
+    loop {
+        if let Some(job) = app.jobs.get(&id).filter(|j| j.state.is_terminal()) {
+            return job;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never ended: {:?}",
+            app.jobs.get(&id)
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 fn field<'a>(embed: &'a Value, name: &str) -> &'a str {
     embed["fields"]
         .as_array()

@@ -65,6 +65,13 @@ async fn bad_input_and_credit_refusals_are_private_and_charge_nothing() {
             "choose between 4 and 15 seconds",
         ),
         (
+            // An old upload: its signed link expired yesterday.
+            video("a boat")
+                .option(Opt::attachment("image", png()))
+                .links_expire_at(1_700_000_000),
+            "have expired or expire within a minute",
+        ),
+        (
             video("a boat").option(Opt::string("references", &https_images(13))),
             "at most 9 are allowed",
         ),

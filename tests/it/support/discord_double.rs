@@ -15,6 +15,7 @@
 
 mod interactions;
 pub mod objects;
+mod responses;
 pub mod validate;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -117,6 +118,10 @@ struct InteractionState {
     channel_id: u64,
     acknowledged: bool,
     original: Option<u64>,
+    /// Deferred (type 5) and not yet resolved by an edit or a follow-up.
+    loading: bool,
+    /// Follow-up messages, in order.
+    followups: Vec<u64>,
 }
 
 #[derive(Default)]
@@ -389,6 +394,7 @@ impl DiscordDouble {
     pub async fn inject(&self, command: &SlashCommand) -> Injected {
         self.wait_ready(Duration::from_secs(10)).await;
         let base = self.shared.base_url.clone();
+        let ex = command.link_ex();
         self.send_interaction(
             command.origin.channel_id,
             command.origin.guild_id,
@@ -398,7 +404,7 @@ impl DiscordDouble {
                     command.to_json(id, token, &mut || s.next_id(), &mut |aid, f: &File| {
                         files.push((aid, f.clone()));
                         format!(
-                            "{base}/attachments/{}/{aid}/{}?ex=6a000000&is=69f00000&hm=00ff",
+                            "{base}/attachments/{}/{aid}/{}?ex={ex}&is=69f00000&hm=00ff",
                             command.origin.channel_id, f.filename
                         )
                     });
@@ -450,6 +456,8 @@ impl DiscordDouble {
                     channel_id,
                     acknowledged: false,
                     original: None,
+                    loading: false,
+                    followups: Vec::new(),
                 },
             );
             assert!(
@@ -730,6 +738,7 @@ fn route(s: &mut Inner, base_url: &str, r: &Request) -> Answer {
             let Some(id) = id.filter(|id| s.messages.contains_key(id)) else {
                 return err(404, 10008, "Unknown Message");
             };
+            responses::resolve_loading(s, token, id, &r.method);
             match r.method.as_str() {
                 "PATCH" => {
                     check(s, validate::message(&body, r.files.len(), false));
@@ -746,14 +755,7 @@ fn route(s: &mut Inner, base_url: &str, r: &Request) -> Answer {
         }
         ("POST", ["webhooks", _, token]) => {
             check(s, validate::message(&body, r.files.len(), true));
-            let Some(i) = s.interactions.get(*token) else {
-                return err(404, 10015, "Unknown Webhook");
-            };
-            let channel = i.channel_id;
-            let id = s.next_id();
-            let m = objects::message(id, channel, objects::user(BOT_ID, BOT_NAME), &body);
-            s.messages.insert(id, m.clone());
-            ok(m)
+            responses::followup(s, token, &body)
         }
         ("POST", ["channels", channel, "messages"]) => {
             check(s, validate::message(&body, r.files.len(), true));
@@ -919,5 +921,6 @@ fn interaction_callback(s: &mut Inner, token: &str, body: &Value) -> Answer {
     i.acknowledged = true;
     i.answered_after = Some(late);
     i.original = original;
+    i.loading = kind == 5;
     (204, Vec::new(), None)
 }

@@ -238,6 +238,9 @@ pub struct SlashCommand {
     pub name: String,
     pub origin: Origin,
     pub options: Vec<Opt>,
+    /// When the attachments' signed links expire (unix seconds, their `ex`); `None`: a day
+    /// after the injection, as Discord signs fresh uploads.
+    pub links_expire_at: Option<u64>,
 }
 
 impl SlashCommand {
@@ -247,6 +250,7 @@ impl SlashCommand {
             name: name.into(),
             origin: Origin::guild(guild_id, channel_id, user_id),
             options: Vec::new(),
+            links_expire_at: None,
         }
     }
     /// `/name` used in a DM with the bot.
@@ -255,6 +259,7 @@ impl SlashCommand {
             name: name.into(),
             origin: Origin::dm(dm_channel_id, user_id),
             options: Vec::new(),
+            links_expire_at: None,
         }
     }
     pub fn option(mut self, option: Opt) -> Self {
@@ -291,6 +296,19 @@ impl SlashCommand {
     pub fn attachment_size_limit(mut self, bytes: u64) -> Self {
         self.origin.attachment_size_limit = bytes;
         self
+    }
+    /// The attachments' links expire at `unix_secs` (e.g. in the past: an old upload).
+    pub fn links_expire_at(mut self, unix_secs: u64) -> Self {
+        self.links_expire_at = Some(unix_secs);
+        self
+    }
+    /// The `ex` of this command's attachment links, in hex as Discord writes it.
+    pub fn link_ex(&self) -> String {
+        let day_from_now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+            + 86_400;
+        format!("{:x}", self.links_expire_at.unwrap_or(day_from_now))
     }
 
     /// The payload; `next_id` numbers attachments, `file_url` names where a file is served.

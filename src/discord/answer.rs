@@ -1,0 +1,231 @@
+//! Answering an interaction within Discord's 3 s whatever the disk or the queue do, and
+//! telling the member the truth about money whichever way the answer went.
+//!
+//! The slow part of a command (the durable admit: a ledger transaction and an fsync) is
+//! raced against a short budget: when it ends in time the answer is sent directly (the card,
+//! or a private refusal); when it does not, the interaction is deferred (type 5) and the
+//! answer follows by editing the deferred response. Discord makes the first follow-up after
+//! a defer take the defer's visibility, so a private answer after a public defer deletes the
+//! deferred response first.
+
+use std::future::Future;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serenity::all::{
+    CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
+    EditInteractionResponse, Http, builder::Builder,
+};
+use tokio::time::Instant;
+
+use super::errors::cause_chain;
+use super::follow::{self, Invocation};
+use super::{CommandError, Data, card, mentions};
+use crate::ids::MemberId;
+use crate::jobs::{JobId, SubmitError, Submitted};
+
+/// How long after Discord made an interaction the bot waits for the work before deferring:
+/// well inside the 3 s, leaving room for the gateway's delay and the defer's own trip.
+const BUDGET_FROM_CREATION: Duration = Duration::from_millis(2000);
+/// How long after the handler started it waits at most, whatever the clocks say.
+const BUDGET_FROM_START: Duration = Duration::from_millis(1500);
+
+/// Discord's epoch (2015-01-01) in unix millis: snowflakes count from it.
+const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
+
+/// Where the interaction's answer stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ack {
+    /// Nothing sent yet: the answer is the initial response.
+    None,
+    /// Deferred publicly (the loading message everyone sees): the answer edits it.
+    DeferredPublic,
+    /// Deferred privately: whatever follows is seen by the member only.
+    DeferredPrivate,
+}
+
+/// When to stop waiting for the work of interaction `id`, taken at the start of its handler.
+pub fn deadline(id: u64) -> Instant {
+    let created = (id >> 22) + DISCORD_EPOCH_MS;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let left = Duration::from_millis(
+        (created + BUDGET_FROM_CREATION.as_millis() as u64).saturating_sub(now),
+    );
+    Instant::now() + left.min(BUDGET_FROM_START)
+}
+
+/// Runs `work`; if it has not ended by `deadline`, defers the interaction (privately when
+/// `private`) and keeps waiting. The work is never cut short: it may hold money.
+pub async fn race<T>(
+    http: &Http,
+    inv: &Invocation,
+    deadline: Instant,
+    private: bool,
+    work: impl Future<Output = T>,
+) -> (T, Ack) {
+    tokio::pin!(work);
+    tokio::select! {
+        out = &mut work => return (out, Ack::None),
+        () = tokio::time::sleep_until(deadline) => {}
+    }
+    let defer = async {
+        let defer = CreateInteractionResponse::Defer(
+            CreateInteractionResponseMessage::new().ephemeral(private),
+        );
+        match defer.execute(http, (inv.id, &inv.token)).await {
+            Ok(()) if private => Ack::DeferredPrivate,
+            Ok(()) => Ack::DeferredPublic,
+            Err(e) => {
+                // The answer is then tried as an initial response; its failure is handled
+                // there.
+                tracing::warn!(cause = %cause_chain(&e), "could not defer an interaction");
+                Ack::None
+            }
+        }
+    };
+    // The work goes on while the deferral is on its way.
+    let (out, ack) = tokio::join!(work, defer);
+    (out, ack)
+}
+
+/// Shows the card of an accepted job, then its thread. When the card cannot be shown, the
+/// member is told privately that the job exists and is paid for. Returns whether the card
+/// was shown.
+pub async fn card(http: &Http, data: &Data, inv: &Invocation, job: &Submitted, ack: Ack) -> bool {
+    let shown = match ack {
+        Ack::None | Ack::DeferredPrivate => follow::present(http, data, inv, job).await,
+        Ack::DeferredPublic => {
+            let position = job.position.map(|p| (p, job.eta));
+            let edit = EditInteractionResponse::new()
+                .embed(card::embed(&job.job, position))
+                .components(card::components(&job.job))
+                .allowed_mentions(mentions::only_user(MemberId(inv.user.get())));
+            match edit.execute(http, &inv.token).await {
+                Ok(message) => {
+                    follow::follow_card(http, data, inv, job, message.id).await;
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        }
+    };
+    let Err(e) = shown else { return true };
+    tracing::warn!(job_id = %job.job.id, cause = %cause_chain(&e), "accepted a job but could not show its card");
+    let text = accepted_unseen(&job.job.id, job.job.cost);
+    let told = match private(http, inv, ack, &text).await {
+        // The card's own response may have reached Discord before a later step failed: then
+        // only a follow-up can still say it, and privately (nothing is loading).
+        Err(e) if ack == Ack::None => private_followup(http, inv, &text)
+            .await
+            .map_err(|e2| format!("{}; then {}", cause_chain(&e), cause_chain(&e2))),
+        told => told.map_err(|e| cause_chain(&e)),
+    };
+    if let Err(cause) = told {
+        tracing::warn!(job_id = %job.job.id, %cause, "could not tell the member their job was accepted");
+    }
+    false
+}
+
+/// What a member reads when their job was accepted but its card could not be shown.
+pub fn accepted_unseen(id: &JobId, cost: u64) -> String {
+    format!(
+        "Your video was accepted (job `{id}`): {cost} credits are held for it and it will run; `/jobs` shows it. Something went wrong while showing its card, so you may not see the card or its thread here. Asking again would make and charge a second video."
+    )
+}
+
+/// A private answer, however the interaction stands: the initial response, or after a
+/// public defer, the deferred response deleted and a private follow-up.
+pub async fn private(
+    http: &Http,
+    inv: &Invocation,
+    ack: Ack,
+    text: &str,
+) -> Result<(), serenity::Error> {
+    match ack {
+        Ack::None => follow::answer_privately(http, inv, text).await,
+        Ack::DeferredPrivate => EditInteractionResponse::new()
+            .content(card::clip(text, 2000))
+            .allowed_mentions(mentions::nobody())
+            .execute(http, &inv.token)
+            .await
+            .map(drop),
+        Ack::DeferredPublic => {
+            withdraw(http, inv).await?;
+            private_followup(http, inv, text).await
+        }
+    }
+}
+
+/// Deletes a publicly deferred response, so the follow-up that comes next is not bound to
+/// its visibility.
+pub async fn withdraw(http: &Http, inv: &Invocation) -> Result<(), serenity::Error> {
+    http.delete_original_interaction_response(&inv.token).await
+}
+
+async fn private_followup(
+    http: &Http,
+    inv: &Invocation,
+    text: &str,
+) -> Result<(), serenity::Error> {
+    CreateInteractionResponseFollowup::new()
+        .content(card::clip(text, 2000))
+        .ephemeral(true)
+        .allowed_mentions(mentions::nobody())
+        .execute(http, (None, &inv.token))
+        .await
+        .map(drop)
+}
+
+/// The error a member reads when a submission failed. "Nothing was charged" is said only
+/// when the ledger holds nothing for this request: a failure after the hold was written
+/// (its flush, say) tells the member the job exists instead.
+pub fn submit_failed(data: &Data, key: &str, e: SubmitError) -> CommandError {
+    if !matches!(e, SubmitError::Internal(_)) {
+        return super::commands::refusal(e);
+    }
+    match data.jobs.ledger().hold(key) {
+        Ok(None) => super::commands::refusal(e),
+        Ok(Some(hold)) => {
+            tracing::error!(key, cause = %e, "a job's hold was written but its submission failed");
+            CommandError::User(format!(
+                "Something went wrong on our side after your video was recorded (job `{key}`): {} credits are held for it and `/jobs` shows it. Please don't ask again: that would charge a second video.",
+                hold.amount
+            ))
+        }
+        Err(read) => {
+            tracing::error!(key, cause = %e, read = %read, "submission failed and its hold could not be read");
+            CommandError::User(
+                "Something went wrong on our side and I could not check whether anything was charged: look at `/jobs` before asking again.".into(),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id_made_ms_ago(ms: u64) -> u64 {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        (now - ms - DISCORD_EPOCH_MS) << 22
+    }
+
+    #[test]
+    fn the_budget_counts_from_when_discord_made_the_interaction() {
+        let start = Instant::now();
+        // Delivered late: no time left, defer at once.
+        assert!(deadline(id_made_ms_ago(5_000)) <= Instant::now());
+        // Delivered at once: the handler's own budget, never more.
+        let fresh = deadline(id_made_ms_ago(0));
+        assert!(
+            fresh > start + Duration::from_millis(1_000),
+            "{:?}",
+            fresh - start
+        );
+        assert!(fresh <= Instant::now() + BUDGET_FROM_START);
+    }
+}

@@ -1,0 +1,46 @@
+//! What a fresh `/video` checks about where, and with which links, it is asked: shared with
+//! "Run again", which must pass the same checks for the channel it is pressed in. (The
+//! server's limits, `web_search`, the cooldown and the caps are checked by `Jobs::submit`,
+//! for both alike.)
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serenity::all::Http;
+
+use super::place::{self, Place};
+use super::{capitalize, references};
+use crate::discord::CommandError;
+use crate::guild_settings::{ContentFilter, ServerSettings, policy};
+use crate::jobs::Reference;
+
+/// The cheap checks, made before anything slow: the server's channel rule and links that
+/// have expired (or expire within a minute). Each refusal is the member's to read.
+pub fn check(
+    server: &ServerSettings,
+    place: &Place,
+    references: &[Reference],
+) -> Result<(), CommandError> {
+    policy::check_channel(server, place.channel, place.parent).map_err(|why| {
+        CommandError::User(format!(
+            "{}. Nothing was charged.",
+            capitalize(&why.to_string())
+        ))
+    })?;
+    references::check_fresh(references, now_ms()).map_err(CommandError::User)
+}
+
+/// `nsfw_checker` for a job asked for at `place` now: always recomputed from the server's
+/// policy and the channel as Discord shows it today, never taken from an older job.
+pub async fn content_filter(http: &Http, server: &ServerSettings, place: &Place) -> bool {
+    let age_restricted = match server.content_filter {
+        ContentFilter::Always => false,
+        ContentFilter::OffInAgeRestricted => place::age_restricted(http, place).await,
+    };
+    server.content_filter.applies(age_restricted)
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
