@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::scheduler::{Poll, RECENT_DURATIONS};
+use super::live::{Live, RECENT_DURATIONS};
 use super::transition::{self, Change};
 use super::{Jobs, now_ms};
 use crate::credits::LedgerError;
@@ -24,19 +24,28 @@ impl Jobs {
     /// the job's terminal state written in the same transaction and guarded on the stored
     /// state. Returns the ended job, or `None` when the store says the job had already
     /// moved on (a late answer, a second path racing this one): then nothing changed.
-    pub(super) async fn end(&self, job: &JobRecord, state: JobState) -> Option<JobRecord> {
-        self.end_with(job, state, false).await
+    pub(super) async fn end(&self, id: &JobId, state: JobState) -> Option<JobRecord> {
+        self.end_with(id, state, false).await
     }
 
     /// [`Jobs::end`], counting the createTask that ends the job as one of unknown outcome
     /// when `create_unknown`.
-    #[tracing::instrument(skip_all, fields(job_id = %job.id, guild = %job.request.guild, member = %job.request.member))]
+    #[tracing::instrument(skip_all, fields(job_id = %id))]
     pub(super) async fn end_with(
         &self,
-        job: &JobRecord,
+        id: &JobId,
         state: JobState,
         create_unknown: bool,
     ) -> Option<JobRecord> {
+        let Some(job) = self.get(id) else {
+            tracing::error!("cannot end a job that is not stored (or cannot be read)");
+            return None;
+        };
+        if state == JobState::TimedOut && job.create_attempts > 0 {
+            tracing::warn!(
+                "job passed its deadline; the bot stops waiting, but the provider has no cancel call: its task may still run and be billed to the operator"
+            );
+        }
         let at = now_ms();
         let succeeded = matches!(state, JobState::Succeeded { .. });
         let why = match &state {
@@ -193,12 +202,12 @@ impl Jobs {
             match job.state.clone() {
                 JobState::Queued => {
                     queued += 1;
-                    self.enqueue(job);
+                    self.enqueue(&job);
                 }
                 JobState::Submitting => {
                     unknown += 1;
                     let reason = "the bot restarted while sending this job to the provider, so its outcome is unknown; your credits are back, please try again".to_owned();
-                    self.end(&job, JobState::Failed { reason }).await;
+                    self.end(&job.id, JobState::Failed { reason }).await;
                 }
                 JobState::Running {
                     task_id,
@@ -206,17 +215,10 @@ impl Jobs {
                 } => {
                     resumed += 1;
                     let mut sched = self.inner.sched.lock().expect("scheduler lock");
-                    sched.polls.insert(
-                        job.id.clone(),
-                        Poll {
-                            task: TaskId(task_id),
-                            due: Instant::now(),
-                            interval: self.inner.settings.poll_initial,
-                            in_flight: false,
-                            provider_state,
-                        },
-                    );
-                    sched.active.insert(job.id.clone(), job);
+                    sched.track(&job.id, Live::of(&job));
+                    let interval = self.inner.settings.poll_initial;
+                    let task = TaskId(task_id);
+                    sched.follow(&job.id, task, Instant::now(), interval, provider_state);
                 }
                 _ if !job.final_delivered && job.delivery.failed.is_none() => {
                     redeliver += 1;

@@ -9,6 +9,7 @@
 pub mod export;
 mod lifecycle;
 pub mod limiter;
+mod live;
 pub mod model;
 pub mod provider;
 pub mod queue;
@@ -38,7 +39,7 @@ pub use report::{JobEvent, LogReporter, ReportError, Reporter};
 pub use retry::RetryPolicy;
 pub use validate::InvalidRequest;
 
-use scheduler::Sched;
+use live::Sched;
 use transition::Change;
 
 /// Why a submission was refused. Nothing was charged and nothing sent upstream.
@@ -283,7 +284,7 @@ impl Jobs {
 
         tracing::info!(job_id = %id, cost, "job accepted");
         metrics::counter!("seedance_credits_reserved_total").increment(cost);
-        self.enqueue(record.clone());
+        self.enqueue(&record);
         Ok(self.submitted(record, false))
     }
 
@@ -297,7 +298,7 @@ impl Jobs {
         if !self.take_from_queue(id) {
             return Err(CancelError::AlreadyStarted(record.state.label()));
         }
-        match self.end(&record, JobState::Cancelled).await {
+        match self.end(id, JobState::Cancelled).await {
             Some(cancelled) => Ok(cancelled),
             None => {
                 let now = self.get(id).map_or("ended", |j| j.state.label());
@@ -330,12 +331,16 @@ impl Jobs {
 
     /// Active (queued or running) jobs of a member, in any server.
     pub fn active_for(&self, member: MemberId) -> Vec<JobRecord> {
-        let sched = self.inner.sched.lock().expect("scheduler lock");
-        sched
-            .active
-            .values()
-            .filter(|j| j.request.member == member)
-            .cloned()
+        let ids = self
+            .inner
+            .sched
+            .lock()
+            .expect("scheduler lock")
+            .of_member(member)
+            .to_vec();
+        ids.iter()
+            .filter_map(|id| self.get(id))
+            .filter(|j| !j.state.is_terminal())
             .collect()
     }
 

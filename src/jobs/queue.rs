@@ -115,6 +115,55 @@ impl FairQueue {
         true
     }
 
+    /// Removes a job from the line of `member` in `guild`: O(length of that line).
+    pub fn remove_from(&mut self, guild: GuildId, member: MemberId, job: &JobId) -> bool {
+        let Some(lane) = self.per_guild.get_mut(&guild) else {
+            return false;
+        };
+        let Some(jobs) = lane.per_member.get_mut(&member) else {
+            return false;
+        };
+        let Some(i) = jobs.iter().position(|j| j == job) else {
+            return false;
+        };
+        jobs.remove(i);
+        self.len -= 1;
+        if jobs.is_empty() {
+            lane.per_member.remove(&member);
+            lane.members.retain(|m| *m != member);
+        }
+        if lane.members.is_empty() {
+            self.per_guild.remove(&guild);
+            self.guilds.retain(|g| *g != guild);
+        }
+        true
+    }
+
+    /// The first `k` jobs of the serving order, in O(k) (plus the servers and members
+    /// passed over), without replaying the whole queue.
+    pub fn head(&self, k: usize) -> Vec<JobId> {
+        let mut out = Vec::with_capacity(k.min(self.len));
+        let mut lanes: Vec<LanePicks<'_>> = Vec::new();
+        loop {
+            let mut picked = false;
+            for (i, guild) in self.guilds.iter().enumerate() {
+                if out.len() == k {
+                    return out;
+                }
+                if i == lanes.len() {
+                    lanes.push(LanePicks::new(&self.per_guild[guild]));
+                }
+                if let Some(job) = lanes[i].next() {
+                    out.push(job.clone());
+                    picked = true;
+                }
+            }
+            if !picked {
+                return out;
+            }
+        }
+    }
+
     /// The serving order as it stands: position 1 is served next.
     pub fn order(&self) -> Vec<JobId> {
         // Replay round-robin on a copy of the lanes' shapes without mutating the queue.
@@ -151,6 +200,44 @@ impl FairQueue {
     }
 }
 
+/// One server's jobs in its serving order, round by round over its members, lazily.
+struct LanePicks<'a> {
+    lane: &'a GuildLane,
+    round: usize,
+    next_member: usize,
+    picked_this_round: bool,
+}
+
+impl<'a> LanePicks<'a> {
+    fn new(lane: &'a GuildLane) -> LanePicks<'a> {
+        LanePicks {
+            lane,
+            round: 0,
+            next_member: 0,
+            picked_this_round: false,
+        }
+    }
+
+    fn next(&mut self) -> Option<&'a JobId> {
+        loop {
+            if self.next_member == self.lane.members.len() {
+                if !self.picked_this_round {
+                    return None;
+                }
+                self.round += 1;
+                self.next_member = 0;
+                self.picked_this_round = false;
+            }
+            let member = self.lane.members[self.next_member];
+            self.next_member += 1;
+            if let Some(job) = self.lane.per_member[&member].get(self.round) {
+                self.picked_this_round = true;
+                return Some(job);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +259,11 @@ mod tests {
         q.push(g2, c, id("c1"));
         let expected = ["a1", "c1", "b1", "a2", "a3"];
         assert_eq!(q.order(), expected.map(id).to_vec());
+        assert_eq!(
+            q.head(3),
+            expected[..3].iter().map(|s| id(s)).collect::<Vec<_>>()
+        );
+        assert_eq!(q.head(10), expected.map(id).to_vec());
         assert_eq!(q.position(&id("c1")), Some(2));
         let served: Vec<JobId> = std::iter::from_fn(|| q.pop()).collect();
         assert_eq!(served, expected.map(id).to_vec());
@@ -186,6 +278,7 @@ mod tests {
         q.push(GuildId(2), MemberId(3), id("z"));
         assert!(q.remove(&id("y")));
         assert!(!q.remove(&id("y")));
+        assert!(!q.remove_from(GuildId(1), MemberId(2), &id("y")));
         assert_eq!(q.len(), 2);
         let first = q.pop().unwrap();
         assert_eq!(first, id("x"));
@@ -194,5 +287,35 @@ mod tests {
         assert_eq!(q.pop(), Some(id("z")));
         assert_eq!(q.pop(), Some(id("x")));
         assert_eq!(q.pop(), None);
+    }
+
+    #[test]
+    fn head_and_remove_from_agree_with_the_full_replay() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for _ in 0..50 {
+            let mut q = FairQueue::default();
+            let mut all = Vec::new();
+            for n in 0..rng.gen_range(0..60) {
+                let (g, m) = (GuildId(rng.gen_range(0..4)), MemberId(rng.gen_range(0..6)));
+                let job = id(&format!("j{n}"));
+                if rng.gen_bool(0.2) {
+                    q.push_front(g, m, job.clone());
+                } else {
+                    q.push(g, m, job.clone());
+                }
+                all.push((g, m, job));
+            }
+            for (g, m, job) in &all {
+                if rng.gen_bool(0.3) {
+                    assert!(q.remove_from(*g, *m, job));
+                }
+            }
+            let order = q.order();
+            assert_eq!(order.len(), q.len());
+            for k in [0, 1, 3, 10, 100] {
+                assert_eq!(q.head(k), order[..k.min(order.len())].to_vec());
+            }
+        }
     }
 }

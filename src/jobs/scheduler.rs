@@ -4,117 +4,37 @@
 //! reports back here; every change of a job is a guarded write (see `transition`), so the
 //! order in which those tasks finish can never undo a transition.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::time::Duration;
 
 use rand::Rng;
 use tokio::time::Instant;
 
+use super::live::Live;
 use super::retry::CreateRetry;
 use super::transition::Change;
 use super::upstream::{
     expired_links, failure_reason, gave_up_reason, operator_alert, refusal_reason, task_input,
 };
-use super::{Jobs, JobsSettings, now_ms};
+use super::{Jobs, now_ms};
 use crate::credits::LedgerError;
-use crate::ids::{GuildId, MemberId};
-use crate::jobs::limiter::CallBudget;
 use crate::jobs::model::{JobId, JobRecord, JobState};
-use crate::jobs::queue::FairQueue;
 use crate::jobs::report::JobEvent;
 use crate::seedance::{SeedanceError, TaskId, TaskState};
 
-/// How many recent job durations feed the wait estimate.
-pub(super) const RECENT_DURATIONS: usize = 20;
-/// The wait estimate for one round of jobs before any job has finished.
-const DEFAULT_JOB_DURATION: Duration = Duration::from_secs(90);
 /// How many jobs at the head of the queue are told their new place when it moves.
 const QUEUE_UPDATES: usize = 10;
 /// How many final reports are delivered at once.
 const DELIVERY_WORKERS: usize = 8;
 
-/// The scheduler's in-memory state; the store holds the truth, this is its index.
-pub(super) struct Sched {
-    /// Every job not yet ended (queued, submitting or running), by id.
-    pub active: HashMap<JobId, JobRecord>,
-    /// When each member last had a job accepted in each server (for the cooldown), so a
-    /// submission never scans the stored history.
-    pub last_accepted: HashMap<(GuildId, MemberId), i64>,
-    pub queue: FairQueue,
-    /// Queued jobs sitting out their own backoff after a failed createTask, by when they
-    /// may go again; one job's trouble never holds up the others.
-    pub waiting: BTreeSet<(Instant, JobId)>,
-    pub polls: HashMap<JobId, Poll>,
-    /// Jobs whose createTask is in flight.
-    creating: HashSet<JobId>,
-    creates: CallBudget,
-    statuses: CallBudget,
-    pub recent_durations: VecDeque<Duration>,
-    /// Ended jobs whose final report is due, by when.
-    pub deliveries: BTreeSet<(Instant, JobId)>,
-    delivering: usize,
-}
-
-pub(super) struct Poll {
-    pub task: TaskId,
-    pub due: Instant,
-    pub interval: Duration,
-    pub in_flight: bool,
-    pub provider_state: String,
-}
-
-impl Sched {
-    pub fn new(settings: &JobsSettings) -> Sched {
-        Sched {
-            active: HashMap::new(),
-            queue: FairQueue::default(),
-            waiting: BTreeSet::new(),
-            polls: HashMap::new(),
-            creating: HashSet::new(),
-            creates: CallBudget::new(settings.create_per_window, settings.create_window),
-            statuses: CallBudget::new(settings.status_per_second, Duration::from_secs(1)),
-            recent_durations: VecDeque::new(),
-            last_accepted: HashMap::new(),
-            deliveries: BTreeSet::new(),
-            delivering: 0,
-        }
-    }
-
-    /// Estimated wait for the job at `position`: rounds of `max_running` jobs, each taking
-    /// the median of recent durations.
-    pub fn estimate_wait(&self, position: usize, max_running: usize) -> Duration {
-        let mut recent: Vec<Duration> = self.recent_durations.iter().copied().collect();
-        recent.sort();
-        let typical = recent
-            .get(recent.len() / 2)
-            .copied()
-            .unwrap_or(DEFAULT_JOB_DURATION);
-        let rounds = position.div_ceil(max_running.max(1)) as u32;
-        typical * rounds
-    }
-
-    fn running(&self) -> usize {
-        self.polls.len() + self.creating.len()
-    }
-
-    /// Forgets a job in every index of live work.
-    pub fn forget(&mut self, id: &JobId) -> Option<JobRecord> {
-        self.queue.remove(id);
-        self.waiting.retain(|(_, w)| w != id);
-        self.polls.remove(id);
-        self.active.remove(id)
-    }
-}
-
 /// What one step decided to start, outside the lock.
 enum Action {
-    Submit(JobRecord),
-    Poll(JobRecord, TaskId),
-    Expire(JobRecord),
+    Submit(JobId),
+    Poll(JobId, Live, TaskId),
+    Expire(JobId),
     Deliver(JobId),
     /// A waiting job's place in the queue changed.
-    Moved(JobRecord, usize, Duration),
+    Moved(JobId, usize, Duration),
 }
 
 impl Jobs {
@@ -145,68 +65,58 @@ impl Jobs {
             let mut sched = self.inner.sched.lock().expect("scheduler lock");
             let sched = &mut *sched;
             // Deadlines, for every live state. A createTask in flight is bounded by the
-            // request timeout and decides first (its answer says whether a task exists);
-            // a poll in flight does not hold the deadline: its late answer is dropped.
+            // request timeout and decides first (its answer says whether a paid task
+            // exists); a poll in flight does not hold the deadline: its late answer is
+            // dropped by the guarded end.
             let deadline_ms = settings.deadline.as_millis() as i64;
             let overdue: Vec<JobId> = sched
-                .active
-                .values()
-                .filter(|j| wall - j.created_at >= deadline_ms && !sched.creating.contains(&j.id))
-                .map(|j| j.id.clone())
+                .older_than(wall - deadline_ms)
+                .filter(|id| !sched.creating.contains(*id))
+                .cloned()
                 .collect();
             for id in overdue {
-                if let Some(job) = sched.forget(&id) {
-                    actions.push(Action::Expire(job));
-                }
+                sched.forget(&id);
+                actions.push(Action::Expire(id));
             }
             // Jobs whose own backoff is over go back to the head of their line.
-            while let Some((when, id)) = sched.waiting.first().cloned() {
-                if when > now {
-                    next = next.min(when);
-                    break;
-                }
-                sched.waiting.pop_first();
-                if let Some(job) = sched.active.get(&id) {
-                    let (guild, member) = (job.request.guild, job.request.member);
-                    sched.queue.push_front(guild, member, id);
+            loop {
+                match sched.next_waited(now) {
+                    Ok(id) => {
+                        if let Some(live) = sched.live(&id) {
+                            sched.queue.push_front(live.guild, live.member, id);
+                        }
+                    }
+                    Err(when) => {
+                        if let Some(when) = when {
+                            next = next.min(when);
+                        }
+                        break;
+                    }
                 }
             }
             // Starts: within the running cap and the createTask budget.
+            let mut started = false;
             while !sched.queue.is_empty() && sched.running() < settings.max_running {
                 if !sched.creates.try_take(now) {
                     next = next.min(sched.creates.next_free(now));
                     break;
                 }
                 let id = sched.queue.pop().expect("not empty");
-                if let Some(job) = sched.active.get(&id) {
-                    sched.creating.insert(id);
-                    actions.push(Action::Submit(job.clone()));
+                if sched.live(&id).is_some() {
+                    sched.creating.insert(id.clone());
+                    actions.push(Action::Submit(id));
+                    started = true;
                 }
             }
             // The queue moved: the jobs now at its head learn their new place.
-            if actions.iter().any(|a| matches!(a, Action::Submit(_))) {
-                for (i, id) in sched
-                    .queue
-                    .order()
-                    .into_iter()
-                    .take(QUEUE_UPDATES)
-                    .enumerate()
-                {
-                    if let Some(job) = sched.active.get(&id) {
-                        let eta = sched.estimate_wait(i + 1, settings.max_running);
-                        actions.push(Action::Moved(job.clone(), i + 1, eta));
-                    }
+            if started {
+                for (i, id) in sched.queue.head(QUEUE_UPDATES).into_iter().enumerate() {
+                    let eta = sched.estimate_wait(i + 1, settings.max_running);
+                    actions.push(Action::Moved(id, i + 1, eta));
                 }
             }
             // Polls: the most overdue first, within the status-call budget.
-            let mut due: Vec<(Instant, JobId)> = sched
-                .polls
-                .iter()
-                .filter(|(_, p)| !p.in_flight)
-                .map(|(id, p)| (p.due, id.clone()))
-                .collect();
-            due.sort();
-            for (when, id) in due {
+            while let Some(when) = sched.next_poll_due() {
                 if when > now {
                     next = next.min(when);
                     break;
@@ -215,10 +125,11 @@ impl Jobs {
                     next = next.min(sched.statuses.next_free(now));
                     break;
                 }
-                let poll = sched.polls.get_mut(&id).expect("listed");
-                poll.in_flight = true;
-                if let Some(job) = sched.active.get(&id) {
-                    actions.push(Action::Poll(job.clone(), poll.task.clone()));
+                let Some((id, task)) = sched.take_poll() else {
+                    break;
+                };
+                if let Some(live) = sched.live(&id) {
+                    actions.push(Action::Poll(id, live, task));
                 }
             }
             // Final reports that are due, a few at a time.
@@ -235,12 +146,12 @@ impl Jobs {
                 actions.push(Action::Deliver(id));
             }
             metrics::gauge!("seedance_jobs", "state" => "queued")
-                .set((sched.queue.len() + sched.waiting.len()) as f64);
+                .set((sched.queue.len() + sched.waiting_len()) as f64);
             metrics::gauge!("seedance_jobs", "state" => "submitting")
                 .set(sched.creating.len() as f64);
             metrics::gauge!("seedance_jobs", "state" => "running").set(sched.polls.len() as f64);
             // Wake for the nearest deadline too.
-            if let Some(oldest) = sched.active.values().map(|j| j.created_at).min() {
+            if let Some(oldest) = sched.oldest() {
                 let left = (oldest + deadline_ms - wall).max(0) as u64;
                 next = next.min(now + Duration::from_millis(left));
             }
@@ -248,23 +159,22 @@ impl Jobs {
         for action in actions {
             let jobs = self.clone();
             match action {
-                Action::Submit(job) => {
-                    tokio::spawn(async move { jobs.submit_upstream(job).await });
+                Action::Submit(id) => {
+                    tokio::spawn(async move { jobs.submit_upstream(id).await });
                 }
-                Action::Poll(job, task) => {
-                    tokio::spawn(async move { jobs.poll_upstream(job, task).await });
+                Action::Poll(id, live, task) => {
+                    tokio::spawn(async move { jobs.poll_upstream(id, live, task).await });
                 }
-                Action::Moved(job, position, eta) => {
+                Action::Moved(id, position, eta) => {
                     tokio::spawn(async move {
-                        jobs.report(&job, JobEvent::Queued { position, eta }).await
+                        if let Some(job) = jobs.get(&id) {
+                            jobs.report(&job, JobEvent::Queued { position, eta }).await;
+                        }
                     });
                 }
-                Action::Expire(job) => {
-                    if job.create_attempts > 0 {
-                        tracing::warn!(job_id = %job.id, "job passed its deadline; the bot stops waiting, but the provider has no cancel call: its task may still run and be billed to the operator");
-                    }
+                Action::Expire(id) => {
                     tokio::spawn(async move {
-                        jobs.end(&job, JobState::TimedOut).await;
+                        jobs.end(&id, JobState::TimedOut).await;
                     });
                 }
                 Action::Deliver(id) => {
@@ -276,29 +186,20 @@ impl Jobs {
     }
 
     /// Puts a queued job in line: at once, or after its own backoff (`not_before`).
-    pub(super) fn enqueue(&self, job: JobRecord) {
+    pub(super) fn enqueue(&self, job: &JobRecord) {
         {
             let mut sched = self.inner.sched.lock().expect("scheduler lock");
+            sched.track(&job.id, Live::of(job));
             let wait = job
                 .not_before
                 .map(|at| Duration::from_millis((at - now_ms()).max(0) as u64))
                 .filter(|wait| !wait.is_zero());
             match wait {
-                Some(wait) => {
-                    sched
-                        .waiting
-                        .insert((Instant::now() + wait, job.id.clone()));
-                }
+                Some(wait) => sched.wait_until(&job.id, Instant::now() + wait),
                 None => sched
                     .queue
                     .push(job.request.guild, job.request.member, job.id.clone()),
             }
-            let last = sched
-                .last_accepted
-                .entry((job.request.guild, job.request.member))
-                .or_default();
-            *last = (*last).max(job.created_at);
-            sched.active.insert(job.id.clone(), job);
         }
         self.inner.wake.notify_one();
     }
@@ -306,36 +207,40 @@ impl Jobs {
     /// Takes a waiting job out of line; false if it already left it.
     pub(super) fn take_from_queue(&self, id: &JobId) -> bool {
         let mut sched = self.inner.sched.lock().expect("scheduler lock");
-        let before = sched.waiting.len();
-        sched.waiting.retain(|(_, w)| w != id);
-        let taken = sched.queue.remove(id) || sched.waiting.len() < before;
+        let Some(live) = sched.live(id) else {
+            return false;
+        };
+        let taken = sched.queue.remove_from(live.guild, live.member, id) || sched.unwait(id);
         if taken {
-            sched.active.remove(id);
+            sched.forget(id);
         }
         taken
     }
 
-    /// Keeps the scheduler's copy of a live job in step with the stored one.
+    /// Keeps the scheduler's entry of a live job in step with the stored record.
     pub(super) fn update_cached(&self, record: &JobRecord) {
         let mut sched = self.inner.sched.lock().expect("scheduler lock");
-        if let Some(cached) = sched.active.get_mut(&record.id) {
-            *cached = record.clone();
+        if sched.live(&record.id).is_some() {
+            sched.track(&record.id, Live::of(record));
         }
     }
 
-    #[tracing::instrument(skip_all, fields(job_id = %job.id, guild = %job.request.guild, member = %job.request.member))]
-    async fn submit_upstream(&self, job: JobRecord) {
-        let id = job.id.clone();
+    #[tracing::instrument(skip_all, fields(job_id = %id))]
+    async fn submit_upstream(&self, id: JobId) {
         let done_creating = |jobs: &Jobs| {
             let mut sched = jobs.inner.sched.lock().expect("scheduler lock");
             sched.creating.remove(&id);
-            sched.active.remove(&id)
+            sched.forget(&id);
+        };
+        let Some(job) = self.get(&id) else {
+            tracing::error!("a queued job is not in the store; dropped from the queue");
+            done_creating(self);
+            return;
         };
         if let Some(reason) = expired_links(&job, now_ms()) {
             tracing::info!("reference links expired before the job could start");
-            if let Some(job) = done_creating(self) {
-                self.end(&job, JobState::Failed { reason }).await;
-            }
+            done_creating(self);
+            self.end(&id, JobState::Failed { reason }).await;
             return;
         }
         let job = match self.change(&id, Change::Submit { at: now_ms() }).await {
@@ -352,10 +257,11 @@ impl Jobs {
                 let mut sched = self.inner.sched.lock().expect("scheduler lock");
                 sched.creating.remove(&id);
                 let after = Instant::now() + self.inner.settings.poll_max;
-                sched.waiting.insert((after, id.clone()));
+                sched.wait_until(&id, after);
                 return;
             }
         };
+        self.update_cached(&job);
         let input = task_input(&job);
         let result = self.inner.provider.create_task(&input).await;
         match result {
@@ -367,24 +273,16 @@ impl Jobs {
 
     async fn created(&self, job: JobRecord, task: TaskId) {
         tracing::info!(task_id = %task.0, attempt = job.create_attempts, "task created upstream");
-        let written = self
-            .change(
-                &job.id,
-                Change::Created {
-                    task_id: task.0.clone(),
-                },
-            )
-            .await;
-        let running = match written {
+        let change = Change::Created {
+            task_id: task.0.clone(),
+        };
+        let running = match self.change(&job.id, change).await {
             Ok(running) => running,
             Err(LedgerError::JobMoved(why)) => {
                 tracing::error!(task_id = %task.0, why, "the provider made a task for a job that had already ended; it may be billed to the operator");
-                self.inner
-                    .sched
-                    .lock()
-                    .expect("scheduler lock")
-                    .creating
-                    .remove(&job.id);
+                let mut sched = self.inner.sched.lock().expect("scheduler lock");
+                sched.creating.remove(&job.id);
+                sched.forget(&job.id);
                 return;
             }
             Err(e) => {
@@ -400,19 +298,11 @@ impl Jobs {
             }
         };
         {
+            let settings = &self.inner.settings;
             let mut sched = self.inner.sched.lock().expect("scheduler lock");
             sched.creating.remove(&job.id);
-            sched.polls.insert(
-                job.id.clone(),
-                Poll {
-                    task,
-                    due: Instant::now() + self.inner.settings.poll_initial,
-                    interval: self.inner.settings.poll_initial,
-                    in_flight: false,
-                    provider_state: "waiting".into(),
-                },
-            );
-            sched.active.insert(job.id.clone(), running.clone());
+            let due = Instant::now() + settings.poll_initial;
+            sched.follow(&job.id, task, due, settings.poll_initial, "waiting".into());
         }
         self.inner.wake.notify_one();
         self.report(&running, JobEvent::Started).await;
@@ -452,17 +342,13 @@ impl Jobs {
                 match written {
                     Err(LedgerError::JobMoved(why)) => {
                         tracing::info!(why, "job changed meanwhile; not sent again");
-                        sched.active.remove(&job.id);
+                        sched.forget(&job.id);
                     }
                     written => {
                         if let Err(e) = &written {
                             tracing::error!(error = %e, "could not record the retry; the job waits anyway");
                         }
-                        let record = written.unwrap_or(job);
-                        sched
-                            .waiting
-                            .insert((Instant::now() + after, record.id.clone()));
-                        sched.active.insert(record.id.clone(), record);
+                        sched.wait_until(&job.id, Instant::now() + after);
                     }
                 }
             }
@@ -481,20 +367,20 @@ impl Jobs {
                 {
                     let mut sched = self.inner.sched.lock().expect("scheduler lock");
                     sched.creating.remove(&job.id);
-                    sched.active.remove(&job.id);
+                    sched.forget(&job.id);
                 }
                 let failed = JobState::Failed { reason };
-                self.end_with(&job, failed, unknown).await;
+                self.end_with(&job.id, failed, unknown).await;
             }
         }
     }
 
-    #[tracing::instrument(skip_all, fields(job_id = %job.id, guild = %job.request.guild, member = %job.request.member))]
-    async fn poll_upstream(&self, job: JobRecord, task: TaskId) {
+    #[tracing::instrument(skip_all, fields(job_id = %id, guild = %live.guild, member = %live.member))]
+    async fn poll_upstream(&self, id: JobId, live: Live, task: TaskId) {
         let result = self.inner.provider.record_info(&task).await;
         let settings = &self.inner.settings;
         let now = Instant::now();
-        let elapsed_ms = now_ms() - job.started_at.unwrap_or(job.created_at);
+        let elapsed_ms = now_ms() - live.started_at.unwrap_or(live.created_at);
         let ended = match result {
             Ok(record) => match record.state {
                 TaskState::Success if !record.result_urls.is_empty() => Some(JobState::Succeeded {
@@ -511,8 +397,8 @@ impl Jobs {
                 }),
                 ref running => {
                     let label = running.as_str().to_owned();
-                    if self.reschedule(&job.id, now, None, Some(&label)) {
-                        self.progressed(&job, &task, label, elapsed_ms).await;
+                    if self.reschedule(&id, now, None, Some(&label)) {
+                        self.progressed(&id, &task, label, elapsed_ms).await;
                     }
                     None
                 }
@@ -521,7 +407,7 @@ impl Jobs {
                 if elapsed_ms < settings.not_found_grace.as_millis() as i64 =>
             {
                 // A fresh task can be unknown for a while: keep polling.
-                self.reschedule(&job.id, now, None, None);
+                self.reschedule(&id, now, None, None);
                 None
             }
             Err(SeedanceError::NotFound { .. }) => Some(JobState::Failed {
@@ -540,32 +426,27 @@ impl Jobs {
                         .pause_until(until);
                     wait = Some(until - now);
                 }
-                self.reschedule(&job.id, now, Some(wait.unwrap_or(settings.poll_max)), None);
+                self.reschedule(&id, now, Some(wait.unwrap_or(settings.poll_max)), None);
                 None
             }
         };
         if let Some(state) = ended {
-            self.inner
-                .sched
-                .lock()
-                .expect("scheduler lock")
-                .forget(&job.id);
+            self.inner.sched.lock().expect("scheduler lock").forget(&id);
             // Whether the deadline already ended this job is the store's to say: the end
             // is a guarded write, so a late answer changes nothing.
-            self.end(&job, state).await;
+            self.end(&id, state).await;
         }
         self.inner.wake.notify_one();
     }
 
     /// Records a new provider state, unless the job moved on meanwhile.
-    async fn progressed(&self, job: &JobRecord, task: &TaskId, label: String, elapsed_ms: i64) {
+    async fn progressed(&self, id: &JobId, task: &TaskId, label: String, elapsed_ms: i64) {
         let change = Change::Progress {
             task_id: task.0.clone(),
             provider_state: label.clone(),
         };
-        match self.change(&job.id, change).await {
+        match self.change(id, change).await {
             Ok(record) => {
-                self.update_cached(&record);
                 let elapsed = Duration::from_millis(elapsed_ms.max(0) as u64);
                 let event = JobEvent::Progress {
                     provider_state: label,
@@ -594,20 +475,20 @@ impl Jobs {
         let Some(poll) = sched.polls.get_mut(id) else {
             return false;
         };
-        poll.in_flight = false;
         let wait = wait.unwrap_or_else(|| {
             poll.interval = poll.interval.mul_f64(1.5).min(settings.poll_max);
             poll.interval
                 .mul_f64(rand::thread_rng().gen_range(0.9..1.1))
         });
-        poll.due = now + wait;
-        match state {
+        let changed = match state {
             Some(s) if s != poll.provider_state => {
                 poll.provider_state = s.to_owned();
                 true
             }
             _ => false,
-        }
+        };
+        sched.poll_again(id, now + wait);
+        changed
     }
 
     /// Queues a final report for delivery at `when`.

@@ -1,0 +1,262 @@
+//! The scheduler's index of live jobs: a compact entry per job (the full record stays in
+//! the store), ordered sets for deadlines, due polls, backoffs and deliveries, and a
+//! per-member index, so every scheduler event costs O(log n) in the number of live jobs.
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::JobsSettings;
+use super::limiter::CallBudget;
+use super::model::{JobId, JobRecord};
+use super::queue::FairQueue;
+use crate::ids::{GuildId, MemberId};
+use crate::seedance::TaskId;
+
+/// How many recent job durations feed the wait estimate.
+pub(super) const RECENT_DURATIONS: usize = 20;
+/// The wait estimate for one round of jobs before any job has finished.
+const DEFAULT_JOB_DURATION: Duration = Duration::from_secs(90);
+
+/// What scheduling needs of a live job; a few dozen bytes besides its id.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Live {
+    pub guild: GuildId,
+    pub member: MemberId,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+}
+
+impl Live {
+    pub fn of(job: &JobRecord) -> Live {
+        Live {
+            guild: job.request.guild,
+            member: job.request.member,
+            created_at: job.created_at,
+            started_at: job.started_at,
+        }
+    }
+}
+
+pub(super) struct Poll {
+    pub task: TaskId,
+    pub due: Instant,
+    pub interval: Duration,
+    pub in_flight: bool,
+    pub provider_state: String,
+}
+
+/// The scheduler's in-memory state; the store holds the truth, this is its index.
+pub(super) struct Sched {
+    /// Every job not yet ended (queued, submitting or running), by id.
+    active: HashMap<JobId, Live>,
+    /// Live jobs by member, for the active-job limit.
+    by_member: HashMap<MemberId, Vec<JobId>>,
+    /// Live jobs by creation time: the deadline order.
+    by_age: BTreeSet<(i64, JobId)>,
+    /// When each member last had a job accepted in each server (for the cooldown), so a
+    /// submission never scans the stored history.
+    pub last_accepted: HashMap<(GuildId, MemberId), i64>,
+    pub queue: FairQueue,
+    /// Queued jobs sitting out their own backoff after a failed createTask, by when they
+    /// may go again; one job's trouble never holds up the others.
+    waiting: BTreeSet<(Instant, JobId)>,
+    waiting_until: HashMap<JobId, Instant>,
+    pub polls: HashMap<JobId, Poll>,
+    /// Polls by due time. Entries are dropped lazily: one is current only while it matches
+    /// its poll's `due` and the poll is not in flight.
+    due_polls: BTreeSet<(Instant, JobId)>,
+    /// Jobs whose createTask is in flight.
+    pub creating: HashSet<JobId>,
+    pub creates: CallBudget,
+    pub statuses: CallBudget,
+    pub recent_durations: VecDeque<Duration>,
+    /// Ended jobs whose final report is due, by when.
+    pub deliveries: BTreeSet<(Instant, JobId)>,
+    pub delivering: usize,
+}
+
+impl Sched {
+    pub fn new(settings: &JobsSettings) -> Sched {
+        Sched {
+            active: HashMap::new(),
+            by_member: HashMap::new(),
+            by_age: BTreeSet::new(),
+            last_accepted: HashMap::new(),
+            queue: FairQueue::default(),
+            waiting: BTreeSet::new(),
+            waiting_until: HashMap::new(),
+            polls: HashMap::new(),
+            due_polls: BTreeSet::new(),
+            creating: HashSet::new(),
+            creates: CallBudget::new(settings.create_per_window, settings.create_window),
+            statuses: CallBudget::new(settings.status_per_second, Duration::from_secs(1)),
+            recent_durations: VecDeque::new(),
+            deliveries: BTreeSet::new(),
+            delivering: 0,
+        }
+    }
+
+    /// Estimated wait for the job at `position`: rounds of `max_running` jobs, each taking
+    /// the median of recent durations.
+    pub fn estimate_wait(&self, position: usize, max_running: usize) -> Duration {
+        let mut recent: Vec<Duration> = self.recent_durations.iter().copied().collect();
+        recent.sort();
+        let typical = recent
+            .get(recent.len() / 2)
+            .copied()
+            .unwrap_or(DEFAULT_JOB_DURATION);
+        let rounds = position.div_ceil(max_running.max(1)) as u32;
+        typical * rounds
+    }
+
+    pub fn running(&self) -> usize {
+        self.polls.len() + self.creating.len()
+    }
+
+    pub fn live(&self, id: &JobId) -> Option<Live> {
+        self.active.get(id).copied()
+    }
+
+    /// The live jobs of a member, in any server.
+    pub fn of_member(&self, member: MemberId) -> &[JobId] {
+        self.by_member.get(&member).map_or(&[], Vec::as_slice)
+    }
+
+    /// Starts tracking a live job (or refreshes what is known of it).
+    pub fn track(&mut self, id: &JobId, live: Live) {
+        if let Some(old) = self.active.insert(id.clone(), live) {
+            self.by_age.remove(&(old.created_at, id.clone()));
+        } else {
+            self.by_member
+                .entry(live.member)
+                .or_default()
+                .push(id.clone());
+        }
+        self.by_age.insert((live.created_at, id.clone()));
+        let last = self
+            .last_accepted
+            .entry((live.guild, live.member))
+            .or_default();
+        *last = (*last).max(live.created_at);
+    }
+
+    /// Forgets a job in every index of live work; returns what was known of it.
+    pub fn forget(&mut self, id: &JobId) -> Option<Live> {
+        let live = self.active.remove(id)?;
+        self.by_age.remove(&(live.created_at, id.clone()));
+        if let Some(ids) = self.by_member.get_mut(&live.member) {
+            ids.retain(|j| j != id);
+            if ids.is_empty() {
+                self.by_member.remove(&live.member);
+            }
+        }
+        self.queue.remove_from(live.guild, live.member, id);
+        self.unwait(id);
+        self.polls.remove(id);
+        Some(live)
+    }
+
+    /// Live jobs created at or before `cutoff` (unix ms), oldest first.
+    pub fn older_than(&self, cutoff: i64) -> impl Iterator<Item = &JobId> {
+        self.by_age
+            .iter()
+            .take_while(move |(created, _)| *created <= cutoff)
+            .map(|(_, id)| id)
+    }
+
+    /// When the oldest live job was created.
+    pub fn oldest(&self) -> Option<i64> {
+        self.by_age.first().map(|(created, _)| *created)
+    }
+
+    /// Puts a queued job aside until `until`.
+    pub fn wait_until(&mut self, id: &JobId, until: Instant) {
+        self.unwait(id);
+        self.waiting.insert((until, id.clone()));
+        self.waiting_until.insert(id.clone(), until);
+    }
+
+    /// Takes a job off the waiting list; whether it was there.
+    pub fn unwait(&mut self, id: &JobId) -> bool {
+        match self.waiting_until.remove(id) {
+            Some(until) => self.waiting.remove(&(until, id.clone())),
+            None => false,
+        }
+    }
+
+    /// The next job whose backoff is over at `now`, or when the next one will be.
+    pub fn next_waited(&mut self, now: Instant) -> Result<JobId, Option<Instant>> {
+        match self.waiting.first().cloned() {
+            Some((when, id)) if when <= now => {
+                self.waiting.pop_first();
+                self.waiting_until.remove(&id);
+                Ok(id)
+            }
+            Some((when, _)) => Err(Some(when)),
+            None => Err(None),
+        }
+    }
+
+    pub fn waiting_len(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// Starts following a task: its first poll is due at `due`, its interval grows from
+    /// `interval`.
+    pub fn follow(
+        &mut self,
+        id: &JobId,
+        task: TaskId,
+        due: Instant,
+        interval: Duration,
+        state: String,
+    ) {
+        self.polls.insert(
+            id.clone(),
+            Poll {
+                task,
+                due,
+                interval,
+                in_flight: false,
+                provider_state: state,
+            },
+        );
+        self.due_polls.insert((due, id.clone()));
+    }
+
+    /// Marks a poll as answered and due again at `due`.
+    pub fn poll_again(&mut self, id: &JobId, due: Instant) {
+        if let Some(poll) = self.polls.get_mut(id) {
+            poll.in_flight = false;
+            poll.due = due;
+            self.due_polls.insert((due, id.clone()));
+        }
+    }
+
+    /// When the next poll is due, dropping stale entries on the way.
+    pub fn next_poll_due(&mut self) -> Option<Instant> {
+        while let Some((when, id)) = self.due_polls.first() {
+            let current = self
+                .polls
+                .get(id)
+                .is_some_and(|p| p.due == *when && !p.in_flight);
+            if current {
+                return Some(*when);
+            }
+            self.due_polls.pop_first();
+        }
+        None
+    }
+
+    /// Takes the next due poll (after [`Sched::next_poll_due`] said there is one) and marks
+    /// it in flight.
+    pub fn take_poll(&mut self) -> Option<(JobId, TaskId)> {
+        self.next_poll_due()?;
+        let (_, id) = self.due_polls.pop_first()?;
+        let poll = self.polls.get_mut(&id)?;
+        poll.in_flight = true;
+        Some((id, poll.task.clone()))
+    }
+}
