@@ -25,6 +25,7 @@ pub mod follow;
 pub mod mentions;
 pub mod observe;
 pub mod reporter;
+pub mod rest;
 
 use std::sync::Arc;
 

@@ -6,6 +6,7 @@
 
 mod bot;
 mod buttons;
+mod delivery;
 mod double;
 mod messages;
 mod restart;

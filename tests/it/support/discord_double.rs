@@ -13,6 +13,7 @@
 // A toolkit for the bot's tests, some still to be written: not every item is used yet.
 #![allow(dead_code)]
 
+mod delivery;
 mod interactions;
 pub mod objects;
 pub mod validate;
@@ -56,6 +57,8 @@ pub struct Request {
     pub files: Vec<FilePart>,
     /// The status the double answered with.
     pub status: u16,
+    /// When the double received it (compare requests with each other, not with a budget).
+    pub at: Instant,
 }
 
 impl Request {
@@ -134,6 +137,8 @@ struct Inner {
     interactions: HashMap<String, InteractionState>,
     files: HashMap<u64, (Option<String>, Vec<u8>)>,
     denied_thread_channels: HashSet<u64>,
+    /// Messages created with `enforce_nonce`, by (channel, nonce): see `delivery`.
+    nonces: HashMap<(u64, String), u64>,
     /// Age-restricted channels, from the commands injected in them.
     nsfw_channels: HashSet<u64>,
     faults: Vec<Fault>,
@@ -592,6 +597,7 @@ async fn rest(
         json,
         files,
         status: 0,
+        at: Instant::now(),
     };
     let delay = shared.with(|s| {
         let i = s
@@ -757,11 +763,7 @@ fn route(s: &mut Inner, base_url: &str, r: &Request) -> Answer {
         }
         ("POST", ["channels", channel, "messages"]) => {
             check(s, validate::message(&body, r.files.len(), true));
-            let channel: u64 = channel.parse().unwrap_or(0);
-            let id = s.next_id();
-            let m = objects::message(id, channel, objects::user(BOT_ID, BOT_NAME), &body);
-            s.messages.insert(id, m.clone());
-            ok(m)
+            delivery::create_message(s, channel.parse().unwrap_or(0), &body)
         }
         ("GET" | "PATCH" | "DELETE", ["channels", _, "messages", mid]) => {
             let Some(id) = mid
@@ -811,6 +813,7 @@ fn route(s: &mut Inner, base_url: &str, r: &Request) -> Answer {
                 s.channel_guilds.insert(mid, g);
             }
             s.threads.insert(mid, t.clone());
+            delivery::mark_thread_start(s, mid, &t);
             (201, Vec::new(), Some(t))
         }
         ("GET", ["channels", channel]) => {

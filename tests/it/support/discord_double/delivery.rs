@@ -1,0 +1,93 @@
+//! The double's message routes as delivery depends on them: Create Message honours
+//! `enforce_nonce` as Discord does, a thread's starter message shows its thread, and an
+//! interaction answered before a crash can be seeded.
+
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use super::{Answer, DiscordDouble, Inner, InteractionState, objects, ok};
+use super::{BOT_ID, BOT_NAME};
+
+/// Discord's limit on a nonce's length.
+const NONCE_MAX: usize = 25;
+
+/// `POST /channels/{channel}/messages`. With `enforce_nonce: true`, a nonce the bot already
+/// used in this channel returns the first message and creates nothing (Discord: "the
+/// message will be deduplicated" for the same author within a few minutes; the double keeps
+/// them for the whole test).
+pub(super) fn create_message(s: &mut Inner, channel: u64, body: &Value) -> Answer {
+    let nonce = match &body["nonce"] {
+        Value::String(n) => Some(n.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    if let Some(n) = &nonce
+        && n.chars().count() > NONCE_MAX
+    {
+        s.violation(
+            "POST",
+            &format!("/channels/{channel}/messages"),
+            format!("nonce {n:?} is longer than {NONCE_MAX} characters"),
+        );
+    }
+    let enforced = body["enforce_nonce"].as_bool() == Some(true);
+    let key = nonce.clone().map(|n| (channel, n));
+    if enforced
+        && let Some(first) = key.as_ref().and_then(|k| s.nonces.get(k))
+        && let Some(m) = s.messages.get(first)
+    {
+        return ok(m.clone());
+    }
+    let id = s.next_id();
+    let mut m = objects::message(id, channel, objects::user(BOT_ID, BOT_NAME), body);
+    if let Some(n) = nonce {
+        m["nonce"] = json!(n);
+    }
+    s.messages.insert(id, m.clone());
+    if let (true, Some(key)) = (enforced, key) {
+        s.nonces.insert(key, id);
+    }
+    ok(m)
+}
+
+/// A message a thread was started from carries that thread, as on Discord.
+pub(super) fn mark_thread_start(s: &mut Inner, message: u64, thread: &Value) {
+    if let Some(m) = s.messages.get_mut(&message) {
+        m["thread"] = thread.clone();
+    }
+}
+
+/// An interaction the bot answered with a message before it stopped.
+pub struct Answered {
+    pub token: String,
+    /// The original response's message id: the job card.
+    pub message_id: u64,
+}
+
+impl DiscordDouble {
+    /// An interaction in `channel` (of `guild`) already answered with `body` (a message),
+    /// as a bot that crashed right after answering left it. Its original response can be
+    /// fetched with the token.
+    pub fn seed_answered_interaction(&self, guild: u64, channel: u64, body: &Value) -> Answered {
+        self.shared.with(|s| {
+            let id = s.next_id();
+            let token = format!("interaction-token-{id}");
+            let message_id = s.next_id();
+            let m = objects::message(message_id, channel, objects::user(BOT_ID, BOT_NAME), body);
+            s.messages.insert(message_id, m);
+            s.channel_guilds.insert(channel, guild);
+            s.interactions.insert(
+                token.clone(),
+                InteractionState {
+                    injected_at: Instant::now(),
+                    answered_after: None,
+                    channel_id: channel,
+                    acknowledged: true,
+                    original: Some(message_id),
+                },
+            );
+            Answered { token, message_id }
+        })
+    }
+}
