@@ -25,6 +25,10 @@ use crate::jobs::{JobEvent, JobId, JobRecord, JobState, Jobs, ReplyTarget, Repor
 const CARD_GRACE_MS: i64 = 60_000;
 /// How long an interaction's token (and so its original response) can be used.
 const INTERACTION_TTL_MS: i64 = 15 * 60_000;
+/// A card is posted within this long of its job, or never (Discord's 3 s to answer, with
+/// room): only an older job's card is looked for, so a job whose card is about to be posted
+/// costs no lookup, and a lookup that finds none is final.
+const CARD_POSTED_WITHIN_MS: i64 = 10_000;
 /// The longest a re-hosting download may take.
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(120);
 /// Message content allows 2000 characters.
@@ -44,6 +48,8 @@ pub struct DiscordReporter {
     /// Jobs whose card is being posted right now: their reports wait for it rather than
     /// look for the card elsewhere.
     presenting: Mutex<HashSet<JobId>>,
+    /// Jobs whose interaction was found to have no card: not looked up again.
+    no_card: Mutex<HashSet<JobId>>,
     /// Per job, the order of card edits (see [`CardTurn`]).
     cards: Mutex<HashMap<JobId, Arc<CardTurn>>>,
     /// The queue, to repair a stored reply target and read queue positions. Set by the app
@@ -73,6 +79,7 @@ impl DiscordReporter {
                 .unwrap_or_default(),
             targets: Mutex::new(HashMap::new()),
             presenting: Mutex::new(HashSet::new()),
+            no_card: Mutex::new(HashSet::new()),
             cards: Mutex::new(HashMap::new()),
             jobs: Mutex::new(None),
         }
@@ -155,7 +162,15 @@ impl DiscordReporter {
         let Some(interaction) = &job.request.interaction else {
             return Ok(None);
         };
-        if age_ms(job) >= INTERACTION_TTL_MS || self.is_presenting(&job.id) {
+        let age = age_ms(job);
+        if !(CARD_POSTED_WITHIN_MS..INTERACTION_TTL_MS).contains(&age)
+            || self.is_presenting(&job.id)
+            || self
+                .no_card
+                .lock()
+                .expect("reporter lock")
+                .contains(&job.id)
+        {
             return Ok(None);
         }
         let found = retrying("fetch the job card", || {
@@ -167,6 +182,10 @@ impl DiscordReporter {
             Ok(card) => card,
             Err(e) if e.is_permanent() => {
                 tracing::info!(job_id = %job.id, error = %e, "the interaction has no card to find");
+                self.no_card
+                    .lock()
+                    .expect("reporter lock")
+                    .insert(job.id.clone());
                 return Ok(None);
             }
             Err(e) => return Err(report_error("the job card could not be looked up", e)),
@@ -334,6 +353,7 @@ impl DiscordReporter {
     fn forget(&self, id: &JobId) {
         self.targets.lock().expect("reporter lock").remove(id);
         self.cards.lock().expect("reporter lock").remove(id);
+        self.no_card.lock().expect("reporter lock").remove(id);
     }
 
     /// The finished video as an upload, when re-hosting is on and it fits the limit.
@@ -496,4 +516,66 @@ async fn download(
         bytes.extend_from_slice(&chunk);
     }
     Ok(Some(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{GuildId, MemberId};
+    use crate::jobs::JobRequest;
+    use crate::video::{Ratio, Resolution};
+
+    fn job(state: JobState) -> JobRecord {
+        JobRecord {
+            version: 1,
+            id: JobId("1300000000000000001".into()),
+            request: JobRequest {
+                key: "k".into(),
+                guild: GuildId(1),
+                member: MemberId(2),
+                channel: ids::ChannelId(3),
+                prompt: "a boat".into(),
+                references: vec![],
+                resolution: Resolution::P480,
+                ratio: Ratio::Landscape,
+                duration: 5,
+                generate_audio: false,
+                web_search: false,
+                nsfw_checker: true,
+                interaction: None,
+            },
+            cost: 200,
+            simulated: false,
+            state,
+            created_at: 0,
+            started_at: None,
+            finished_at: None,
+            final_delivered: false,
+            reply: ReplyTarget::default(),
+        }
+    }
+
+    #[test]
+    fn a_timeout_says_the_bot_stopped_waiting_and_the_credits_are_back() {
+        let text = final_text(&job(JobState::TimedOut), 200);
+        assert!(text.contains("stopped waiting"), "{text}");
+        assert!(text.contains("200 credits went back"), "{text}");
+        assert!(!text.contains("was stopped"), "{text}");
+        let card = card::state_text(&JobState::TimedOut);
+        assert!(card.contains("stopped waiting") && !card.contains("was stopped"));
+    }
+
+    #[test]
+    fn nonces_are_stable_per_job_and_kind_and_at_most_25_characters() {
+        let id = JobId("1300000000000000001".into());
+        assert_eq!(nonce(&id, "final"), "final:1300000000000000001");
+        let long = JobId("run-again-1300000000000000001".into());
+        let n = nonce(&long, "final");
+        assert!(n.len() <= NONCE_MAX, "{n}");
+        assert_eq!(n, nonce(&long, "final"));
+        assert_ne!(
+            n,
+            nonce(&JobId("run-again-1300000000000000002".into()), "final")
+        );
+    }
 }
