@@ -20,14 +20,12 @@ use crate::config::DiscordConfig;
 use crate::ids;
 use crate::jobs::{JobEvent, JobId, JobRecord, JobState, Jobs, ReplyTarget, ReportError, Reporter};
 
-/// How long a final report waits for the card to be posted before going to the channel the
-/// command was used in.
-const CARD_GRACE_MS: i64 = 60_000;
 /// How long an interaction's token (and so its original response) can be used.
 const INTERACTION_TTL_MS: i64 = 15 * 60_000;
 /// A card is posted within this long of its job, or never (Discord's 3 s to answer, with
-/// room): only an older job's card is looked for, so a job whose card is about to be posted
-/// costs no lookup, and a lookup that finds none is final.
+/// room; a card being posted right now is marked as such). Until then a final report waits
+/// for it; after that a card whose id was never stored is looked up once through the
+/// interaction, else the job is followed in the channel the command was used in.
 const CARD_POSTED_WITHIN_MS: i64 = 10_000;
 /// The longest a re-hosting download may take.
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(120);
@@ -292,7 +290,7 @@ impl DiscordReporter {
     async fn report_final(&self, job: &JobRecord, refunded: u64) -> Result<(), ReportError> {
         let target = match self.target_of(job).await? {
             Some(t) => t,
-            None if self.is_presenting(&job.id) || age_ms(job) < CARD_GRACE_MS => {
+            None if self.is_presenting(&job.id) || age_ms(job) < CARD_POSTED_WITHIN_MS => {
                 return Err(ReportError::transient("the job card is not posted yet"));
             }
             None => ReplyTarget {

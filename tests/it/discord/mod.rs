@@ -6,6 +6,7 @@
 
 mod bot;
 mod buttons;
+mod crash;
 mod delivery;
 mod double;
 mod messages;

@@ -139,6 +139,8 @@ struct Inner {
     denied_thread_channels: HashSet<u64>,
     /// Messages created with `enforce_nonce`, by (channel, nonce): see `delivery`.
     nonces: HashMap<(u64, String), u64>,
+    /// (method, route, delay): matching requests take effect, then are answered that late.
+    holds: Vec<(String, String, Duration)>,
     /// Age-restricted channels, from the commands injected in them.
     nsfw_channels: HashSet<u64>,
     faults: Vec<Fault>,
@@ -609,12 +611,16 @@ async fn rest(
     if let Some(delay) = delay {
         tokio::time::sleep(delay).await;
     }
-    let (status, extra_headers, answer) = shared.with(|s| {
+    let (status, extra_headers, answer, hold) = shared.with(|s| {
         let answered = fault(s, &request).unwrap_or_else(|| route(s, &shared.base_url, &request));
         request.status = answered.0;
+        let hold = delivery::held(s, &request);
         s.requests.push(request);
-        answered
+        (answered.0, answered.1, answered.2, hold)
     });
+    if let Some(hold) = hold {
+        tokio::time::sleep(hold).await;
+    }
     let mut response = match answer {
         Some(body) => (
             StatusCode::from_u16(status).expect("status"),

@@ -1,12 +1,13 @@
 //! The double's message routes as delivery depends on them: Create Message honours
 //! `enforce_nonce` as Discord does, a thread's starter message shows its thread, and an
-//! interaction answered before a crash can be seeded.
+//! interaction answered before a crash can be seeded, and answers can be held back after the
+//! request took effect.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::{Answer, DiscordDouble, Inner, InteractionState, objects, ok};
+use super::{Answer, DiscordDouble, Inner, InteractionState, Request, objects, ok, path_matches};
 use super::{BOT_ID, BOT_NAME};
 
 /// Discord's limit on a nonce's length.
@@ -89,5 +90,42 @@ impl DiscordDouble {
             );
             Answered { token, message_id }
         })
+    }
+}
+
+impl DiscordDouble {
+    /// Every message created with `nonce`, in any channel.
+    pub fn messages_with_nonce(&self, nonce: &str) -> Vec<Value> {
+        self.shared.with(|s| {
+            s.messages
+                .values()
+                .filter(|m| m["nonce"] == json!(nonce))
+                .cloned()
+                .collect()
+        })
+    }
+}
+
+/// How long the answer to `r` is held back (see [`DiscordDouble::hold_answers`]).
+pub(super) fn held(s: &Inner, r: &Request) -> Option<Duration> {
+    s.holds
+        .iter()
+        .find(|(m, route, _)| *m == r.method && path_matches(route, &r.path))
+        .map(|(_, _, d)| *d)
+}
+
+impl DiscordDouble {
+    /// From now on every request matching `route` (`"METHOD /path"`, `*` for a segment)
+    /// takes effect at once but is answered `delay` later: the window in which a bot that
+    /// dies has done something without knowing it.
+    pub fn hold_answers(&self, route: &str, delay: Duration) {
+        let (method, path) = route.split_once(' ').expect("route is \"METHOD /path\"");
+        self.shared
+            .with(|s| s.holds.push((method.into(), path.into(), delay)));
+    }
+
+    /// Answers come at once again.
+    pub fn release_answers(&self) {
+        self.shared.with(|s| s.holds.clear());
     }
 }
