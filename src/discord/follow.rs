@@ -86,10 +86,8 @@ pub async fn present(
 ) -> Result<(), serenity::Error> {
     let job = &submitted.job;
     // Reports meanwhile wait for this card instead of looking for it elsewhere.
-    data.reporter.presenting(&job.id, true);
-    let shown = show(http, data, inv, submitted).await;
-    data.reporter.presenting(&job.id, false);
-    shown
+    let _presenting = data.reporter.presenting(&job.id);
+    show(http, data, inv, submitted).await
 }
 
 async fn show(

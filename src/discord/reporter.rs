@@ -56,6 +56,20 @@ pub struct DiscordReporter {
     alerts: super::alerts::OperatorAlerts,
 }
 
+/// While alive, reports of the job wait for its card (see [`DiscordReporter::presenting`]).
+pub struct Presenting<'a> {
+    reporter: &'a DiscordReporter,
+    id: JobId,
+}
+
+impl Drop for Presenting<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut presenting) = self.reporter.presenting.lock() {
+            presenting.remove(&self.id);
+        }
+    }
+}
+
 /// One job's card edits, one at a time and the latest wins: each edit takes a generation
 /// number when asked for, and an edit that a newer one has overtaken is dropped, never sent
 /// after it.
@@ -102,13 +116,16 @@ impl DiscordReporter {
         &self.rest
     }
 
-    /// The card of job `id` is being posted (`true`) or that is over (`false`).
-    pub fn presenting(&self, id: &JobId, now: bool) {
-        let mut presenting = self.presenting.lock().expect("reporter lock");
-        if now {
-            presenting.insert(id.clone());
-        } else {
-            presenting.remove(id);
+    /// Marks the card of job `id` as being posted until the guard is dropped (also when the
+    /// posting is cancelled half way).
+    pub fn presenting(&self, id: &JobId) -> Presenting<'_> {
+        self.presenting
+            .lock()
+            .expect("reporter lock")
+            .insert(id.clone());
+        Presenting {
+            reporter: self,
+            id: id.clone(),
         }
     }
 

@@ -182,7 +182,7 @@ where
         .when(RestError::is_retryable)
         .adjust(|e: &RestError, next| match (e.retry_after(), next) {
             (Some(wait), Some(_)) if wait > MAX_INLINE_WAIT => None,
-            (Some(wait), Some(backoff)) => Some(wait.max(backoff.min(wait + backoff))),
+            (Some(wait), Some(backoff)) => Some(wait.max(backoff)),
             (_, next) => next,
         })
         .notify(|e, wait| tracing::info!(call = what, error = %e, ?wait, "Discord call failed; trying again"))

@@ -373,3 +373,32 @@ async fn thread_creation_answered_429_waits_as_asked_and_the_thread_exists() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn failures_of_the_card_lookup_never_carry_the_interaction_token() {
+    const SECRET: &str = "INTERACTION-TOKEN-SECRET";
+    let double = DiscordDouble::start().await;
+    let rest = |base: &str| {
+        let toml = format!("[discord]\ntoken = \"{TOKEN}\"\napi_base_url = \"{base}\"");
+        let config = seedance_bot::config::Config::from_toml(&toml).expect("config");
+        seedance_bot::discord::rest::Rest::new(Arc::new(build_http(&config.discord)))
+    };
+    // Nothing listens there: a transport error, whose text would name the URL.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let unreachable = rest(&closed_url)
+        .original_response(BOT_ID, SECRET)
+        .await
+        .expect_err("nothing listens");
+    // The double answers 404 Unknown Message for an unknown token.
+    let unknown = rest(double.base_url())
+        .original_response(BOT_ID, SECRET)
+        .await
+        .expect_err("unknown");
+    for err in [unreachable, unknown] {
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains(SECRET), "{shown}");
+        assert!(!shown.contains(TOKEN_SECRET), "{shown}");
+    }
+}
