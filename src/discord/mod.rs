@@ -7,6 +7,8 @@
 //!   making the job's thread; [`buttons`]: "Cancel" and "Run again".
 //! - [`reporter`]: [`DiscordReporter`], the job queue's `Reporter` on Discord; [`alerts`]:
 //!   its direct messages to the operators when the provider refuses the bot's account.
+//!   [`final_message`]: the words and nonce of a job's last message; [`rest`]: the delivery
+//!   side's Discord calls and their one retry policy.
 //! - [`errors`]: [`CommandError`] and the one place that turns any command error into the
 //!   ephemeral reply a member sees.
 //! - [`mentions`]: the allowed-mentions policy used on every message the bot sends.
@@ -21,6 +23,7 @@ pub mod client;
 pub mod commands;
 pub mod drain;
 pub mod errors;
+pub mod final_message;
 pub mod follow;
 pub mod mentions;
 pub mod observe;
