@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use serenity::all::{
-    ChannelId, CreateAttachment, CreateMessage, EditMessage, Http, MessageId, Nonce,
+    ChannelId, CreateAttachment, CreateMessage, EditMessage, Http, Message, MessageFlags,
+    MessageId, Nonce,
 };
 
 use super::final_message::{download, file_name, final_text, nonce};
@@ -190,8 +191,21 @@ impl DiscordReporter {
                 .original_response(interaction.application_id, &interaction.token)
         })
         .await;
+        // Only a public message with an embed is a card: a private error reply or a
+        // deferral that was never followed up is not, and will not become one.
+        let is_card = |m: &Message| {
+            !m.embeds.is_empty() && !m.flags.is_some_and(|f| f.contains(MessageFlags::EPHEMERAL))
+        };
         let card = match found {
-            Ok(card) => card,
+            Ok(card) if is_card(&card) => card,
+            Ok(_) => {
+                tracing::info!(job_id = %job.id, "the interaction's answer is not a job card");
+                self.no_card
+                    .lock()
+                    .expect("reporter lock")
+                    .insert(job.id.clone());
+                return Ok(None);
+            }
             Err(e) if e.is_permanent() => {
                 tracing::info!(job_id = %job.id, error = %e, "the interaction has no card to find");
                 self.no_card

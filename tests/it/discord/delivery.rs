@@ -402,3 +402,40 @@ async fn failures_of_the_card_lookup_never_carry_the_interaction_token() {
         assert!(!shown.contains(TOKEN_SECRET), "{shown}");
     }
 }
+
+#[tokio::test]
+async fn a_private_answer_is_not_taken_for_the_card() {
+    let double = DiscordDouble::start().await;
+    let fx = Fixture::start(&double).await;
+    let answered = double.seed_answered_interaction(
+        GUILD,
+        CHANNEL,
+        &json!({ "content": "Something went wrong; nothing was charged.", "flags": 64 }),
+    );
+    let interaction = InteractionRef {
+        application_id: BOT_ID,
+        token: answered.token,
+    };
+    let mut job = succeeded(
+        fx.job("private", Some(interaction)).await,
+        ReplyTarget::default(),
+    );
+    job.created_at -= 20_000;
+
+    fx.report_final(&job).await.expect("delivered");
+
+    assert!(double.threads().is_empty());
+    let private = double.message(answered.message_id).unwrap();
+    assert_eq!(private["edited_timestamp"], serde_json::Value::Null);
+    let finals: Vec<_> = double
+        .messages_in(CHANNEL)
+        .into_iter()
+        .filter(|m| m["content"].as_str().unwrap().contains(RESULT_URL))
+        .collect();
+    assert_eq!(
+        finals.len(),
+        1,
+        "followed in the channel the command was used in"
+    );
+    assert_eq!(fx.data.jobs.get(&job.id).unwrap().reply.message, None);
+}
