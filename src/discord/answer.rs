@@ -103,7 +103,7 @@ pub async fn card(http: &Http, data: &Data, inv: &Invocation, job: &Submitted, a
                 .allowed_mentions(mentions::only_user(MemberId(inv.user.get())));
             match edit.execute(http, &inv.token).await {
                 Ok(message) => {
-                    follow::follow_card(http, data, inv, job, message.id).await;
+                    follow::follow_card(data, inv, job, message.id).await;
                     Ok(())
                 }
                 Err(e) => Err(e),

@@ -127,7 +127,7 @@ pub fn state_text(state: &JobState) -> String {
         JobState::Running { provider_state, .. } => format!("Generating ({provider_state})"),
         JobState::Succeeded { .. } => "Done".into(),
         JobState::Failed { reason } => format!("Failed: {reason}"),
-        JobState::TimedOut => "Timed out: it took too long and was stopped".into(),
+        JobState::TimedOut => "Timed out: the bot stopped waiting for it".into(),
         JobState::Cancelled => "Cancelled".into(),
     }
 }

@@ -7,6 +7,7 @@ use serenity::all::{
     MessageId, Permissions, UserId, builder::Builder,
 };
 
+use super::rest::{Rest, RestError, code, retrying};
 use super::{Data, card, mentions};
 use crate::ids::{self, MemberId};
 use crate::jobs::{ReplyTarget, Submitted};
@@ -84,6 +85,18 @@ pub async fn present(
     submitted: &Submitted,
 ) -> Result<(), serenity::Error> {
     let job = &submitted.job;
+    // Reports meanwhile wait for this card instead of looking for it elsewhere.
+    let _presenting = data.reporter.presenting(&job.id);
+    show(http, data, inv, submitted).await
+}
+
+async fn show(
+    http: &Http,
+    data: &Data,
+    inv: &Invocation,
+    submitted: &Submitted,
+) -> Result<(), serenity::Error> {
+    let job = &submitted.job;
     let position = submitted.position.map(|p| (p, submitted.eta));
     let response = CreateInteractionResponseMessage::new()
         .embed(card::embed(job, position))
@@ -93,24 +106,18 @@ pub async fn present(
         .execute(http, (inv.id, &inv.token))
         .await?;
     let message = http.get_original_interaction_response(&inv.token).await?;
-    follow_card(http, data, inv, submitted, message.id).await;
+    follow_card(data, inv, submitted, message.id).await;
     Ok(())
 }
 
 /// After the card of an accepted job is shown as `message` (by [`present`], or by editing a
 /// deferred response): makes or picks its thread and stores where both are.
-pub async fn follow_card(
-    http: &Http,
-    data: &Data,
-    inv: &Invocation,
-    submitted: &Submitted,
-    message: MessageId,
-) {
+pub async fn follow_card(data: &Data, inv: &Invocation, submitted: &Submitted, message: MessageId) {
     let job = &submitted.job;
     let thread = if inv.in_thread {
         Some(inv.channel)
     } else {
-        make_thread(http, inv, message, &job.request.prompt).await
+        make_thread(data.reporter.rest(), inv, message, &job.request.prompt).await
     };
     let target = ReplyTarget {
         channel: Some(ids::ChannelId(inv.channel.get())),
@@ -132,7 +139,7 @@ pub async fn follow_card(
 
 /// A public thread from the card, when the bot may make one there.
 async fn make_thread(
-    http: &Http,
+    rest: &Rest,
     inv: &Invocation,
     message: MessageId,
     prompt: &str,
@@ -144,17 +151,34 @@ async fn make_thread(
         tracing::info!(channel = %inv.channel, "no permission to create threads here; following the job in the channel");
         return None;
     }
-    let builder = CreateThread::new(card::thread_name(prompt))
-        .auto_archive_duration(AutoArchiveDuration::OneDay);
-    match inv
-        .channel
-        .create_thread_from_message(http, message, builder)
-        .await
-    {
-        Ok(thread) => Some(thread.id),
+    match start_thread(rest, inv.channel, message, prompt).await {
+        Ok(thread) => Some(thread),
         Err(e) => {
             tracing::warn!(channel = %inv.channel, error = %e, "could not create a thread; following the job in the channel");
             None
         }
+    }
+}
+
+/// Starts the job's public thread from its card, retried under the one policy (a 429 waits
+/// as long as Discord asks). When the card has a thread already (a retry whose first answer
+/// was lost, or a report that found the card first) that thread is the job's: a thread's id
+/// is its starter message's id.
+pub async fn start_thread(
+    rest: &Rest,
+    channel: ChannelId,
+    card_message: MessageId,
+    prompt: &str,
+) -> Result<ChannelId, RestError> {
+    let builder = CreateThread::new(card::thread_name(prompt))
+        .auto_archive_duration(AutoArchiveDuration::OneDay);
+    let made = retrying("thread creation", || {
+        rest.create_thread(channel, card_message, &builder)
+    })
+    .await;
+    match made {
+        Ok(thread) => Ok(thread.id),
+        Err(e) if e.code() == Some(code::THREAD_EXISTS) => Ok(ChannelId::new(card_message.get())),
+        Err(e) => Err(e),
     }
 }

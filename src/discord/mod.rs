@@ -7,6 +7,8 @@
 //!   making the job's thread; [`buttons`]: "Cancel" and "Run again".
 //! - [`reporter`]: [`DiscordReporter`], the job queue's `Reporter` on Discord; [`alerts`]:
 //!   its direct messages to the operators when the provider refuses the bot's account.
+//!   [`final_message`]: the words and nonce of a job's last message; [`rest`]: the delivery
+//!   side's Discord calls and their one retry policy.
 //! - [`answer`]: answering within Discord's 3 s (deferring when the work is slow) and the
 //!   private words about money whichever way the answer went.
 //! - [`errors`]: [`CommandError`] and the one place that turns any command error into the
@@ -24,10 +26,12 @@ pub mod client;
 pub mod commands;
 pub mod drain;
 pub mod errors;
+pub mod final_message;
 pub mod follow;
 pub mod mentions;
 pub mod observe;
 pub mod reporter;
+pub mod rest;
 
 use std::sync::Arc;
 

@@ -30,7 +30,7 @@ impl Jobs {
 
     /// [`Jobs::end`], counting the createTask that ends the job as one of unknown outcome
     /// when `create_unknown`.
-    #[tracing::instrument(skip_all, fields(job_id = %id))]
+    #[tracing::instrument(skip_all, fields(job_id = %id, guild = tracing::field::Empty, member = tracing::field::Empty))]
     pub(super) async fn end_with(
         &self,
         id: &JobId,
@@ -41,6 +41,7 @@ impl Jobs {
             tracing::error!("cannot end a job that is not stored (or cannot be read)");
             return None;
         };
+        record_owner(&job);
         if state == JobState::TimedOut && job.create_attempts > 0 {
             tracing::warn!(
                 "job passed its deadline; the bot stops waiting, but the provider has no cancel call: its task may still run and be billed to the operator"
@@ -120,7 +121,7 @@ impl Jobs {
     /// (or past the delivery window): recorded as failed with the reason, never tried
     /// again; the outcome stays in `/jobs`. Otherwise: the next try is recorded as due
     /// after the retry policy's wait (never sooner than the receiver asked).
-    #[tracing::instrument(skip_all, fields(job_id = %id))]
+    #[tracing::instrument(skip_all, fields(job_id = %id, guild = tracing::field::Empty, member = tracing::field::Empty))]
     pub(super) async fn deliver_once(&self, id: JobId) {
         let next = self.try_delivery(&id).await;
         self.delivery_done();
@@ -132,6 +133,7 @@ impl Jobs {
     /// Returns the wait before the next try, if there is to be one.
     async fn try_delivery(&self, id: &JobId) -> Option<Duration> {
         let job = self.get(id)?;
+        record_owner(&job);
         if !job.state.is_terminal() || job.final_delivered || job.delivery.failed.is_some() {
             return None;
         }
@@ -301,4 +303,12 @@ impl Jobs {
         }
         Ok(())
     }
+}
+
+/// Fills the current span's `guild` and `member` from the stored job, so every line about a
+/// job carries who and where.
+fn record_owner(job: &JobRecord) {
+    let span = tracing::Span::current();
+    span.record("guild", tracing::field::display(job.request.guild));
+    span.record("member", tracing::field::display(job.request.member));
 }

@@ -29,7 +29,7 @@ const DELIVERY_WORKERS: usize = 8;
 
 /// What one step decided to start, outside the lock.
 enum Action {
-    Submit(JobId),
+    Submit(JobId, Live),
     Poll(JobId, Live, TaskId),
     Expire(JobId),
     Deliver(JobId),
@@ -102,9 +102,9 @@ impl Jobs {
                     break;
                 }
                 let id = sched.queue.pop().expect("not empty");
-                if sched.live(&id).is_some() {
+                if let Some(live) = sched.live(&id) {
                     sched.creating.insert(id.clone());
-                    actions.push(Action::Submit(id));
+                    actions.push(Action::Submit(id, live));
                     started = true;
                 }
             }
@@ -159,8 +159,8 @@ impl Jobs {
         for action in actions {
             let jobs = self.clone();
             match action {
-                Action::Submit(id) => {
-                    tokio::spawn(async move { jobs.submit_upstream(id).await });
+                Action::Submit(id, live) => {
+                    tokio::spawn(async move { jobs.submit_upstream(id, live).await });
                 }
                 Action::Poll(id, live, task) => {
                     tokio::spawn(async move { jobs.poll_upstream(id, live, task).await });
@@ -225,8 +225,8 @@ impl Jobs {
         }
     }
 
-    #[tracing::instrument(skip_all, fields(job_id = %id))]
-    async fn submit_upstream(&self, id: JobId) {
+    #[tracing::instrument(skip_all, fields(job_id = %id, guild = %live.guild, member = %live.member))]
+    async fn submit_upstream(&self, id: JobId, live: Live) {
         let done_creating = |jobs: &Jobs| {
             let mut sched = jobs.inner.sched.lock().expect("scheduler lock");
             sched.creating.remove(&id);

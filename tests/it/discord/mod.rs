@@ -7,6 +7,8 @@
 mod answer_first;
 mod bot;
 mod buttons;
+mod crash;
+mod delivery;
 mod double;
 mod messages;
 mod restart;

@@ -13,6 +13,7 @@
 // A toolkit for the bot's tests, some still to be written: not every item is used yet.
 #![allow(dead_code)]
 
+mod delivery;
 mod interactions;
 pub mod objects;
 mod responses;
@@ -57,6 +58,8 @@ pub struct Request {
     pub files: Vec<FilePart>,
     /// The status the double answered with.
     pub status: u16,
+    /// When the double received it (compare requests with each other, not with a budget).
+    pub at: Instant,
 }
 
 impl Request {
@@ -139,6 +142,10 @@ struct Inner {
     interactions: HashMap<String, InteractionState>,
     files: HashMap<u64, (Option<String>, Vec<u8>)>,
     denied_thread_channels: HashSet<u64>,
+    /// Messages created with `enforce_nonce`, by (channel, nonce): see `delivery`.
+    nonces: HashMap<(u64, String), u64>,
+    /// (method, route, delay): matching requests take effect, then are answered that late.
+    holds: Vec<(String, String, Duration)>,
     /// Age-restricted channels, from the commands injected in them.
     nsfw_channels: HashSet<u64>,
     faults: Vec<Fault>,
@@ -600,6 +607,7 @@ async fn rest(
         json,
         files,
         status: 0,
+        at: Instant::now(),
     };
     let delay = shared.with(|s| {
         let i = s
@@ -611,12 +619,16 @@ async fn rest(
     if let Some(delay) = delay {
         tokio::time::sleep(delay).await;
     }
-    let (status, extra_headers, answer) = shared.with(|s| {
+    let (status, extra_headers, answer, hold) = shared.with(|s| {
         let answered = fault(s, &request).unwrap_or_else(|| route(s, &shared.base_url, &request));
         request.status = answered.0;
+        let hold = delivery::held(s, &request);
         s.requests.push(request);
-        answered
+        (answered.0, answered.1, answered.2, hold)
     });
+    if let Some(hold) = hold {
+        tokio::time::sleep(hold).await;
+    }
     let mut response = match answer {
         Some(body) => (
             StatusCode::from_u16(status).expect("status"),
@@ -759,11 +771,7 @@ fn route(s: &mut Inner, base_url: &str, r: &Request) -> Answer {
         }
         ("POST", ["channels", channel, "messages"]) => {
             check(s, validate::message(&body, r.files.len(), true));
-            let channel: u64 = channel.parse().unwrap_or(0);
-            let id = s.next_id();
-            let m = objects::message(id, channel, objects::user(BOT_ID, BOT_NAME), &body);
-            s.messages.insert(id, m.clone());
-            ok(m)
+            delivery::create_message(s, channel.parse().unwrap_or(0), &body)
         }
         ("GET" | "PATCH" | "DELETE", ["channels", _, "messages", mid]) => {
             let Some(id) = mid
@@ -813,6 +821,7 @@ fn route(s: &mut Inner, base_url: &str, r: &Request) -> Answer {
                 s.channel_guilds.insert(mid, g);
             }
             s.threads.insert(mid, t.clone());
+            delivery::mark_thread_start(s, mid, &t);
             (201, Vec::new(), Some(t))
         }
         ("GET", ["channels", channel]) => {

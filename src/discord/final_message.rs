@@ -1,0 +1,156 @@
+//! The member's final message about a job: its words, its nonce (so a resend after a crash
+//! is the same message), and the re-hosted video file.
+
+use crate::jobs::{JobId, JobRecord, JobState};
+
+use super::card;
+
+/// Message content allows 2000 characters.
+const CONTENT_MAX: usize = 2000;
+/// Discord's limit on a message nonce.
+const NONCE_MAX: usize = 25;
+
+/// The nonce of the message of `kind` about job `id`: the same on every try, at most 25
+/// characters (a long id is replaced by its FNV-1a hash).
+pub fn nonce(id: &JobId, kind: &str) -> String {
+    let plain = format!("{kind}:{}", id.0);
+    if plain.len() <= NONCE_MAX {
+        return plain;
+    }
+    // FNV-1a: stable across builds and releases, unlike std's hasher.
+    let hash = id.0.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    let hashed = format!("{kind}#{hash:016x}");
+    hashed.chars().take(NONCE_MAX).collect()
+}
+
+/// The member's final message: the link(s), or what went wrong and what was refunded.
+pub fn final_text(job: &JobRecord, refunded: u64) -> String {
+    let who = format!("<@{}>", job.request.member);
+    let refund = if refunded > 0 {
+        format!(" {refunded} credits went back to the pool.")
+    } else {
+        String::new()
+    };
+    let text = match &job.state {
+        JobState::Succeeded { urls, .. } => {
+            let note = if job.simulated {
+                " (simulated: this is a placeholder, no credits were spent upstream)"
+            } else {
+                ""
+            };
+            format!("{who} your video is ready{note}:\n{}", urls.join("\n"))
+        }
+        JobState::Failed { reason } => {
+            format!("{who} your video could not be made: {reason}.{refund}")
+        }
+        // The provider has no cancel call: the bot stops waiting, it stops nothing.
+        JobState::TimedOut => format!(
+            "{who} your video was not ready within the time limit, so I stopped waiting for it.{refund}"
+        ),
+        JobState::Cancelled => format!("{who} your video was cancelled.{refund}"),
+        other => format!("{who} your video is {}.", card::state_text(other)),
+    };
+    card::clip(&text, CONTENT_MAX)
+}
+
+pub fn file_name(url: &str) -> String {
+    let last = url
+        .split(['?', '#'])
+        .next()
+        .and_then(|u| u.rsplit('/').next())
+        .filter(|n| !n.is_empty() && n.len() <= 100)
+        .unwrap_or("video.mp4");
+    if last.contains('.') {
+        last.to_owned()
+    } else {
+        format!("{last}.mp4")
+    }
+}
+
+/// Downloads `url` if it is at most `limit` bytes; `Ok(None)` when it is larger.
+pub async fn download(
+    client: &reqwest::Client,
+    url: &str,
+    limit: u64,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    let mut response = client.get(url).send().await?.error_for_status()?;
+    if response.content_length().is_some_and(|n| n > limit) {
+        return Ok(None);
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if (bytes.len() + chunk.len()) as u64 > limit {
+            return Ok(None);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Some(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{self, GuildId, MemberId};
+    use crate::jobs::{JobRequest, ReplyTarget};
+    use crate::video::{Ratio, Resolution};
+
+    fn job(state: JobState) -> JobRecord {
+        JobRecord {
+            version: 1,
+            id: JobId("1300000000000000001".into()),
+            request: JobRequest {
+                key: "k".into(),
+                guild: GuildId(1),
+                member: MemberId(2),
+                channel: ids::ChannelId(3),
+                prompt: "a boat".into(),
+                references: vec![],
+                resolution: Resolution::P480,
+                ratio: Ratio::Landscape,
+                duration: 5,
+                generate_audio: false,
+                web_search: false,
+                nsfw_checker: true,
+                interaction: None,
+            },
+            cost: 200,
+            simulated: false,
+            state,
+            created_at: 0,
+            started_at: None,
+            finished_at: None,
+            final_delivered: false,
+            reply: ReplyTarget::default(),
+            create_attempts: 0,
+            create_unknown: 0,
+            not_before: None,
+            delivery: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_timeout_says_the_bot_stopped_waiting_and_the_credits_are_back() {
+        let text = final_text(&job(JobState::TimedOut), 200);
+        assert!(text.contains("stopped waiting"), "{text}");
+        assert!(text.contains("200 credits went back"), "{text}");
+        assert!(!text.contains("was stopped"), "{text}");
+        let card = card::state_text(&JobState::TimedOut);
+        assert!(card.contains("stopped waiting") && !card.contains("was stopped"));
+    }
+
+    #[test]
+    fn nonces_are_stable_per_job_and_kind_and_at_most_25_characters() {
+        let id = JobId("1300000000000000001".into());
+        assert_eq!(nonce(&id, "final"), "final:1300000000000000001");
+        let long = JobId("run-again-1300000000000000001".into());
+        let n = nonce(&long, "final");
+        assert!(n.len() <= NONCE_MAX, "{n}");
+        assert_eq!(n, nonce(&long, "final"));
+        assert_ne!(
+            n,
+            nonce(&JobId("run-again-1300000000000000002".into()), "final")
+        );
+    }
+}
