@@ -50,7 +50,11 @@ impl App {
         if !missing.is_empty() {
             return Err(AppError::MissingSecrets(missing.join(", ")));
         }
-        let db = store::open(&config.storage.path)?;
+        let created = !store::exists(&config.storage.path);
+        let db = store::open_async(&config.storage.path, store::Missing::Create).await?;
+        if created {
+            tracing::info!(data_dir = %store::absolute(&config.storage.path).display(), "created a new store (first start)");
+        }
         let ledger = Ledger::open(
             &db,
             LedgerSettings {

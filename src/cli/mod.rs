@@ -15,6 +15,7 @@ mod credits;
 mod generate;
 mod healthcheck;
 mod jobs;
+mod progress;
 
 #[derive(Debug, Parser)]
 #[command(

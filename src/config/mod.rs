@@ -106,16 +106,34 @@ pub struct JobsConfig {
 pub struct CreditsConfig {
     /// Credits per second of output video, by resolution.
     pub price_per_second: BTreeMap<Resolution, u64>,
+    /// Credits per second added when the video has generated audio (`generate_audio`), by
+    /// resolution: the provider bills the audio setting too.
+    pub audio_price_per_second: BTreeMap<Resolution, u64>,
     /// Credits a member may spend per UTC day in a pool with no cap of its own; 0 = no cap.
     pub default_daily_cap: u64,
 }
 
 impl CreditsConfig {
-    /// The price of a video, or `None` when the table has no entry for its resolution.
-    pub fn price(&self, resolution: Resolution, seconds: u32) -> Option<u64> {
+    /// The price of a video (with the audio surcharge when `audio` is on), or `None` when a
+    /// table has no entry for its resolution.
+    pub fn price(&self, resolution: Resolution, seconds: u32, audio: bool) -> Option<u64> {
+        let mut per_second = *self.price_per_second.get(&resolution)?;
+        if audio {
+            per_second = per_second.checked_add(*self.audio_price_per_second.get(&resolution)?)?;
+        }
+        per_second.checked_mul(u64::from(seconds))
+    }
+
+    /// The price per second of each resolution, with the audio surcharge, as members read
+    /// it: `720p: 80/s (+80/s with audio)`.
+    pub fn describe_prices(&self) -> Vec<String> {
         self.price_per_second
-            .get(&resolution)
-            .and_then(|per_second| per_second.checked_mul(u64::from(seconds)))
+            .iter()
+            .map(|(r, p)| match self.audio_price_per_second.get(r) {
+                Some(&a) if a > 0 => format!("{r}: {p}/s (+{a}/s with audio)"),
+                _ => format!("{r}: {p}/s"),
+            })
+            .collect()
     }
 }
 
@@ -337,9 +355,11 @@ mod tests {
         let c = Config::defaults();
         assert_eq!(c.seedance.base_url, "https://aigptimage.com");
         assert_eq!(c.seedance.model, "seedance-2.0-reference-to-video");
-        assert_eq!(c.credits.price(Resolution::P480, 1), Some(40));
-        assert_eq!(c.credits.price(Resolution::P720, 5), Some(400));
-        assert_eq!(c.credits.price(Resolution::P1080, 10), Some(1600));
+        assert_eq!(c.credits.price(Resolution::P480, 1, false), Some(40));
+        assert_eq!(c.credits.price(Resolution::P720, 5, false), Some(400));
+        assert_eq!(c.credits.price(Resolution::P1080, 10, false), Some(1600));
+        // Audio adds its own per-second price.
+        assert_eq!(c.credits.price(Resolution::P720, 5, true), Some(800));
         assert_eq!(c.jobs.poll_initial, Duration::from_secs(3));
         assert_eq!(c.video.default_ratio, Ratio::Landscape);
     }

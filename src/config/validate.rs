@@ -33,23 +33,34 @@ impl Config {
                 ),
             );
         }
-        for r in Resolution::ALL {
-            match self.credits.price_per_second.get(&r) {
-                None => {
-                    return bad(
-                        &format!("credits.price_per_second.{r}"),
-                        &"missing",
-                        "every resolution (480p, 720p, 1080p) needs a price",
-                    );
+        for (table, prices) in [
+            ("price_per_second", &self.credits.price_per_second),
+            (
+                "audio_price_per_second",
+                &self.credits.audio_price_per_second,
+            ),
+        ] {
+            for r in Resolution::ALL {
+                match prices.get(&r) {
+                    None => {
+                        return bad(
+                            &format!("credits.{table}.{r}"),
+                            &"missing",
+                            "every resolution (480p, 720p, 1080p) needs a price",
+                        );
+                    }
+                    Some(&p)
+                        if self.credits.price(r, v.max_duration, true).is_none()
+                            || p > 1_000_000 =>
+                    {
+                        return bad(
+                            &format!("credits.{table}.{r}"),
+                            &p,
+                            "it must be at most 1000000",
+                        );
+                    }
+                    Some(_) => {}
                 }
-                Some(&p) if self.credits.price(r, v.max_duration).is_none() || p > 1_000_000 => {
-                    return bad(
-                        &format!("credits.price_per_second.{r}"),
-                        &p,
-                        "it must be at most 1000000",
-                    );
-                }
-                Some(_) => {}
             }
         }
         let j = &self.jobs;

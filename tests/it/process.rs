@@ -79,6 +79,7 @@ fn grant_before_the_run(env: &[(String, String)], amount: u64) {
             &amount,
             "--reason",
             "before the run",
+            "--create",
         ],
     );
     assert!(granted.status.success(), "{granted:?}");
