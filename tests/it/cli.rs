@@ -144,3 +144,34 @@ fn healthcheck_names_a_url_that_is_not_one() {
         "unhealthy: --url `notaurl` is not an http(s) URL: give it like http://127.0.0.1:8080/healthz\n"
     );
 }
+
+#[test]
+fn register_commands_says_once_what_failed_and_what_to_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let nowhere = format!("http://127.0.0.1:{port}");
+    let out = bot(
+        dir.path(),
+        &["register-commands"],
+        &[
+            ("DISCORD_TOKEN", "t"),
+            ("SEEDANCE_BOT__DISCORD__API_BASE_URL", &nowhere),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(said.contains("discord.api_base_url"), "{said}");
+    // Every part of the cause is said once.
+    let parts: Vec<&str> = said.trim_end().split(": ").collect();
+    for (i, part) in parts.iter().enumerate() {
+        assert!(
+            !parts[i + 1..].contains(part),
+            "said twice: {part} in {said}"
+        );
+    }
+}
