@@ -118,3 +118,20 @@ pub fn register_metrics(commands: &[String]) {
         metrics::counter!(name).increment(0);
     }
 }
+
+/// An error and its causes on one line, each said once: library errors often repeat their
+/// source's text in their own (serenity's "Error while sending HTTP request." says nothing
+/// of why without its sources).
+pub fn explain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        source = cause.source();
+    }
+    text
+}

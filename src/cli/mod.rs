@@ -120,14 +120,14 @@ async fn run(config: Config) -> ExitCode {
     let app = match crate::app::App::build(config).await {
         Ok(app) => app,
         Err(e) => {
-            eprintln!("error: {}", explain(&e));
+            eprintln!("error: {}", crate::telemetry::explain(&e));
             return ExitCode::from(2);
         }
     };
     match app.run(crate::app::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", explain(&e));
+            eprintln!("error: {}", crate::telemetry::explain(&e));
             ExitCode::FAILURE
         }
     }
@@ -153,25 +153,9 @@ async fn register_commands(config: &Config) -> ExitCode {
         Err(e) => {
             eprintln!(
                 "error: {}: check discord.token (or DISCORD_TOKEN), the network, and discord.api_base_url (empty for Discord itself)",
-                explain(&e)
+                crate::telemetry::explain(&e)
             );
             ExitCode::FAILURE
         }
     }
-}
-
-/// An error and its causes on one line, each said once: library errors often repeat their
-/// source's text in their own.
-fn explain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let said = cause.to_string();
-        if !text.contains(&said) {
-            text.push_str(": ");
-            text.push_str(&said);
-        }
-        source = cause.source();
-    }
-    text
 }

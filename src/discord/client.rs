@@ -264,7 +264,7 @@ async fn reach(http: &Http, config: &DiscordConfig) -> Result<(), DiscordError> 
         .notify(|e, wait| {
             tracing::error!(
                 discord = %base,
-                cause = %e,
+                cause = %crate::telemetry::explain(e),
                 retry_in = %humantime::format_duration(Duration::from_millis(wait.as_millis() as u64)),
                 "cannot reach Discord: check the network, and discord.api_base_url (empty for Discord itself); trying again"
             );
