@@ -156,6 +156,7 @@ async fn main() {
                 "1000000",
                 "--reason",
                 "bench",
+                "--create",
             ])
             .output()
             .expect("grant");

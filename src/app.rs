@@ -50,7 +50,9 @@ impl App {
         if !missing.is_empty() {
             return Err(AppError::MissingSecrets(missing.join(", ")));
         }
-        let db = store::open(&config.storage.path)?;
+        let created = !store::exists(&config.storage.path);
+        let db = store::open_async(&config.storage.path, store::Missing::Create).await?;
+        log_start(&config, created);
         let ledger = Ledger::open(
             &db,
             LedgerSettings {
@@ -61,7 +63,24 @@ impl App {
         let provider = Provider::from_config(&config.seedance)?.with_health(health.clone());
         let endpoint = match config.http.listen.as_str() {
             "" => None,
-            listen => Some(http::bind(listen).await.map_err(AppError::Http)?),
+            // http::bind takes an address: a name (`localhost:8080`) is resolved here.
+            listen => {
+                let addr = tokio::net::lookup_host(listen)
+                    .await
+                    .map_err(AppError::Http)?
+                    .next()
+                    .ok_or_else(|| {
+                        AppError::Http(std::io::Error::new(
+                            std::io::ErrorKind::NotFound,
+                            format!("http.listen `{listen}` names no address"),
+                        ))
+                    })?;
+                Some(
+                    http::bind(&addr.to_string())
+                        .await
+                        .map_err(AppError::Http)?,
+                )
+            }
         };
         // One Http for the reporter; the gateway client builds its own from the same config.
         let http = Arc::new(discord::build_http(&config.discord));
@@ -103,6 +122,9 @@ impl App {
         });
         // The endpoint outlives the Discord client, so that monitoring sees "draining".
         let (stop_http, http_stopped) = watch::channel(false);
+        if self.http.is_some() {
+            crate::telemetry::register_metrics(&interaction_labels(&commands::all(&self.config)));
+        }
         let endpoint = self.http.take().map(|listener| {
             tracing::info!(address = ?listener.local_addr().ok(), "serving /healthz and /metrics");
             tokio::spawn(http::serve(
@@ -151,6 +173,53 @@ impl App {
         }
         result.map_err(AppError::from)
     }
+}
+
+/// The `command` labels interactions are counted under: each command's name (what a
+/// turned-away interaction is counted as), each subcommand's qualified name, and `button`.
+fn interaction_labels(commands: &[discord::Command]) -> Vec<String> {
+    // poise fills `qualified_name` only when the framework is built: compose it here.
+    fn walk(command: &discord::Command, parent: &str, labels: &mut Vec<String>) {
+        let name = if parent.is_empty() {
+            command.name.to_string()
+        } else {
+            format!("{parent} {}", command.name)
+        };
+        for sub in &command.subcommands {
+            walk(sub, &name, labels);
+        }
+        labels.push(name);
+    }
+    let mut labels = vec!["button".to_owned()];
+    for command in commands {
+        walk(command, "", &mut labels);
+    }
+    labels
+}
+
+/// The one line that says what this bot is and where it works, before anything connects.
+fn log_start(config: &Config, created: bool) {
+    let mode = match config.seedance.mode {
+        crate::config::ProviderMode::Live => "live",
+        crate::config::ProviderMode::Simulate => "simulate",
+    };
+    let guilds = &config.discord.command_guild_ids;
+    let commands = if guilds.is_empty() {
+        "globally".to_owned()
+    } else {
+        let ids: Vec<String> = guilds.iter().map(ToString::to_string).collect();
+        format!("in servers {}", ids.join(", "))
+    };
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        config = %config.source,
+        data_dir = %store::absolute(&config.storage.path).display(),
+        store = if created { "created (first start)" } else { "opened" },
+        backend = "sled 0.34.7",
+        mode,
+        commands = %commands,
+        "seedance-bot starting"
+    );
 }
 
 /// Resolves on Ctrl-C, or on SIGTERM where there is one.

@@ -17,6 +17,15 @@ pub enum StoreError {
     )]
     Locked(PathBuf),
     #[error(
+        "no seedance-bot store at {}: {}; point at the bot's data directory with --config FILE (its storage.path) or SEEDANCE_BOT__STORAGE__PATH, or start the bot once with `seedance-bot run` to create it",
+        path.display(),
+        if *directory_exists { "the directory holds no store" } else { "the directory does not exist" }
+    )]
+    NotFound {
+        path: PathBuf,
+        directory_exists: bool,
+    },
+    #[error(
         "the data directory {path} was written by a newer seedance-bot (schema {found}, this build reads {SCHEMA_VERSION})"
     )]
     TooNew { path: PathBuf, found: u32 },
@@ -39,12 +48,46 @@ pub async fn flush(tree: &sled::Tree) -> Result<(), sled::Error> {
     }
 }
 
-/// Opens (creating if needed) the store at `path` and checks its schema version.
+/// Whether a missing store may be created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// The bot itself (`run`) and tests: a first start makes the store.
+    Create,
+    /// The offline commands: a missing store means the wrong directory (a typo, another
+    /// working directory), and a new empty one would hide credits where the bot never looks.
+    Refuse,
+}
+
+/// Opens (creating if needed) the store at `path` and checks its schema version. Blocking:
+/// async code uses [`open_async`].
+pub fn open(path: &Path) -> Result<sled::Db, StoreError> {
+    open_with(path, Missing::Create)
+}
+
+/// [`open_with`] on a blocking thread, so the lock retry never stalls the async runtime.
+pub async fn open_async(path: &Path, missing: Missing) -> Result<sled::Db, StoreError> {
+    let owned = path.to_owned();
+    match tokio::task::spawn_blocking(move || open_with(&owned, missing)).await {
+        Ok(result) => result,
+        Err(e) => Err(StoreError::Sled(sled::Error::ReportableBug(format!(
+            "the store could not be opened: {e}"
+        )))),
+    }
+}
+
+/// Opens the store at `path`, creating it only when `missing` allows, and checks its schema
+/// version.
 ///
 /// A store that was closed a moment ago may still be locked while sled's background
 /// threads let go of it (a quick restart, a CLI call right after the bot stopped): a lock
 /// is retried for up to [`LOCK_PATIENCE`] before it is reported as "in use".
-pub fn open(path: &Path) -> Result<sled::Db, StoreError> {
+pub fn open_with(path: &Path, missing: Missing) -> Result<sled::Db, StoreError> {
+    if missing == Missing::Refuse && !exists(path) {
+        return Err(StoreError::NotFound {
+            path: absolute(path),
+            directory_exists: path.is_dir(),
+        });
+    }
     let started = std::time::Instant::now();
     let db = loop {
         match open_once(path) {
@@ -77,6 +120,17 @@ pub fn open(path: &Path) -> Result<sled::Db, StoreError> {
     Ok(db)
 }
 
+/// Whether `path` holds a sled store (sled writes its `conf` and `db` files on creation).
+pub fn exists(path: &Path) -> bool {
+    path.join("conf").is_file() && path.join("db").is_file()
+}
+
+/// `path` made absolute against the working directory, for messages and logs (the
+/// default `storage.path` is relative, so where it lands depends on where the bot starts).
+pub fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}
+
 /// How long [`open`] waits for a lock that is about to be released.
 pub const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -85,9 +139,9 @@ fn open_once(path: &Path) -> Result<sled::Db, StoreError> {
         let locked = matches!(&source, sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock)
             || source.to_string().contains("lock");
         if locked {
-            StoreError::Locked(path.to_owned())
+            StoreError::Locked(absolute(path))
         } else {
-            StoreError::Open { path: path.to_owned(), source }
+            StoreError::Open { path: absolute(path), source }
         }
     })
 }
@@ -103,6 +157,41 @@ mod tests {
         let err = open(dir.path()).unwrap_err();
         assert!(matches!(err, StoreError::Locked(_)), "{err:?}");
         assert!(err.to_string().contains("another seedance-bot"), "{err}");
+    }
+
+    /// A lock held by this very task must not stall the runtime while `open_async` waits:
+    /// on one thread, the drop that releases it only runs if the wait yields.
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_lock_wait_does_not_block_the_runtime() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = open(dir.path()).unwrap();
+        let release = tokio::spawn(async move {
+            tokio::task::yield_now().await;
+            drop(held);
+        });
+        let db = open_async(dir.path(), Missing::Refuse).await;
+        assert!(db.is_ok(), "{:?}", db.err());
+        release.await.unwrap();
+    }
+
+    #[test]
+    fn a_missing_store_is_created_only_when_allowed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data");
+        let err = open_with(&path, Missing::Refuse).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::NotFound {
+                    directory_exists: false,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(!path.exists());
+        drop(open_with(&path, Missing::Create).unwrap());
+        assert!(exists(&path));
     }
 
     #[test]

@@ -5,53 +5,99 @@ use std::process::ExitCode;
 
 use crate::config::Config;
 use crate::credits::{
-    Actor, ExportFormat, JournalEntry, Ledger, LedgerError, LedgerSettings, format_utc,
+    Actor, ExportFormat, JournalEntry, Ledger, LedgerError, LedgerSettings, PoolId, format_utc,
 };
 use crate::ids::{GuildId, MemberId};
+use crate::store::Missing;
+
+/// A server (guild) id: the number Discord shows with Developer Mode on (never 0).
+pub(super) fn guild_id(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(0) => Err("0 is not a server id: copy the id with Developer Mode on".into()),
+        Ok(id) => Ok(id),
+        Err(_) => Err(format!(
+            "`{text}` is not a server id: use the number Discord shows (Developer Mode, Copy Server ID)"
+        )),
+    }
+}
+
+/// A reason for the journal: something a person can later read.
+fn reason(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        Err("the reason is empty: say why, e.g. --reason \"May top-up\"".into())
+    } else {
+        Ok(text.to_owned())
+    }
+}
+
+/// How many rows to show: at least 1.
+fn limit(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("0 rows shows nothing: give at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a number of rows: give e.g. 20")),
+    }
+}
 
 #[derive(Debug, clap::Subcommand)]
 pub enum CreditsCommand {
     /// Add credits to a guild's current pool (a negative amount takes them back).
     Grant {
-        #[arg(long)]
+        /// The server whose pool gets the credits.
+        #[arg(long, value_name = "ID", value_parser = guild_id)]
         guild: u64,
-        #[arg(long, allow_negative_numbers = true)]
+        /// Credits to add; negative takes them back (never below what is available).
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
         amount: i64,
-        #[arg(long)]
+        /// Why, written to the journal (not empty).
+        #[arg(long, value_name = "TEXT", value_parser = reason)]
         reason: String,
+        /// Create the store when the data directory has none yet (a first grant before the
+        /// bot ever ran); without it a missing store is an error, so a typo cannot hide
+        /// credits where the bot never looks.
+        #[arg(long)]
+        create: bool,
     },
     /// Show a guild's pool: balance, default cap and the guilds sharing it.
     Show {
-        #[arg(long)]
+        /// The server whose pool to show.
+        #[arg(long, value_name = "ID", value_parser = guild_id)]
         guild: u64,
     },
     /// The journal of a guild's current pool, newest first.
     History {
-        #[arg(long)]
+        /// The server whose pool's journal to show.
+        #[arg(long, value_name = "ID", value_parser = guild_id)]
         guild: u64,
         /// Only this member's rows.
-        #[arg(long)]
+        #[arg(long, value_name = "ID")]
         user: Option<u64>,
-        #[arg(long, default_value_t = 20)]
+        /// How many rows, newest first (at least 1).
+        #[arg(long, value_name = "N", default_value = "20", value_parser = limit)]
         limit: usize,
     },
     /// Write the journal of a guild's current pool to stdout, oldest first.
     Export {
-        #[arg(long)]
+        /// The server whose pool's journal to write.
+        #[arg(long, value_name = "ID", value_parser = guild_id)]
         guild: u64,
-        #[arg(long, value_enum)]
+        /// csv (one header line, then a row per entry) or jsonl (one JSON object a line).
+        #[arg(long, value_enum, default_value = "csv")]
         format: ExportFormat,
     },
     /// Make a guild spend from another guild's pool.
     Link {
-        #[arg(long)]
+        /// The server that will spend from the other pool.
+        #[arg(long, value_name = "ID", value_parser = guild_id)]
         guild: u64,
-        #[arg(long)]
+        /// The server whose pool it spends from.
+        #[arg(long, value_name = "ID", value_parser = guild_id)]
         with: u64,
     },
     /// Make a guild spend from its own pool again.
     Unlink {
-        #[arg(long)]
+        /// The server to unlink.
+        #[arg(long, value_name = "ID", value_parser = guild_id)]
         guild: u64,
     },
     /// Check every pool against its holds and journal.
@@ -59,10 +105,22 @@ pub enum CreditsCommand {
 }
 
 pub async fn run(command: CreditsCommand, config: &Config) -> ExitCode {
-    let db = match crate::store::open(&config.storage.path) {
+    let missing = match command {
+        CreditsCommand::Grant { create: true, .. } => Missing::Create,
+        _ => Missing::Refuse,
+    };
+    let path = &config.storage.path;
+    let new = !crate::store::exists(path);
+    let db = match crate::store::open_async(path, missing).await {
         Ok(db) => db,
         Err(e) => return fail(&e),
     };
+    if new {
+        eprintln!(
+            "created a new store at {}",
+            crate::store::absolute(path).display()
+        );
+    }
     let settings = LedgerSettings {
         default_daily_cap: config.credits.default_daily_cap,
     };
@@ -87,6 +145,7 @@ async fn execute(command: CreditsCommand, ledger: &Ledger) -> Result<ExitCode, L
             guild,
             amount,
             reason,
+            ..
         } => {
             let b = ledger
                 .grant(GuildId(guild), amount, Actor::Cli, &reason)
@@ -131,6 +190,11 @@ async fn execute(command: CreditsCommand, ledger: &Ledger) -> Result<ExitCode, L
             println!("guild {guild} now spends from pool {pool}");
         }
         CreditsCommand::Unlink { guild } => {
+            // Unlinking a guild that is not linked would journal a change that changed nothing.
+            if ledger.pool_of(GuildId(guild))? == PoolId(guild) {
+                println!("guild {guild} already spends from its own pool {guild}; nothing changed");
+                return Ok(ExitCode::SUCCESS);
+            }
             let pool = ledger.unlink(GuildId(guild), Actor::Cli).await?;
             println!("guild {guild} now spends from its own pool {pool}");
         }

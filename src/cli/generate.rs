@@ -4,7 +4,6 @@
 //! to stderr. An error is one line, `error: <what happened>: <what to do>`. Exit codes: 0 done,
 //! 1 the task failed or could not be followed, 2 bad input or configuration.
 
-use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -12,9 +11,13 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 use tokio::time::Instant;
 
+use super::progress::Progress;
+
 use crate::config::{Config, ProviderMode};
-use crate::seedance::{SeedanceClient, SeedanceError, TaskId, TaskInput, TaskRecord, TaskState};
-use crate::video::{Ratio, Resolution};
+use crate::jobs::validate::{self, InvalidRequest};
+use crate::jobs::{Provider, Reference};
+use crate::seedance::{SeedanceError, TaskId, TaskInput, TaskRecord, TaskState};
+use crate::video::{Ratio, ReferenceKind, Resolution};
 
 /// How long a freshly created task may answer "not found" before that counts as an error.
 const UNKNOWN_GRACE: Duration = Duration::from_secs(60);
@@ -89,7 +92,11 @@ impl Failure {
     }
 
     fn report(self) -> ExitCode {
-        eprintln!("error: {}: {}", self.what, self.advice);
+        if self.advice.is_empty() {
+            eprintln!("error: {}", self.what);
+        } else {
+            eprintln!("error: {}: {}", self.what, self.advice);
+        }
         ExitCode::from(self.code)
     }
 }
@@ -108,6 +115,13 @@ impl From<SeedanceError> for Failure {
             advice: e.advice(),
             code,
         }
+    }
+}
+
+/// The `/video` rules' words already say what is wrong and what to do.
+impl From<InvalidRequest> for Failure {
+    fn from(e: InvalidRequest) -> Self {
+        Failure::input(e.to_string(), "")
     }
 }
 
@@ -130,25 +144,22 @@ async fn run_generate(args: GenerateArgs, config: &Config) -> Result<(), Failure
     let resolution = args.resolution.unwrap_or(video.default_resolution);
     let ratio = args.ratio.unwrap_or(video.default_ratio);
     let duration = args.duration.unwrap_or(video.default_duration);
-    if !(video.min_duration..=video.max_duration).contains(&duration) {
-        return Err(Failure::input(
-            format!("a duration of {duration} s is not allowed"),
-            if video.min_duration == 4 && video.max_duration == 15 {
-                "use 4 to 15 seconds"
-            } else {
-                "use a duration between video.min_duration and video.max_duration"
-            },
-        ));
-    }
-    for url in args.images.iter().chain(&args.videos).chain(&args.audios) {
-        let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
-        if !ok {
-            return Err(Failure::input(
-                format!("`{url}` is not an http(s) URL"),
-                "give each --image, --video and --audio as a public URL",
-            ));
-        }
-    }
+    // The very rules `/video` applies, so a command-line check says what members can do.
+    let references: Vec<Reference> = [
+        (ReferenceKind::Image, &args.images),
+        (ReferenceKind::Video, &args.videos),
+        (ReferenceKind::Audio, &args.audios),
+    ]
+    .into_iter()
+    .flat_map(|(kind, urls)| {
+        urls.iter().map(move |url| Reference {
+            kind,
+            url: url.clone(),
+            expires_at: None,
+        })
+    })
+    .collect();
+    validate::check_input(&args.prompt, &references, duration, video)?;
     let input = TaskInput {
         prompt: Some(args.prompt),
         reference_image_urls: args.images,
@@ -163,66 +174,82 @@ async fn run_generate(args: GenerateArgs, config: &Config) -> Result<(), Failure
         nsfw_checker: args.nsfw_checker.then_some(true),
     };
     input.validate()?;
-    let Some(price) = config.credits.price(resolution, duration) else {
+    let Some(price) = config
+        .credits
+        .price(resolution, duration, args.generate_audio)
+    else {
         return Err(Failure::input(
             format!("no price is configured for {resolution}"),
-            "set credits.price_per_second for every resolution",
+            "set credits.price_per_second and credits.audio_price_per_second for every resolution",
         ));
     };
-    let client = live_client(config)?;
-
-    eprintln!("cost: {price} credits ({resolution}, {duration} s, {ratio})");
-    let task = create_with_retries(&client, &input, config).await?;
+    let provider = provider(config)?;
+    let simulated = provider.is_simulated();
+    let audio = if args.generate_audio {
+        ", with audio"
+    } else {
+        ""
+    };
+    let what = format!("{resolution}, {duration} s, {ratio}{audio}");
+    if simulated {
+        eprintln!("simulated: would cost {price} credits ({what}); nothing is spent");
+    } else {
+        eprintln!("will cost: {price} credits ({what})");
+    }
+    let task = create_with_retries(&provider, &input, config).await?;
+    // The provider bills a task once it exists, whatever happens to it later.
+    if simulated {
+        eprintln!("simulated task {task}: nothing was charged");
+    } else {
+        eprintln!("charged: {price} credits (task {task})");
+    }
     if args.no_wait {
         if args.json {
-            println!("{}", json!({ "task_id": task.0 }));
+            println!("{}", json!({ "task_id": task.0, "simulated": simulated }));
         } else {
             println!("{task}");
         }
         return Ok(());
     }
-    eprintln!("task: {task}");
 
-    let record = follow(&client, &task, config).await?;
-    print_record(&record, args.json);
+    let record = follow(&provider, &task, config).await?;
+    print_record(&record, args.json, simulated);
     finish(&record)
 }
 
 async fn run_status(args: StatusArgs, config: &Config) -> Result<(), Failure> {
-    let client = live_client(config)?;
+    let provider = provider(config)?;
+    let simulated = provider.is_simulated();
     let task = TaskId(args.task_id.trim().to_owned());
-    let record = client.record_info(&task).await?;
+    let record = provider.record_info(&task).await?;
     if !args.json {
-        println!("{}: {}", record.task_id, record.state);
+        let label = if simulated { " (simulated)" } else { "" };
+        println!("{}: {}{label}", record.task_id, record.state);
     }
-    print_record(&record, args.json);
+    print_record(&record, args.json, simulated);
     match record.state {
         TaskState::Fail => finish(&record),
         _ => Ok(()),
     }
 }
 
-/// A client for the real provider, or why there is none.
-fn live_client(config: &Config) -> Result<SeedanceClient, Failure> {
-    if config.seedance.mode == ProviderMode::Simulate {
-        return Err(Failure::input(
-            "seedance.mode is \"simulate\", but this command always calls the real provider".into(),
-            "set seedance.mode = \"live\" (or SEEDANCE_BOT__SEEDANCE__MODE=live) to spend credits",
-        ));
-    }
-    if config.seedance.api_key.expose_secret().trim().is_empty() {
+/// The real provider, or the built-in simulation when `seedance.mode = "simulate"`.
+fn provider(config: &Config) -> Result<Provider, Failure> {
+    if config.seedance.mode == ProviderMode::Live
+        && config.seedance.api_key.expose_secret().trim().is_empty()
+    {
         return Err(Failure::input(
             "no Seedance API key is configured".into(),
-            "set SEEDANCE_API_KEY (or seedance.api_key in the configuration file)",
+            "set SEEDANCE_API_KEY (or seedance.api_key in the configuration file), or try it without spending with seedance.mode = \"simulate\"",
         ));
     }
-    Ok(SeedanceClient::new(&config.seedance)?)
+    Ok(Provider::from_config(&config.seedance)?)
 }
 
 /// Creates the task, retrying only refusals that prove no task was made (so nothing is
 /// paid twice).
 async fn create_with_retries(
-    client: &SeedanceClient,
+    client: &Provider,
     input: &TaskInput,
     config: &Config,
 ) -> Result<TaskId, Failure> {
@@ -249,11 +276,7 @@ async fn create_with_retries(
 /// Polls the task with backoff until it ends or `jobs.deadline` passes. Retryable errors,
 /// "not found" just after creation and a couple of garbled answers wait and try again: the
 /// credits are spent by now, so giving up early helps nobody.
-async fn follow(
-    client: &SeedanceClient,
-    task: &TaskId,
-    config: &Config,
-) -> Result<TaskRecord, Failure> {
+async fn follow(client: &Provider, task: &TaskId, config: &Config) -> Result<TaskRecord, Failure> {
     let jobs = &config.jobs;
     let started = Instant::now();
     let mut progress = Progress::new();
@@ -308,13 +331,16 @@ async fn follow(
 }
 
 /// Prints a finished (or looked-up) record on stdout: URLs one per line, or JSON.
-fn print_record(record: &TaskRecord, as_json: bool) {
+fn print_record(record: &TaskRecord, as_json: bool, simulated: bool) {
     if as_json {
         let mut value = json!({
             "task_id": record.task_id.0,
             "state": record.state.as_str(),
             "result_urls": record.result_urls,
         });
+        if simulated {
+            value["simulated"] = json!(true);
+        }
         if record.state == TaskState::Fail {
             value["fail_code"] = json!(record.fail_code);
             value["fail_msg"] = json!(record.fail_msg);
@@ -354,78 +380,4 @@ fn finish(record: &TaskRecord) -> Result<(), Failure> {
 
 fn round_ms(d: Duration) -> Duration {
     Duration::from_millis(d.as_millis().min(u128::from(u64::MAX)) as u64)
-}
-
-/// The progress shown on stderr: a live line on a terminal, a line per change otherwise.
-struct Progress {
-    live: bool,
-    state: Option<String>,
-    drawn: bool,
-}
-
-impl Progress {
-    fn new() -> Self {
-        Progress {
-            live: std::io::stderr().is_terminal(),
-            state: None,
-            drawn: false,
-        }
-    }
-
-    fn show(&mut self, state: &TaskState, started: Instant) {
-        let changed = self.state.as_deref() != Some(state.as_str());
-        self.state = Some(state.as_str().to_owned());
-        if self.live {
-            self.redraw(started);
-        } else if changed {
-            eprintln!("{state} after {}", whole_seconds(started.elapsed()));
-        }
-    }
-
-    fn redraw(&mut self, started: Instant) {
-        let state = self.state.as_deref().unwrap_or("submitted");
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r\x1b[2K{state} · {}",
-            whole_seconds(started.elapsed())
-        );
-        let _ = err.flush();
-        self.drawn = true;
-    }
-
-    /// A passing remark (a retry), on its own line.
-    fn note(&mut self, text: &str) {
-        self.finish();
-        eprintln!("{text}");
-    }
-
-    /// Ends the live line so the next output starts clean.
-    fn finish(&mut self) {
-        if self.drawn {
-            eprintln!();
-            self.drawn = false;
-        }
-    }
-
-    /// Sleeps, ticking the elapsed time once a second on a terminal.
-    async fn sleep(&mut self, wait: Duration, started: Instant) {
-        if !self.live {
-            tokio::time::sleep(wait).await;
-            return;
-        }
-        let until = Instant::now() + wait;
-        loop {
-            self.redraw(started);
-            let now = Instant::now();
-            if now >= until {
-                return;
-            }
-            tokio::time::sleep((until - now).min(Duration::from_secs(1))).await;
-        }
-    }
-}
-
-fn whole_seconds(d: Duration) -> humantime::FormattedDuration {
-    humantime::format_duration(Duration::from_secs(d.as_secs()))
 }

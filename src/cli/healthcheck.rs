@@ -19,6 +19,12 @@ pub struct HealthcheckArgs {
 
 pub async fn run(args: HealthcheckArgs, config: &Config) -> ExitCode {
     let url = match args.url {
+        Some(url) if !is_http_url(&url) => {
+            eprintln!(
+                "unhealthy: --url `{url}` is not an http(s) URL: give it like http://127.0.0.1:8080/healthz"
+            );
+            return ExitCode::FAILURE;
+        }
         Some(url) => url,
         None => match default_url(&config.http.listen) {
             Some(url) => url,
@@ -53,9 +59,17 @@ pub async fn run(args: HealthcheckArgs, config: &Config) -> ExitCode {
     }
 }
 
+fn is_http_url(text: &str) -> bool {
+    url::Url::parse(text).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+}
+
 /// `http://HOST:PORT/healthz` for `listen`, asking loopback when it binds every address.
 fn default_url(listen: &str) -> Option<String> {
-    let addr: std::net::SocketAddr = listen.trim().parse().ok()?;
+    let listen = listen.trim();
+    let Ok(addr) = listen.parse::<std::net::SocketAddr>() else {
+        // A name (`localhost:8080`): ask it as written.
+        return (!listen.is_empty()).then(|| format!("http://{listen}/healthz"));
+    };
     let host = match addr.ip() {
         ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
         ip if ip.is_unspecified() => "[::1]".to_owned(),
@@ -82,6 +96,10 @@ mod tests {
         assert_eq!(
             default_url("10.0.0.5:81").as_deref(),
             Some("http://10.0.0.5:81/healthz")
+        );
+        assert_eq!(
+            default_url("localhost:8080").as_deref(),
+            Some("http://localhost:8080/healthz")
         );
         assert_eq!(default_url(""), None);
     }

@@ -12,15 +12,17 @@ pub enum JobsCommand {
     /// Write every job of a guild to stdout, oldest first: who, where, prompt, references,
     /// cost and outcome.
     Export {
-        #[arg(long)]
+        /// The server whose jobs to write.
+        #[arg(long, value_name = "ID", value_parser = super::credits::guild_id)]
         guild: u64,
+        /// csv (one header line, then a row per job) or jsonl (one JSON object a line).
         #[arg(long, value_enum, default_value = "csv")]
         format: ExportFormat,
     },
 }
 
 pub fn run(command: JobsCommand, config: &Config) -> ExitCode {
-    let db = match crate::store::open(&config.storage.path) {
+    let db = match crate::store::open_with(&config.storage.path, crate::store::Missing::Refuse) {
         Ok(db) => db,
         Err(e) => return fail(&e),
     };

@@ -15,6 +15,7 @@ mod credits;
 mod generate;
 mod healthcheck;
 mod jobs;
+mod progress;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -119,14 +120,14 @@ async fn run(config: Config) -> ExitCode {
     let app = match crate::app::App::build(config).await {
         Ok(app) => app,
         Err(e) => {
-            eprintln!("error: {}", crate::discord::errors::cause_chain(&e));
+            eprintln!("error: {}", crate::telemetry::explain(&e));
             return ExitCode::from(2);
         }
     };
     match app.run(crate::app::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", crate::discord::errors::cause_chain(&e));
+            eprintln!("error: {}", crate::telemetry::explain(&e));
             ExitCode::FAILURE
         }
     }
@@ -150,8 +151,39 @@ async fn register_commands(config: &Config) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {}", crate::discord::errors::cause_chain(&e));
+            eprintln!(
+                "error: {}: check discord.token (or DISCORD_TOKEN), the network, and discord.api_base_url (empty for Discord itself)",
+                crate::telemetry::explain(&e)
+            );
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// The trap: options like `--guild`, `--amount`, `--reason` and `--with` had no help.
+    #[test]
+    fn every_command_and_option_has_help_text() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let path = format!("{path} {}", command.get_name());
+            if command.get_about().is_none() {
+                missing.push(path.clone());
+            }
+            for arg in command.get_arguments() {
+                if arg.get_help().is_none() && !matches!(arg.get_id().as_str(), "help" | "version")
+                {
+                    missing.push(format!("{path} {}", arg.get_id()));
+                }
+            }
+            for sub in command.get_subcommands() {
+                walk(sub, &path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:?}");
     }
 }

@@ -8,12 +8,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use figment::Figment;
-use figment::providers::{Env, Format, Toml};
+use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::video::{Ratio, Resolution};
 
+mod extract;
 mod validate;
 
 /// The file read when `--config` is not given, if it exists.
@@ -31,12 +32,35 @@ pub struct Config {
     pub http: HttpConfig,
     pub logging: LoggingConfig,
     pub members: MembersConfig,
+    /// Where the configuration came from (for the start line); not a key.
+    #[serde(skip)]
+    pub source: ConfigSource,
+}
+
+/// Where a configuration was read from; the environment always applies on top.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ConfigSource {
+    /// No file: the built-in defaults.
+    #[default]
+    Defaults,
+    /// This file (absolute path).
+    File(PathBuf),
+}
+
+impl std::fmt::Display for ConfigSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigSource::Defaults => f.write_str("built-in defaults + environment"),
+            ConfigSource::File(path) => write!(f, "{} + environment", path.display()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DiscordConfig {
     /// The bot token. Never printed.
+    #[serde(deserialize_with = "secret_text")]
     pub token: SecretString,
     /// Empty: Discord itself. Otherwise every REST call goes to this base (a REST proxy or a
     /// local Discord double) and serenity's own rate limiter is turned off.
@@ -61,6 +85,7 @@ pub enum ProviderMode {
 #[serde(deny_unknown_fields)]
 pub struct SeedanceConfig {
     /// The provider's API key. Never printed.
+    #[serde(deserialize_with = "secret_text")]
     pub api_key: SecretString,
     pub base_url: String,
     pub model: String,
@@ -109,16 +134,34 @@ pub struct JobsConfig {
 pub struct CreditsConfig {
     /// Credits per second of output video, by resolution.
     pub price_per_second: BTreeMap<Resolution, u64>,
+    /// Credits per second added when the video has generated audio (`generate_audio`), by
+    /// resolution: the provider bills the audio setting too.
+    pub audio_price_per_second: BTreeMap<Resolution, u64>,
     /// Credits a member may spend per UTC day in a pool with no cap of its own; 0 = no cap.
     pub default_daily_cap: u64,
 }
 
 impl CreditsConfig {
-    /// The price of a video, or `None` when the table has no entry for its resolution.
-    pub fn price(&self, resolution: Resolution, seconds: u32) -> Option<u64> {
+    /// The price of a video (with the audio surcharge when `audio` is on), or `None` when a
+    /// table has no entry for its resolution.
+    pub fn price(&self, resolution: Resolution, seconds: u32, audio: bool) -> Option<u64> {
+        let mut per_second = *self.price_per_second.get(&resolution)?;
+        if audio {
+            per_second = per_second.checked_add(*self.audio_price_per_second.get(&resolution)?)?;
+        }
+        per_second.checked_mul(u64::from(seconds))
+    }
+
+    /// The price per second of each resolution, with the audio surcharge, as members read
+    /// it: `720p: 80/s (+80/s with audio)`.
+    pub fn describe_prices(&self) -> Vec<String> {
         self.price_per_second
-            .get(&resolution)
-            .and_then(|per_second| per_second.checked_mul(u64::from(seconds)))
+            .iter()
+            .map(|(r, p)| match self.audio_price_per_second.get(r) {
+                Some(&a) if a > 0 => format!("{r}: {p}/s (+{a}/s with audio)"),
+                _ => format!("{r}: {p}/s"),
+            })
+            .collect()
     }
 }
 
@@ -175,8 +218,27 @@ pub struct LoggingConfig {
 pub enum ConfigError {
     #[error("configuration file {path} could not be read: {reason}")]
     Unreadable { path: PathBuf, reason: String },
-    #[error("invalid configuration: {0}")]
-    Invalid(String),
+    #[error("invalid configuration{0}")]
+    Invalid(Problems),
+}
+
+/// Every problem found, each "what is wrong: what to do".
+#[derive(Debug)]
+pub struct Problems(pub Vec<String>);
+
+impl std::fmt::Display for Problems {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.as_slice() {
+            [one] => write!(f, ": {one}"),
+            many => {
+                write!(f, ", {} problems:", many.len())?;
+                for p in many {
+                    write!(f, "\n  - {p}")?;
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 /// The built-in defaults, as TOML: the single source of every default value (the same
@@ -187,7 +249,7 @@ impl Config {
     /// Loads defaults, then `file` (or `config.toml` when it exists), then the environment.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         let mut figment = Figment::from(Toml::string(DEFAULTS));
-        match file {
+        let source = match file {
             Some(path) => {
                 if !path.is_file() {
                     return Err(ConfigError::Unreadable {
@@ -196,14 +258,17 @@ impl Config {
                     });
                 }
                 figment = figment.merge(Toml::file(path));
+                ConfigSource::File(crate::store::absolute(path))
             }
-            None => {
-                if Path::new(DEFAULT_CONFIG_FILE).is_file() {
-                    figment = figment.merge(Toml::file(DEFAULT_CONFIG_FILE));
-                }
+            None if Path::new(DEFAULT_CONFIG_FILE).is_file() => {
+                figment = figment.merge(Toml::file(DEFAULT_CONFIG_FILE));
+                ConfigSource::File(crate::store::absolute(Path::new(DEFAULT_CONFIG_FILE)))
             }
-        }
-        Self::from_figment(figment.merge(environment()))
+            None => ConfigSource::Defaults,
+        };
+        let mut config = Self::from_figment(figment.merge(environment()))?;
+        config.source = source;
+        Ok(config)
     }
 
     /// Loads from TOML text over the defaults, without the environment (for tests and tools).
@@ -217,25 +282,15 @@ impl Config {
     }
 
     fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
-        let config: Config = figment.extract().map_err(|e| {
-            let mut messages = Vec::new();
-            for error in e {
-                let key = error.path.join(".");
-                let mut kind = error.kind.to_string();
-                // figment's messages for secrets quote the value: never show it.
-                if key.ends_with("token") || key.ends_with("api_key") {
-                    kind = "must be a string".into();
-                }
-                if key.is_empty() {
-                    messages.push(kind);
-                } else {
-                    messages.push(format!("`{key}`: {kind}"));
-                }
-            }
-            ConfigError::Invalid(messages.join("; "))
-        })?;
-        config.validate()?;
-        Ok(config)
+        let mut problems = Vec::new();
+        let config = extract::all(figment, &mut problems);
+        if let Some(config) = &config {
+            problems.extend(config.problems());
+        }
+        match config {
+            Some(config) if problems.is_empty() => Ok(config),
+            _ => Err(ConfigError::Invalid(Problems(problems))),
+        }
     }
 
     /// Problems that do not stop the CLI but stop the bot (a missing secret).
@@ -253,19 +308,48 @@ impl Config {
     }
 }
 
+/// The environment's layer. Secrets are taken as the exact text of their variables: figment
+/// would read `12345678` as a number (and refuse it as a string) or `0123` as 123.
 fn environment() -> Figment {
-    Figment::new()
-        .merge(Env::prefixed("SEEDANCE_BOT__").split("__"))
-        .merge(
-            Env::raw()
-                .only(&["DISCORD_TOKEN"])
-                .map(|_| "discord.token".into()),
-        )
-        .merge(
-            Env::raw()
-                .only(&["SEEDANCE_API_KEY"])
-                .map(|_| "seedance.api_key".into()),
-        )
+    let mut figment = Figment::new().merge(
+        Env::prefixed("SEEDANCE_BOT__")
+            .filter(|k| {
+                !k.as_str().eq_ignore_ascii_case("discord__token")
+                    && !k.as_str().eq_ignore_ascii_case("seedance__api_key")
+            })
+            .split("__"),
+    );
+    for (var, key) in [
+        ("SEEDANCE_BOT__DISCORD__TOKEN", "discord.token"),
+        ("DISCORD_TOKEN", "discord.token"),
+        ("SEEDANCE_BOT__SEEDANCE__API_KEY", "seedance.api_key"),
+        ("SEEDANCE_API_KEY", "seedance.api_key"),
+    ] {
+        if let Ok(text) = std::env::var(var) {
+            figment = figment.merge(Serialized::default(key, text));
+        }
+    }
+    figment
+}
+
+/// A secret written as text, or as a whole number (an unquoted `12345678` in the file):
+/// both are the same characters. Its value never appears in an error.
+fn secret_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SecretString, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Text(String),
+        Unsigned(u64),
+        Signed(i64),
+    }
+    match Written::deserialize(d) {
+        Ok(Written::Text(s)) => Ok(SecretString::from(s)),
+        Ok(Written::Unsigned(n)) => Ok(SecretString::from(n.to_string())),
+        Ok(Written::Signed(n)) => Ok(SecretString::from(n.to_string())),
+        Err(_) => Err(serde::de::Error::custom(
+            "it must be text: write it in quotes (it is never shown)",
+        )),
+    }
 }
 
 /// Durations written as human strings: "250ms", "3s", "30m", "1h 30m".
@@ -340,9 +424,11 @@ mod tests {
         let c = Config::defaults();
         assert_eq!(c.seedance.base_url, "https://aigptimage.com");
         assert_eq!(c.seedance.model, "seedance-2.0-reference-to-video");
-        assert_eq!(c.credits.price(Resolution::P480, 1), Some(40));
-        assert_eq!(c.credits.price(Resolution::P720, 5), Some(400));
-        assert_eq!(c.credits.price(Resolution::P1080, 10), Some(1600));
+        assert_eq!(c.credits.price(Resolution::P480, 1, false), Some(40));
+        assert_eq!(c.credits.price(Resolution::P720, 5, false), Some(400));
+        assert_eq!(c.credits.price(Resolution::P1080, 10, false), Some(1600));
+        // Audio adds its own per-second price.
+        assert_eq!(c.credits.price(Resolution::P720, 5, true), Some(800));
         assert_eq!(c.jobs.poll_initial, Duration::from_secs(3));
         assert_eq!(c.video.default_ratio, Ratio::Landscape);
     }
@@ -378,6 +464,70 @@ mod tests {
         assert!(err.contains("max_active"), "{err}");
     }
 
+    /// The trap: only the first problem was reported, in serde's words.
+    #[test]
+    fn every_problem_is_reported_at_once_in_plain_words() {
+        let err = Config::from_toml(
+            "[video]\nmax_duration = -5\n[jobs]\nmax_active = 3\n[members]\ncommand_window = \"0s\"\n[storage]\npath = \"\"\n[seedance]\nmode = \"dry\"",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("invalid configuration, 5 problems:"),
+            "{err}"
+        );
+        assert!(
+            err.contains("`video.max_duration` is -5, but it must be a whole number, 0 or more"),
+            "{err}"
+        );
+        assert!(
+            err.contains(
+                "`jobs.max_active` is not a setting: remove it, or use one of jobs.poll_initial,"
+            ),
+            "{err}"
+        );
+        assert!(err.contains("`members.command_window` is 0s"), "{err}");
+        assert!(err.contains("`storage.path` is empty"), "{err}");
+        assert!(
+            err.contains("`seedance.mode` is \"dry\", but it must be one of live, simulate"),
+            "{err}"
+        );
+        assert!(!err.contains("``"), "nested backticks: {err}");
+    }
+
+    #[test]
+    fn numbers_are_range_checked() {
+        let err = Config::from_toml("[video]\nmax_duration = 60")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "`video.max_duration` is 60, but the provider makes videos of 4 to 15 seconds"
+            ),
+            "{err}"
+        );
+        let err = Config::from_toml("[jobs]\nmax_active_per_user = 1000")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("between 1 and 100"), "{err}");
+        let err = Config::from_toml("[credits.audio_price_per_second]\n720p = 2000000")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("credits.audio_price_per_second.720p"), "{err}");
+        // A zero-length window is fine when the limit is off anyway.
+        Config::from_toml("[members]\ncommands_per_window = 0\ncommand_window = \"0s\"").unwrap();
+    }
+
+    #[test]
+    fn a_host_name_listen_and_a_number_like_secret_are_accepted() {
+        let c = Config::from_toml(
+            "[http]\nlisten = \"localhost:8080\"\n[seedance]\napi_key = 12345678",
+        )
+        .unwrap();
+        assert_eq!(c.seedance.api_key.expose_secret(), "12345678");
+        assert!(Config::from_toml("[http]\nlisten = \"8080\"").is_err());
+    }
+
     #[test]
     fn secrets_never_show_in_debug_or_errors() {
         let c = Config::from_toml(
@@ -386,9 +536,10 @@ mod tests {
         .unwrap();
         let debug = format!("{c:?}");
         assert!(!debug.contains("SECRET"), "{debug}");
-        let err = Config::from_toml("[seedance]\napi_key = 12345678")
+        let err = Config::from_toml("[seedance]\napi_key = 12345.678")
             .unwrap_err()
             .to_string();
-        assert!(!err.contains("12345678"), "{err}");
+        assert!(!err.contains("12345"), "{err}");
+        assert!(err.contains("seedance.api_key` must be text"), "{err}");
     }
 }

@@ -1,30 +1,174 @@
-//! Checks across keys that types alone cannot express; each message names the key, the bad
-//! value and what is allowed.
+//! Checks across keys that types alone cannot express, and the ranges numbers must stay in.
+//! Every problem is collected (an operator fixes them all in one go); each names the key,
+//! the bad value and what is allowed.
+
+use std::time::Duration;
 
 use crate::video::Resolution;
 
-use super::{Config, ConfigError};
+use super::Config;
+
+/// The provider's documented output durations, in seconds (Seedance 2.0: 4 to 15 s).
+pub const PROVIDER_DURATIONS: std::ops::RangeInclusive<u32> = 4..=15;
+/// The most credits per second a price table may ask (keeps every price far from overflow).
+pub const MAX_PRICE_PER_SECOND: u64 = 1_000_000;
 
 impl Config {
-    pub(super) fn validate(&self) -> Result<(), ConfigError> {
-        let bad = |key: &str, value: &dyn std::fmt::Display, allowed: &str| {
-            Err(ConfigError::Invalid(format!(
-                "`{key}` is {value}, but {allowed}"
-            )))
+    /// Every problem with the values, in key order of the file; empty when all is well.
+    pub(super) fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut bad = |key: &str, value: &dyn std::fmt::Display, allowed: &str| {
+            problems.push(format!("`{key}` is {value}, but {allowed}"));
         };
-        let v = &self.video;
-        if v.min_duration == 0 || v.min_duration > v.max_duration {
-            return bad(
-                "video.min_duration",
-                &v.min_duration,
+        let secs = |d: Duration| humantime::format_duration(d).to_string();
+
+        let d = &self.discord;
+        if !d.api_base_url.is_empty() && !http_url(&d.api_base_url) {
+            bad(
+                "discord.api_base_url",
+                &format!("`{}`", d.api_base_url),
+                "it must be empty (Discord itself) or an http(s) URL",
+            );
+        }
+        for (key, ids) in [
+            ("discord.command_guild_ids", &d.command_guild_ids),
+            ("discord.owner_ids", &d.owner_ids),
+        ] {
+            if ids.contains(&0) {
+                bad(
+                    key,
+                    &"0 in the list",
+                    "Discord ids are never 0: copy them with Developer Mode on",
+                );
+            }
+        }
+
+        let s = &self.seedance;
+        if !http_url(&s.base_url) {
+            bad(
+                "seedance.base_url",
+                &format!("`{}`", s.base_url),
+                "it must be an http(s) URL",
+            );
+        }
+        if s.model.trim().is_empty() {
+            bad("seedance.model", &"empty", "it must name the model");
+        }
+        if s.request_timeout.is_zero() || s.request_timeout > Duration::from_secs(600) {
+            bad(
+                "seedance.request_timeout",
+                &secs(s.request_timeout),
+                "it must be more than 0s and at most 10m",
+            );
+        }
+        for (key, value) in [
+            ("seedance.create_per_window", s.create_per_window),
+            ("seedance.status_per_second", s.status_per_second),
+            ("seedance.max_running", s.max_running),
+        ] {
+            if !(1..=10_000).contains(&value) {
+                bad(key, &value, "it must be between 1 and 10000");
+            }
+        }
+        if s.create_window.is_zero() {
+            bad("seedance.create_window", &"0s", "it must be more than 0s");
+        }
+        if !(0.0..=1.0).contains(&s.simulate.failure_rate) {
+            bad(
+                "seedance.simulate.failure_rate",
+                &s.simulate.failure_rate,
+                "it must be between 0.0 and 1.0",
+            );
+        }
+        if !http_url(&s.simulate.result_url) {
+            bad(
+                "seedance.simulate.result_url",
+                &format!("`{}`", s.simulate.result_url),
+                "it must be an http(s) URL",
+            );
+        }
+
+        let j = &self.jobs;
+        if j.poll_initial.is_zero() || j.poll_initial > j.poll_max {
+            bad(
+                "jobs.poll_initial",
+                &secs(j.poll_initial),
                 &format!(
-                    "it must be at least 1 and at most video.max_duration ({})",
-                    v.max_duration
+                    "it must be more than 0s and at most jobs.poll_max ({})",
+                    secs(j.poll_max)
                 ),
             );
         }
-        if !(v.min_duration..=v.max_duration).contains(&v.default_duration) {
-            return bad(
+        if j.deadline < j.poll_max {
+            bad(
+                "jobs.deadline",
+                &secs(j.deadline),
+                &format!("it must be at least jobs.poll_max ({})", secs(j.poll_max)),
+            );
+        }
+        if !(1..=100).contains(&j.max_active_per_user) {
+            bad(
+                "jobs.max_active_per_user",
+                &j.max_active_per_user,
+                "it must be between 1 and 100",
+            );
+        }
+        if !(1..=10).contains(&j.create_attempts) {
+            bad(
+                "jobs.create_attempts",
+                &j.create_attempts,
+                "it must be between 1 and 10 (each try may start a paid task upstream)",
+            );
+        }
+
+        for (table, prices) in [
+            ("price_per_second", &self.credits.price_per_second),
+            (
+                "audio_price_per_second",
+                &self.credits.audio_price_per_second,
+            ),
+        ] {
+            for r in Resolution::ALL {
+                match prices.get(&r) {
+                    None => bad(
+                        &format!("credits.{table}.{r}"),
+                        &"missing",
+                        "every resolution (480p, 720p, 1080p) needs a price",
+                    ),
+                    Some(&p) if p > MAX_PRICE_PER_SECOND => bad(
+                        &format!("credits.{table}.{r}"),
+                        &p,
+                        &format!("it must be at most {MAX_PRICE_PER_SECOND}"),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+
+        let v = &self.video;
+        let (lo, hi) = (*PROVIDER_DURATIONS.start(), *PROVIDER_DURATIONS.end());
+        for (key, value) in [
+            ("video.min_duration", v.min_duration),
+            ("video.max_duration", v.max_duration),
+        ] {
+            if !PROVIDER_DURATIONS.contains(&value) {
+                bad(
+                    key,
+                    &value,
+                    &format!(
+                        "the provider makes videos of {lo} to {hi} seconds: set it within that"
+                    ),
+                );
+            }
+        }
+        if v.min_duration > v.max_duration {
+            bad(
+                "video.min_duration",
+                &v.min_duration,
+                &format!("it must be at most video.max_duration ({})", v.max_duration),
+            );
+        } else if !(v.min_duration..=v.max_duration).contains(&v.default_duration) {
+            bad(
                 "video.default_duration",
                 &v.default_duration,
                 &format!(
@@ -33,106 +177,59 @@ impl Config {
                 ),
             );
         }
-        for r in Resolution::ALL {
-            match self.credits.price_per_second.get(&r) {
-                None => {
-                    return bad(
-                        &format!("credits.price_per_second.{r}"),
-                        &"missing",
-                        "every resolution (480p, 720p, 1080p) needs a price",
-                    );
-                }
-                Some(&p) if self.credits.price(r, v.max_duration).is_none() || p > 1_000_000 => {
-                    return bad(
-                        &format!("credits.price_per_second.{r}"),
-                        &p,
-                        "it must be at most 1000000",
-                    );
-                }
-                Some(_) => {}
-            }
-        }
-        let j = &self.jobs;
-        if j.poll_initial.is_zero() || j.poll_initial > j.poll_max {
-            return bad(
-                "jobs.poll_initial",
-                &humantime::format_duration(j.poll_initial),
-                "it must be more than 0 and at most jobs.poll_max",
+
+        let m = &self.members;
+        if m.commands_per_window > 0 && m.command_window.is_zero() {
+            bad(
+                "members.command_window",
+                &"0s",
+                "a window of 0s would turn the rate limit off unseen: give it a length like \"10s\", or set members.commands_per_window = 0 to turn the limit off",
             );
         }
-        if j.deadline < j.poll_max {
-            return bad(
-                "jobs.deadline",
-                &humantime::format_duration(j.deadline),
-                "it must be at least jobs.poll_max",
+        if m.commands_per_window > 1000 {
+            bad(
+                "members.commands_per_window",
+                &m.commands_per_window,
+                "it must be between 0 (no limit) and 1000",
             );
         }
-        if j.max_active_per_user == 0 {
-            return bad("jobs.max_active_per_user", &0, "it must be at least 1");
-        }
-        if !(1..=10).contains(&j.create_attempts) {
-            return bad(
-                "jobs.create_attempts",
-                &j.create_attempts,
-                "it must be between 1 and 10 (each try may start a paid task upstream)",
+
+        if self.storage.path.as_os_str().is_empty() {
+            bad(
+                "storage.path",
+                &"empty",
+                "it must name the data directory (e.g. \"data\" or \"/var/lib/seedance-bot\"); empty would scatter the store's files in the working directory",
             );
         }
-        let s = &self.seedance;
-        if url::Url::parse(&s.base_url)
-            .map(|u| !matches!(u.scheme(), "http" | "https"))
-            .unwrap_or(true)
-        {
-            return bad(
-                "seedance.base_url",
-                &format!("`{}`", s.base_url),
-                "it must be an http(s) URL",
-            );
-        }
-        if s.model.trim().is_empty() {
-            return bad("seedance.model", &"empty", "it must name the model");
-        }
-        if s.request_timeout.is_zero() {
-            return bad("seedance.request_timeout", &"0s", "it must be more than 0");
-        }
-        for (key, value) in [
-            ("seedance.create_per_window", s.create_per_window),
-            ("seedance.status_per_second", s.status_per_second),
-            ("seedance.max_running", s.max_running),
-        ] {
-            if value == 0 {
-                return bad(key, &0, "it must be at least 1");
-            }
-        }
-        if s.create_window.is_zero() {
-            return bad("seedance.create_window", &"0s", "it must be more than 0");
-        }
-        if !(0.0..=1.0).contains(&s.simulate.failure_rate) {
-            return bad(
-                "seedance.simulate.failure_rate",
-                &s.simulate.failure_rate,
-                "it must be between 0.0 and 1.0",
-            );
-        }
-        let d = &self.discord;
-        if !d.api_base_url.is_empty()
-            && url::Url::parse(&d.api_base_url)
-                .map(|u| !matches!(u.scheme(), "http" | "https"))
-                .unwrap_or(true)
-        {
-            return bad(
-                "discord.api_base_url",
-                &format!("`{}`", d.api_base_url),
-                "it must be empty (Discord itself) or an http(s) URL",
-            );
-        }
-        if !self.http.listen.is_empty() && self.http.listen.parse::<std::net::SocketAddr>().is_err()
-        {
-            return bad(
+        if !self.http.listen.is_empty() && !host_port(&self.http.listen) {
+            bad(
                 "http.listen",
                 &format!("`{}`", self.http.listen),
-                "it must be empty or host:port, e.g. 0.0.0.0:8080",
+                "it must be empty or host:port, e.g. 0.0.0.0:8080 or localhost:8080",
             );
         }
-        Ok(())
+        problems
+    }
+}
+
+fn http_url(text: &str) -> bool {
+    url::Url::parse(text).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+}
+
+/// `host:port` with a port number: an address (`0.0.0.0:8080`, `[::]:8080`) or a name
+/// (`localhost:8080`), resolved when the bot binds it.
+pub fn host_port(text: &str) -> bool {
+    if text.parse::<std::net::SocketAddr>().is_ok() {
+        return true;
+    }
+    match text.rsplit_once(':') {
+        Some((host, port)) => {
+            !host.is_empty()
+                && port.parse::<u16>().is_ok()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        }
+        None => false,
     }
 }

@@ -28,6 +28,10 @@ pub enum DiscordError {
     Gateway(#[source] serenity::Error),
     #[error("could not read the bot's application from Discord")]
     Application(#[source] serenity::Error),
+    #[error(
+        "Discord refused the bot token ({0}): check discord.token (or DISCORD_TOKEN); reset it in the developer portal if it leaked"
+    )]
+    TokenRefused(String),
     #[error("could not register the commands {scope}")]
     Register {
         scope: String,
@@ -174,6 +178,9 @@ pub async fn run(
     };
     let framework = poise::Framework::builder()
         .options(options)
+        // The builder overwrites the options' `initialize_owners` with its own (true): without
+        // this poise asks Discord for the application's owners and warns when it cannot.
+        .initialize_owners(false)
         .setup(move |ctx, ready, framework| {
             Box::pin(async move {
                 tracing::info!(bot = %ready.user.name, "connected to Discord");
@@ -187,9 +194,21 @@ pub async fn run(
         })
         .build();
 
+    // Serenity alone retries an unreachable gateway every 5 s with warnings of its own and
+    // no word of what to check: ask Discord first, with our own backoff and words.
+    let shutdown = std::pin::pin!(shutdown);
+    let mut shutdown = futures::FutureExt::fuse(shutdown);
+    let http = build_http(&config.discord);
+    tokio::select! {
+        reached = reach(&http, &config.discord) => reached?,
+        () = &mut shutdown => {
+            tracing::info!("stopped before Discord was reached");
+            return Ok(());
+        }
+    }
     let gate = super::drain::Gate::new(framework, health.clone());
     let in_flight = gate.in_flight();
-    let mut client = ClientBuilder::new_with_http(build_http(&config.discord), intents())
+    let mut client = ClientBuilder::new_with_http(http, intents())
         .framework(gate)
         .await
         .map_err(DiscordError::Client)?;
@@ -202,13 +221,19 @@ pub async fn run(
             latency.abort();
             return result.map_err(DiscordError::Gateway);
         }
-        () = shutdown => {}
+        () = &mut shutdown => {}
     }
     latency.abort();
     health.start_draining();
     tracing::info!("draining: new interactions are turned away");
     super::drain::wait_idle(&in_flight, DRAIN_GRACE).await;
     tracing::info!("shutting down the Discord client");
+    // With no shard running (the gateway never connected) serenity's `shutdown_all` does
+    // nothing and `start` would only end after its 5 s reconnect pause: nothing to close.
+    if shard_manager.runners.lock().await.is_empty() {
+        tracing::info!("no gateway session to close");
+        return Ok(());
+    }
     shard_manager.shutdown_all().await;
     match tokio::time::timeout(SHUTDOWN_GRACE, start).await {
         Ok(result) => result.map_err(DiscordError::Gateway),
@@ -217,6 +242,46 @@ pub async fn run(
             Ok(())
         }
     }
+}
+
+/// Asks Discord who the bot is until it answers: a refused token stops the start; anything
+/// else (network, DNS, a wrong `discord.api_base_url`, Discord down) is logged as the bot's
+/// own error with what to check, and retried with backoff (1 s doubling to a minute).
+async fn reach(http: &Http, config: &DiscordConfig) -> Result<(), DiscordError> {
+    use backon::Retryable;
+    let base = match config.api_base_url.trim() {
+        "" => "https://discord.com".to_owned(),
+        base => base.to_owned(),
+    };
+    let policy = backon::ExponentialBuilder::default()
+        .with_min_delay(Duration::from_secs(1))
+        .with_max_delay(Duration::from_secs(60))
+        .with_jitter()
+        .without_max_times();
+    let user = (|| http.get_current_user())
+        .retry(policy)
+        .when(|e| !token_refused(e))
+        .notify(|e, wait| {
+            tracing::error!(
+                discord = %base,
+                cause = %crate::telemetry::explain(e),
+                retry_in = %humantime::format_duration(Duration::from_millis(wait.as_millis() as u64)),
+                "cannot reach Discord: check the network, and discord.api_base_url (empty for Discord itself); trying again"
+            );
+        })
+        .await
+        .map_err(|e| DiscordError::TokenRefused(e.to_string()))?;
+    tracing::info!(bot = %user.name, discord = %base, "Discord answered; connecting to the gateway");
+    Ok(())
+}
+
+/// 401: the token is wrong or was reset; retrying cannot help.
+fn token_refused(e: &serenity::Error) -> bool {
+    matches!(
+        e,
+        serenity::Error::Http(serenity::all::HttpError::UnsuccessfulRequest(r))
+            if r.status_code.as_u16() == 401
+    )
 }
 
 /// Records each shard's heartbeat latency (the time from a heartbeat to its acknowledgement)

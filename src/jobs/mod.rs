@@ -202,7 +202,7 @@ impl Jobs {
         validate::validate(&req, &config.video)?;
         let cost = config
             .credits
-            .price(req.resolution, req.duration)
+            .price(req.resolution, req.duration, req.generate_audio)
             .ok_or_else(|| SubmitError::NoPrice(req.resolution.to_string()))?;
         let _serial = self.inner.submit_lock.lock().await;
         // The same interaction may have been submitted while this one waited for the lock.

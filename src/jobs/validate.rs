@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use crate::config::VideoConfig;
-use crate::jobs::model::JobRequest;
+use crate::jobs::model::{JobRequest, Reference};
 use crate::video::ReferenceKind;
 
 /// The provider's prompt limit in characters.
@@ -155,21 +155,32 @@ pub enum InvalidRequest {
 
 /// Checks a request against the provider's limits and the configured durations.
 pub fn validate(req: &JobRequest, video: &VideoConfig) -> Result<(), InvalidRequest> {
-    let chars = req.prompt.chars().count();
-    if req.prompt.trim().is_empty() {
+    check_input(&req.prompt, &req.references, req.duration, video)
+}
+
+/// The rules of [`validate`] on the parts that exist before there is a job (the command
+/// line's `generate` uses them too).
+pub fn check_input(
+    prompt: &str,
+    references: &[Reference],
+    duration: u32,
+    video: &VideoConfig,
+) -> Result<(), InvalidRequest> {
+    let chars = prompt.chars().count();
+    if prompt.trim().is_empty() {
         return Err(InvalidRequest::EmptyPrompt);
     }
     if chars > MAX_PROMPT_CHARS {
         return Err(InvalidRequest::PromptTooLong { chars });
     }
-    if !(video.min_duration..=video.max_duration).contains(&req.duration) {
+    if !(video.min_duration..=video.max_duration).contains(&duration) {
         return Err(InvalidRequest::DurationOutOfRange {
-            seconds: req.duration,
+            seconds: duration,
             min: video.min_duration,
             max: video.max_duration,
         });
     }
-    let count = |kind| req.references.iter().filter(|r| r.kind == kind).count();
+    let count = |kind| references.iter().filter(|r| r.kind == kind).count();
     for (kind, max) in [
         (ReferenceKind::Image, MAX_IMAGES),
         (ReferenceKind::Video, MAX_VIDEOS),
@@ -184,9 +195,9 @@ pub fn validate(req: &JobRequest, video: &VideoConfig) -> Result<(), InvalidRequ
             });
         }
     }
-    if req.references.len() > MAX_REFERENCES {
+    if references.len() > MAX_REFERENCES {
         return Err(InvalidRequest::TooManyReferences {
-            count: req.references.len(),
+            count: references.len(),
         });
     }
     if count(ReferenceKind::Audio) > 0
@@ -194,7 +205,7 @@ pub fn validate(req: &JobRequest, video: &VideoConfig) -> Result<(), InvalidRequ
     {
         return Err(InvalidRequest::AudioAlone);
     }
-    for r in &req.references {
+    for r in references {
         check_url(&r.url)?;
     }
     Ok(())

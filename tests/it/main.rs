@@ -5,6 +5,7 @@ mod admin;
 mod cli;
 mod credits;
 mod discord;
+mod first_hour;
 mod http;
 mod jobs;
 mod process;

@@ -20,7 +20,7 @@ use seedance_bot::discord::drain::RESTARTING;
 const API_KEY: &str = "sk-PROCESS-SECRET-KEY";
 
 /// The environment of a bot on `dir` talking to `double` and `provider`, serving `listen`.
-fn environment(
+pub fn environment(
     double: &DiscordDouble,
     provider: &FakeProvider,
     dir: &Path,
@@ -50,7 +50,7 @@ fn environment(
     .collect()
 }
 
-fn bot(env: &[(String, String)], args: &[&str]) -> Command {
+pub fn bot(env: &[(String, String)], args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_seedance-bot"));
     for (k, _) in std::env::vars() {
         if k.starts_with("SEEDANCE_BOT__") {
@@ -61,12 +61,12 @@ fn bot(env: &[(String, String)], args: &[&str]) -> Command {
     cmd
 }
 
-fn output(env: &[(String, String)], args: &[&str]) -> Output {
+pub fn output(env: &[(String, String)], args: &[&str]) -> Output {
     bot(env, args).output().expect("run seedance-bot")
 }
 
 /// Gives the test server credits through the offline CLI, as an operator would before a start.
-fn grant_before_the_run(env: &[(String, String)], amount: u64) {
+pub fn grant_before_the_run(env: &[(String, String)], amount: u64) {
     let (guild, amount) = (GUILD.to_string(), amount.to_string());
     let granted = output(
         env,
@@ -79,12 +79,13 @@ fn grant_before_the_run(env: &[(String, String)], amount: u64) {
             &amount,
             "--reason",
             "before the run",
+            "--create",
         ],
     );
     assert!(granted.status.success(), "{granted:?}");
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -93,14 +94,19 @@ fn free_port() -> u16 {
 }
 
 /// The running bot and the lines it wrote to stderr so far.
-struct Running {
-    child: Child,
-    logs: Arc<Mutex<Vec<String>>>,
+pub struct Running {
+    pub child: Child,
+    pub logs: Arc<Mutex<Vec<String>>>,
 }
 
 impl Running {
-    fn spawn(env: &[(String, String)]) -> Running {
-        let mut child = bot(env, &["run"])
+    pub fn spawn(env: &[(String, String)]) -> Running {
+        Running::spawn_command(bot(env, &["run"]))
+    }
+
+    /// Starts `cmd` (a `run`), collecting its stderr lines.
+    pub fn spawn_command(mut cmd: Command) -> Running {
+        let mut child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -116,7 +122,7 @@ impl Running {
         Running { child, logs }
     }
 
-    fn terminate(&self) {
+    pub fn terminate(&self) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -125,7 +131,7 @@ impl Running {
     }
 
     /// The exit code, waiting at most `timeout`.
-    async fn exit_code(&mut self, timeout: Duration) -> Option<i32> {
+    pub async fn exit_code(&mut self, timeout: Duration) -> Option<i32> {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -149,7 +155,7 @@ impl Drop for Running {
     }
 }
 
-async fn wait_healthy(base: &str) -> Value {
+pub async fn wait_healthy(base: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Ok(res) = reqwest::get(format!("{base}/healthz")).await

@@ -58,13 +58,7 @@ pub async fn balance(ctx: Context<'_>) -> Result<(), CommandError> {
         ),
         None => format!("{} credits (no daily cap)", usage.used_today),
     };
-    let prices: Vec<String> = data
-        .config
-        .credits
-        .price_per_second
-        .iter()
-        .map(|(r, p)| format!("{r}: {p}/s"))
-        .collect();
+    let prices = data.config.credits.describe_prices();
     let jobs = if active.is_empty() {
         "none".to_owned()
     } else {

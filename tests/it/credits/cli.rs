@@ -39,6 +39,7 @@ fn grant_show_history_export_link_unlink() {
             "500",
             "--reason",
             "top-up, May",
+            "--create",
         ],
     );
     assert!(out.contains("500 available"), "{out}");
@@ -129,4 +130,113 @@ fn a_data_directory_in_use_gets_a_clear_message() {
         "{stderr}"
     );
     assert!(!stderr.contains("WouldBlock"), "{stderr}");
+}
+
+/// The trap: a typo or another working directory made a new empty store, and granted
+/// credits went where the bot never looks.
+#[test]
+fn a_missing_store_is_refused_not_invented() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for args in [
+        &["show", "--guild", "1"][..],
+        &["grant", "--guild", "1", "--amount", "5", "--reason", "x"],
+        &["history", "--guild", "1"],
+        &["export", "--guild", "1"],
+        &["verify"],
+    ] {
+        let out = credits(&data, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(&format!("no seedance-bot store at {}", data.display()))
+                && stderr.contains("does not exist")
+                && stderr.contains("storage.path")
+                && stderr.contains("--config"),
+            "{stderr}"
+        );
+        assert!(!data.exists(), "{args:?} created {}", data.display());
+    }
+    // A directory that exists but holds no store (the working directory, say) is no better.
+    std::fs::create_dir(&data).unwrap();
+    let out = credits(&data, &["show", "--guild", "1"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("holds no store"), "{stderr}");
+    assert_eq!(std::fs::read_dir(&data).unwrap().count(), 0);
+    // `jobs export` reads the same store and refuses the same way.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_seedance-bot"))
+        .args(["jobs", "export", "--guild", "1"])
+        .current_dir(dir.path())
+        .env("SEEDANCE_BOT__STORAGE__PATH", &data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds no store"));
+    // A relative storage.path is named absolutely: where it landed depends on the directory.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_seedance-bot"))
+        .args(["credits", "show", "--guild", "1"])
+        .current_dir(dir.path())
+        .env("SEEDANCE_BOT__STORAGE__PATH", "elsewhere")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let absolute = dir.path().join("elsewhere");
+    assert!(stderr.contains(&absolute.display().to_string()), "{stderr}");
+    // Creating one is a deliberate act, and says where.
+    let out = credits(
+        &data,
+        &[
+            "grant", "--guild", "1", "--amount", "5", "--reason", "first", "--create",
+        ],
+    );
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("created a new store at {}", data.display())),
+        "{stderr}"
+    );
+    assert!(ok(&data, &["show", "--guild", "1"]).contains("available:   5"));
+}
+
+#[test]
+fn options_that_would_do_nothing_or_record_nonsense_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(
+        &data,
+        &[
+            "grant", "--guild", "1", "--amount", "5", "--reason", "first", "--create",
+        ],
+    );
+    for (args, said) in [
+        (
+            &["grant", "--guild", "0", "--amount", "5", "--reason", "x"][..],
+            "0 is not a server id",
+        ),
+        (
+            &["grant", "--guild", "1", "--amount", "5", "--reason", " "],
+            "the reason is empty",
+        ),
+        (
+            &["history", "--guild", "1", "--limit", "0"],
+            "give at least 1",
+        ),
+        (
+            &["link", "--guild", "2", "--with", "0"],
+            "0 is not a server id",
+        ),
+    ] {
+        let out = credits(&data, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(said), "{args:?}: {stderr}");
+    }
+    // Unlinking a guild that is not linked changes nothing, and journals nothing.
+    let before = ok(&data, &["export", "--guild", "2"]);
+    let out = ok(&data, &["unlink", "--guild", "2"]);
+    assert!(out.contains("already spends from its own pool"), "{out}");
+    assert_eq!(ok(&data, &["export", "--guild", "2"]), before);
+    // Both exports default to csv.
+    assert!(before.starts_with("seq,at,"), "{before}");
 }

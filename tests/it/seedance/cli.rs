@@ -62,8 +62,14 @@ async fn generate_prints_the_cost_then_the_url_and_exits_0() {
     let (out, err, code) = outcome(&output);
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "https://results.fake.test/task_fake_0001.mp4\n");
-    assert!(err.contains("cost: 400 credits (720p, 5 s, 16:9)"), "{err}");
-    assert!(err.contains("task_fake_0001"), "{err}");
+    // The cost is announced before the task exists, and called charged only once it does.
+    let will = err
+        .find("will cost: 400 credits (720p, 5 s, 16:9)")
+        .expect(&err);
+    let charged = err
+        .find("charged: 400 credits (task task_fake_0001)")
+        .expect(&err);
+    assert!(will < charged, "{err}");
     let body = fake.task_request("task_fake_0001").unwrap();
     assert_eq!(
         body["input"],
@@ -115,7 +121,11 @@ async fn generate_rides_out_rate_limits_faults_and_a_late_task_then_prints_json(
     .await;
     let (out, err, code) = outcome(&output);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("cost: 640 credits"), "{err}");
+    // 1080p is 160/s, and audio adds 160/s more: 4 s cost 1280, not 640.
+    assert!(
+        err.contains("will cost: 1280 credits (1080p, 4 s, 9:16, with audio)"),
+        "{err}"
+    );
     let value: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(
         value,
@@ -176,7 +186,7 @@ async fn bad_input_and_a_missing_key_are_refused_before_any_request() {
     assert_eq!(code, 2);
     assert_eq!(
         err,
-        "error: a duration of 20 s is not allowed: use 4 to 15 seconds\n"
+        "error: a duration of 20 s is not allowed here: choose between 4 and 15 seconds\n"
     );
 
     let output = run(
@@ -264,4 +274,107 @@ async fn a_task_past_the_deadline_exits_1_with_a_hint() {
         "error: task task_fake_0001 did not finish within 400ms: \
          check it later with `seedance-bot status <task id>`"
     );
+}
+
+/// The trap: "trying it without spending anything" ended in a refusal.
+#[tokio::test]
+async fn generate_and_status_work_in_simulate_mode_and_say_so() {
+    let fake = FakeProvider::start().await;
+    let simulate = [
+        ("SEEDANCE_BOT__SEEDANCE__MODE", "simulate"),
+        ("SEEDANCE_BOT__SEEDANCE__SIMULATE__DURATION", "300ms"),
+    ];
+    // No API key at all: the simulation needs none.
+    let output = run_with(
+        &fake,
+        "",
+        &["generate", "--prompt", "a cat", "--generate-audio"],
+        &simulate,
+    )
+    .await;
+    let (out, err, code) = outcome(&output);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "https://example.com/seedance-bot/simulated.mp4\n");
+    assert!(
+        err.contains(
+            "simulated: would cost 800 credits (720p, 5 s, 16:9, with audio); nothing is spent"
+        ),
+        "{err}"
+    );
+    assert!(err.contains(": nothing was charged"), "{err}");
+    assert!(!err.contains("charged: "), "{err}");
+    let task = err
+        .split_whitespace()
+        .find(|w| w.starts_with("sim-"))
+        .unwrap_or_else(|| panic!("no task id in {err}"))
+        .trim_end_matches(':')
+        .to_owned();
+
+    let output = run_with(&fake, "", &["status", &task], &simulate).await;
+    let (out, err, code) = outcome(&output);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        format!("{task}: success (simulated)\nhttps://example.com/seedance-bot/simulated.mp4\n")
+    );
+    let output = run_with(&fake, "", &["status", &task, "--json"], &simulate).await;
+    let value: Value = serde_json::from_str(outcome(&output).0.trim()).unwrap();
+    assert_eq!(value["simulated"], true, "{value}");
+    assert!(fake.requests().is_empty(), "the provider was called");
+}
+
+/// The trap: `generate` accepted what `/video` refuses, so it was no check of what members
+/// can do.
+#[tokio::test]
+async fn generate_refuses_what_video_refuses_before_any_request() {
+    let fake = FakeProvider::start().await;
+    let ten_images: Vec<String> = (0..10)
+        .flat_map(|i| ["--image".to_owned(), format!("https://cdn.test/{i}.png")])
+        .collect();
+    let mut many = vec!["generate".to_owned(), "--prompt".into(), "x".into()];
+    many.extend(ten_images);
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    for (args, said) in [
+        (
+            &[
+                "generate",
+                "--prompt",
+                "x",
+                "--audio",
+                "https://cdn.test/a.mp3",
+            ][..],
+            "audio needs at least one image or video reference",
+        ),
+        (&many[..], "10 image references were given; at most 9"),
+        (
+            &[
+                "generate",
+                "--prompt",
+                "x",
+                "--image",
+                "http://cdn.test/a.png",
+            ],
+            "only https:// links are accepted",
+        ),
+        (
+            &[
+                "generate",
+                "--prompt",
+                "x",
+                "--image",
+                "https://127.0.0.1/a.png",
+            ],
+            "private or local address",
+        ),
+        (&["generate", "--prompt", " "], "the prompt is empty"),
+    ] {
+        let (_, err, code) = outcome(&run(&fake, KEY, args).await);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(
+            err.starts_with("error: ") && err.contains(said),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    assert!(fake.requests().is_empty());
 }
