@@ -17,6 +17,7 @@ use std::sync::Arc;
 use sled::Transactional;
 use sled::transaction::TransactionError;
 
+use crate::clock::{self, Clock};
 use crate::ids::{GuildId, MemberId};
 
 mod error;
@@ -42,8 +43,6 @@ use records::{DAY_MS, TREE_NAMES};
 pub const MAX_AMOUNT: u64 = 1_000_000_000_000;
 /// The most credits a pool's granted, pending or settled total may reach.
 pub const MAX_POOL_TOTAL: u64 = 1_000_000_000_000_000;
-
-type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
 /// The credit ledger. Cheap to clone; all clones share one store.
 #[derive(Clone)]
@@ -82,13 +81,6 @@ impl Inner {
     }
 }
 
-fn system_clock() -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
-}
-
 impl Ledger {
     /// Opens the ledger's trees in `db` (see [`crate::store::open`]).
     pub fn open(db: &sled::Db, settings: LedgerSettings) -> Result<Ledger, LedgerError> {
@@ -101,14 +93,14 @@ impl Ledger {
                 db: db.clone(),
                 trees,
                 settings,
-                clock: Arc::new(system_clock),
+                clock: clock::system(),
                 flush: true,
             }),
         })
     }
 
     /// Replaces the clock (unix millis). Tests use it to cross UTC midnight.
-    pub fn with_clock(self, clock: Arc<dyn Fn() -> i64 + Send + Sync>) -> Ledger {
+    pub fn with_clock(self, clock: Clock) -> Ledger {
         let mut inner = (*self.inner).clone();
         inner.clock = clock;
         Ledger {

@@ -1,8 +1,6 @@
 //! What the Discord side tells the operator's metrics and health check: interactions by
 //! command and outcome with their answer latency, and whether the gateway is connected.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use serenity::all::{ConnectionStage, FullEvent};
 
 use crate::http::Health;
@@ -15,10 +13,7 @@ pub fn interaction(command: &str, outcome: &'static str, interaction_id: u64) {
     metrics::counter!("seedance_interactions_total", "command" => command.to_owned(), "outcome" => outcome)
         .increment(1);
     let created = (interaction_id >> 22) + DISCORD_EPOCH_MS;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
+    let now = u64::try_from(crate::clock::now_ms()).unwrap_or(0);
     if now >= created {
         let seconds = (now - created) as f64 / 1000.0;
         metrics::histogram!("seedance_interaction_answer_seconds", "command" => command.to_owned())

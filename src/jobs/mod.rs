@@ -18,10 +18,11 @@ mod upstream;
 pub mod validate;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use crate::clock::now_ms;
 use crate::config::Config;
 use crate::credits::{JobWrite, Ledger, LedgerError, Reserve};
 use crate::guild_settings::{CommandRate, GuildSettings, SettingsRefusal, policy};
@@ -209,7 +210,12 @@ impl Jobs {
             .last_accepted
             .get(&(req.guild, req.member))
             .copied();
-        policy::check_job(&server, &req, last_job_at, now_ms())?;
+        let asked = policy::Asked {
+            resolution: req.resolution,
+            duration: req.duration,
+            web_search: req.web_search,
+        };
+        policy::check_job(&server, asked, last_job_at, now_ms())?;
         let active = self.active_for(req.member);
         if active.len() >= self.inner.settings.max_active_per_user {
             let latest = active
@@ -405,11 +411,4 @@ fn job_write(record: &JobRecord) -> JobWrite {
         key: record.id.0.as_bytes().to_vec(),
         value: record.to_bytes(),
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
