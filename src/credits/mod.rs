@@ -22,6 +22,7 @@ use crate::ids::{GuildId, MemberId};
 
 mod error;
 mod export;
+mod index;
 mod journal;
 mod ops;
 mod records;
@@ -33,8 +34,8 @@ pub use error::{LedgerError, format_utc};
 pub use export::ExportFormat;
 pub(crate) use export::csv_text;
 pub use types::{
-    Actor, Balance, EntryKind, GuildInfo, Hold, HoldState, JobWrite, JournalEntry, LedgerSettings,
-    MemberUsage, PoolId, Reserve,
+    Actor, Balance, EntryKind, GuildInfo, Hold, HoldState, IndexedJob, JobIndex, JobWrite,
+    JournalEntry, LedgerSettings, MemberUsage, PoolId, Reserve,
 };
 
 use records::{DAY_MS, TREE_NAMES};
@@ -82,13 +83,14 @@ impl Inner {
 }
 
 impl Ledger {
-    /// Opens the ledger's trees in `db` (see [`crate::store::open`]).
+    /// Opens the ledger's trees in `db` (see [`crate::store::open`]). A store written
+    /// before the history indexes existed gets them now (once: a full scan and a flush).
     pub fn open(db: &sled::Db, settings: LedgerSettings) -> Result<Ledger, LedgerError> {
         let trees = TREE_NAMES
             .iter()
             .map(|name| db.open_tree(name))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Ledger {
+        let ledger = Ledger {
             inner: Arc::new(Inner {
                 db: db.clone(),
                 trees,
@@ -96,7 +98,9 @@ impl Ledger {
                 clock: clock::system(),
                 flush: true,
             }),
-        })
+        };
+        ledger.ensure_indexes()?;
+        Ok(ledger)
     }
 
     /// Replaces the clock (unix millis). Tests use it to cross UTC midnight.
@@ -420,8 +424,9 @@ impl Ledger {
         })
     }
 
-    /// Recomputes every pool from its holds, usage rows and journal and lists each
-    /// disagreement with the stored totals; empty means the ledger is consistent.
+    /// Recomputes every pool from its holds, usage rows and journal, and each history index
+    /// from what it indexes, and lists each disagreement with what is stored; empty means
+    /// the ledger is consistent.
     pub fn verify(&self) -> Result<Vec<String>, LedgerError> {
         verify::run(self)
     }

@@ -52,6 +52,27 @@ pub struct LedgerSettings {
 pub struct JobWrite {
     pub key: Vec<u8>,
     pub value: Vec<u8>,
+    /// Lists the job in its server's recent jobs ([`Ledger::recent_jobs`]); rewriting the
+    /// same index on later writes changes nothing. `None` only for records that are not
+    /// jobs a member asked for.
+    pub index: Option<JobIndex>,
+}
+
+/// What the recent-jobs index orders a job by. Never changes for a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobIndex {
+    pub guild: GuildId,
+    pub member: MemberId,
+    /// Unix millis, the job record's `created_at`.
+    pub created_at: i64,
+}
+
+/// One entry of a server's recent jobs, newest first; also the cursor of the next page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexedJob {
+    pub id: String,
+    /// Unix millis.
+    pub created_at: i64,
 }
 
 /// A request to hold credits for one video.

@@ -24,7 +24,7 @@ use tokio::sync::Notify;
 
 use crate::clock::now_ms;
 use crate::config::Config;
-use crate::credits::{JobWrite, Ledger, LedgerError, Reserve};
+use crate::credits::{JobIndex, JobWrite, Ledger, LedgerError, Reserve};
 use crate::guild_settings::{CommandRate, GuildSettings, SettingsRefusal, policy};
 use crate::ids::{GuildId, MemberId};
 use crate::store::SCHEMA_VERSION;
@@ -303,13 +303,16 @@ impl Jobs {
 
     /// The newest jobs of a server, optionally of one member, newest first.
     pub fn recent(&self, guild: GuildId, member: Option<MemberId>, limit: usize) -> Vec<JobRecord> {
-        let mut jobs: Vec<JobRecord> = self
-            .all_jobs()
-            .filter(|j| j.request.guild == guild && member.is_none_or(|m| j.request.member == m))
-            .collect();
-        jobs.sort_by_key(|j| std::cmp::Reverse(j.created_at));
-        jobs.truncate(limit);
-        jobs
+        match self.inner.ledger.recent_jobs(guild, member, None, limit) {
+            Ok(ids) => ids
+                .into_iter()
+                .filter_map(|j| self.get(&JobId(j.id)))
+                .collect(),
+            Err(e) => {
+                tracing::error!(error = %e, guild = %guild, "the recent jobs index could not be read");
+                Vec::new()
+            }
+        }
     }
 
     /// Active (queued or running) jobs of a member, in any server.
@@ -410,5 +413,10 @@ fn job_write(record: &JobRecord) -> JobWrite {
     JobWrite {
         key: record.id.0.as_bytes().to_vec(),
         value: record.to_bytes(),
+        index: Some(JobIndex {
+            guild: record.request.guild,
+            member: record.request.member,
+            created_at: record.created_at,
+        }),
     }
 }

@@ -21,6 +21,7 @@ fn job(key: &str, value: &str) -> Option<JobWrite> {
     Some(JobWrite {
         key: key.as_bytes().to_vec(),
         value: value.as_bytes().to_vec(),
+        index: None,
     })
 }
 

@@ -145,6 +145,7 @@ fn job(key: &str, value: &str) -> JobWrite {
     JobWrite {
         key: format!("job:{key}").into_bytes(),
         value: value.as_bytes().to_vec(),
+        index: None,
     }
 }
 
