@@ -190,7 +190,6 @@ async fn a_store_without_indexes_gets_them_at_open() {
             .pool_history(PoolId(GUILD.0), Some(ALICE), 100)
             .unwrap(),
     );
-    drop(ledger);
 
     // What a store written before the indexes has: neither the index rows nor their marks.
     for tree in [
@@ -200,6 +199,22 @@ async fn a_store_without_indexes_gets_them_at_open() {
     ] {
         store.db.open_tree(tree).unwrap().clear().unwrap();
     }
+    // The reads go through the indexes, not a scan of every row.
+    assert!(
+        ledger
+            .recent_jobs(GUILD, Some(BOB), None, 100)
+            .unwrap()
+            .is_empty()
+    );
+    let pool = PoolId(GUILD.0);
+    assert!(
+        ledger
+            .pool_history(pool, Some(ALICE), 100)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(!ledger.verify().unwrap().is_empty());
+    drop(ledger);
     let ledger = store.ledger();
     assert_eq!(
         ids(&ledger.recent_jobs(GUILD, Some(BOB), None, 100).unwrap()).join(","),
