@@ -1,11 +1,15 @@
 //! The operator's HTTP endpoint on `http.listen`: `/healthz` (JSON, 200 or 503) and
 //! `/metrics` (Prometheus text, rendered by the `metrics` exporter).
+//!
+//! The store is not touched by a request: a probe started with the server writes and
+//! flushes a key every [`STORE_PROBE_EVERY`] and `/healthz` reports its last result, so a
+//! monitor polling often costs no disk syncs and cannot pile up blocking flushes.
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -15,13 +19,17 @@ use axum::routing::get;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::json;
 
+use crate::clock::{self, Clock};
+
 /// How long the provider may go without a successful call, while calls fail, before the
 /// bot calls itself unhealthy.
 pub const PROVIDER_GRACE: Duration = Duration::from_secs(300);
 
+/// How often the store probe writes and flushes its key.
+pub const STORE_PROBE_EVERY: Duration = Duration::from_secs(10);
+
 /// What `/healthz` looks at. Shared by the parts that know: the gateway handler sets
-/// `gateway`, the provider wrapper records calls, the store is probed on each request.
-#[derive(Debug)]
+/// `gateway`, the provider wrapper records calls, the store probe records its last result.
 pub struct Health {
     gateway: AtomicBool,
     /// Set once at the shutdown signal: new interactions are turned away from then on.
@@ -29,6 +37,10 @@ pub struct Health {
     provider_ok_at: AtomicI64,
     provider_err_at: AtomicI64,
     started_at: i64,
+    /// The last store probe: its result and when it finished (unix ms).
+    store: Mutex<Option<(Result<(), String>, i64)>>,
+    store_probe_every: Duration,
+    clock: Clock,
 }
 
 impl Default for Health {
@@ -38,12 +50,42 @@ impl Default for Health {
             draining: AtomicBool::new(false),
             provider_ok_at: AtomicI64::new(0),
             provider_err_at: AtomicI64::new(0),
-            started_at: now_ms(),
+            started_at: clock::now_ms(),
+            store: Mutex::new(None),
+            store_probe_every: STORE_PROBE_EVERY,
+            clock: clock::system(),
         }
     }
 }
 
+impl std::fmt::Debug for Health {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Health")
+            .field("gateway", &self.gateway)
+            .field("draining", &self.draining)
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Health {
+    /// Replaces the clock the checks' ages are measured with (tests move it themselves).
+    pub fn with_clock(mut self, clock: Clock) -> Health {
+        self.started_at = clock();
+        self.clock = clock;
+        self
+    }
+
+    /// Probes the store this often instead of every [`STORE_PROBE_EVERY`].
+    pub fn with_store_probe_every(mut self, every: Duration) -> Health {
+        self.store_probe_every = every;
+        self
+    }
+
+    fn now(&self) -> i64 {
+        (self.clock)()
+    }
+
     pub fn set_gateway_connected(&self, connected: bool) {
         self.gateway.store(connected, Ordering::Relaxed);
     }
@@ -64,7 +106,7 @@ impl Health {
         } else {
             &self.provider_err_at
         };
-        slot.store(now_ms(), Ordering::Relaxed);
+        slot.store(self.now(), Ordering::Relaxed);
     }
 
     /// The provider is fine unless its calls have been failing for longer than the grace.
@@ -72,7 +114,33 @@ impl Health {
         let ok_at = self.provider_ok_at.load(Ordering::Relaxed);
         let err_at = self.provider_err_at.load(Ordering::Relaxed);
         let grace = PROVIDER_GRACE.as_millis() as i64;
-        !(err_at > ok_at && now_ms() - ok_at.max(self.started_at) > grace)
+        !(err_at > ok_at && self.now() - ok_at.max(self.started_at) > grace)
+    }
+
+    fn record_store_check(&self, result: Result<(), String>) {
+        if let Err(e) = &result {
+            tracing::warn!(error = %e, "the store probe failed");
+        }
+        *self.store.lock().expect("health lock") = Some((result, self.now()));
+    }
+
+    /// The last probe's result; a result older than three probe intervals fails, since a
+    /// probe stuck on the disk never reports.
+    fn store_check(&self) -> Result<(), String> {
+        let last = self.store.lock().expect("health lock").clone();
+        let Some((result, at)) = last else {
+            return Err("the store has not been checked yet".into());
+        };
+        let age = self.now().saturating_sub(at);
+        let limit =
+            i64::try_from(self.store_probe_every.as_millis().saturating_mul(3)).unwrap_or(i64::MAX);
+        if age > limit {
+            return Err(format!(
+                "the last store check finished {} s ago",
+                age / 1000
+            ));
+        }
+        result
     }
 }
 
@@ -98,29 +166,57 @@ pub fn metrics_handle() -> PrometheusHandle {
 #[derive(Clone)]
 struct AppState {
     health: Arc<Health>,
-    db: sled::Db,
     metrics: PrometheusHandle,
 }
 
-/// Serves until `shutdown` completes.
+/// Serves until `shutdown` completes. The store probe runs first (so the first answer
+/// already has a result), then every probe interval until the server stops.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     health: Arc<Health>,
     db: sled::Db,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    health.record_store_check(probe_store(&db, health.now()).await);
+    let (stop_probe, probe_stopped) = tokio::sync::oneshot::channel();
+    let probe = tokio::spawn(probe_loop(health.clone(), db, probe_stopped));
     let state = AppState {
         health,
-        db,
         metrics: metrics_handle(),
     };
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(render_metrics))
         .with_state(state);
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    let _ = stop_probe.send(());
+    let _ = probe.await;
+    served
+}
+
+/// Probes the store every interval until `stop` fires (or its sender is dropped, when
+/// `serve` itself was dropped).
+async fn probe_loop(
+    health: Arc<Health>,
+    db: sled::Db,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    let mut every = tokio::time::interval(health.store_probe_every);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The first tick is immediate, and `serve` has just probed.
+    every.tick().await;
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = every.tick() => {}
+        }
+        tokio::select! {
+            _ = &mut stop => return,
+            result = probe_store(&db, health.now()) => health.record_store_check(result),
+        }
+    }
 }
 
 /// Binds `http.listen`.
@@ -136,7 +232,7 @@ pub async fn bind(listen: &str) -> std::io::Result<tokio::net::TcpListener> {
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let gateway = state.health.gateway.load(Ordering::Relaxed);
-    let store = probe_store(&state.db).await;
+    let store = state.health.store_check();
     let provider = state.health.provider_ok();
     let draining = state.health.draining();
     let healthy = gateway && store.is_ok() && provider && !draining;
@@ -162,9 +258,9 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// Writes and flushes a probe key: the store is writable only if both succeed.
-async fn probe_store(db: &sled::Db) -> Result<(), String> {
+async fn probe_store(db: &sled::Db, now: i64) -> Result<(), String> {
     let tree = db.open_tree("meta").map_err(|e| e.to_string())?;
-    tree.insert(b"health_probe", &now_ms().to_be_bytes())
+    tree.insert(b"health_probe", &now.to_be_bytes())
         .map_err(|e| e.to_string())?;
     crate::store::flush(db).await.map_err(|e| e.to_string())?;
     Ok(())
@@ -175,11 +271,4 @@ async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
     )
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

@@ -11,6 +11,9 @@ use crate::config::LogFormat;
 pub fn init(format: LogFormat, default_level: &str) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    // Last, so no `RUST_LOG` can turn them back on: serenity's HTTP spans carry the
+    // interaction tokens of the routes they call.
+    let filter = crate::discord::observe::without_token_bearing_logs(filter);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(colour())

@@ -17,10 +17,12 @@ use std::sync::Arc;
 use sled::Transactional;
 use sled::transaction::TransactionError;
 
+use crate::clock::{self, Clock};
 use crate::ids::{GuildId, MemberId};
 
 mod error;
 mod export;
+mod index;
 mod journal;
 mod ops;
 mod records;
@@ -32,8 +34,8 @@ pub use error::{LedgerError, format_utc};
 pub use export::ExportFormat;
 pub(crate) use export::csv_text;
 pub use types::{
-    Actor, Balance, EntryKind, GuildInfo, Hold, HoldState, JobWrite, JournalEntry, LedgerSettings,
-    MemberUsage, PoolId, Reserve,
+    Actor, Balance, EntryKind, GuildInfo, Hold, HoldState, IndexedJob, JobIndex, JobWrite,
+    JournalEntry, LedgerSettings, MemberUsage, PoolId, Reserve,
 };
 
 use records::{DAY_MS, TREE_NAMES};
@@ -42,8 +44,6 @@ use records::{DAY_MS, TREE_NAMES};
 pub const MAX_AMOUNT: u64 = 1_000_000_000_000;
 /// The most credits a pool's granted, pending or settled total may reach.
 pub const MAX_POOL_TOTAL: u64 = 1_000_000_000_000_000;
-
-type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
 /// The credit ledger. Cheap to clone; all clones share one store.
 #[derive(Clone)]
@@ -82,33 +82,29 @@ impl Inner {
     }
 }
 
-fn system_clock() -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
-}
-
 impl Ledger {
-    /// Opens the ledger's trees in `db` (see [`crate::store::open`]).
+    /// Opens the ledger's trees in `db` (see [`crate::store::open`]). A store written
+    /// before the history indexes existed gets them now (once: a full scan and a flush).
     pub fn open(db: &sled::Db, settings: LedgerSettings) -> Result<Ledger, LedgerError> {
         let trees = TREE_NAMES
             .iter()
             .map(|name| db.open_tree(name))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Ledger {
+        let ledger = Ledger {
             inner: Arc::new(Inner {
                 db: db.clone(),
                 trees,
                 settings,
-                clock: Arc::new(system_clock),
+                clock: clock::system(),
                 flush: true,
             }),
-        })
+        };
+        ledger.ensure_indexes()?;
+        Ok(ledger)
     }
 
     /// Replaces the clock (unix millis). Tests use it to cross UTC midnight.
-    pub fn with_clock(self, clock: Arc<dyn Fn() -> i64 + Send + Sync>) -> Ledger {
+    pub fn with_clock(self, clock: Clock) -> Ledger {
         let mut inner = (*self.inner).clone();
         inner.clock = clock;
         Ledger {
@@ -434,8 +430,9 @@ impl Ledger {
         })
     }
 
-    /// Recomputes every pool from its holds, usage rows and journal and lists each
-    /// disagreement with the stored totals; empty means the ledger is consistent.
+    /// Recomputes every pool from its holds, usage rows and journal, and each history index
+    /// from what it indexes, and lists each disagreement with what is stored; empty means
+    /// the ledger is consistent.
     pub fn verify(&self) -> Result<Vec<String>, LedgerError> {
         verify::run(self)
     }

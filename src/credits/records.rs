@@ -2,7 +2,10 @@
 //! key layout of each tree.
 //!
 //! Keys are big-endian so that sled's byte order is numeric order: a pool's journal is one
-//! range scan (`pool ++ seq`), and a member's usage is keyed `pool ++ member ++ day`.
+//! range scan (`pool ++ seq`), and a member's usage is keyed `pool ++ member ++ day`. Two
+//! index trees, written in the same transaction as what they index, make history reads
+//! range scans too: a member's journal rows (`pool ++ member ++ seq`) and a server's jobs
+//! (`guild ++ member ++ created_at ++ job id`, member 0 standing for every member).
 //! Values are JSON with a `v` field holding [`crate::store::SCHEMA_VERSION`] at write time.
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -11,7 +14,7 @@ use super::LedgerError;
 use crate::store::SCHEMA_VERSION;
 
 /// Tree names. `jobs` is shared with the job queue; the rest belong to the ledger alone.
-pub(crate) const TREE_NAMES: [&str; 8] = [
+pub(crate) const TREE_NAMES: [&str; 10] = [
     "credits.pools",
     "credits.guilds",
     "credits.member_caps",
@@ -20,7 +23,19 @@ pub(crate) const TREE_NAMES: [&str; 8] = [
     "credits.usage",
     "credits.journal",
     "jobs",
+    JOURNAL_BY_MEMBER,
+    JOBS_BY_MEMBER,
 ];
+
+/// A member's journal rows: `pool ++ member ++ seq` -> empty.
+pub(crate) const JOURNAL_BY_MEMBER: &str = "credits.journal_by_member";
+/// A server's jobs, newest last: `guild ++ member ++ created_at ++ job id` -> empty, once
+/// under the job's member and once under [`EVERY_MEMBER`].
+pub(crate) const JOBS_BY_MEMBER: &str = "jobs.by_member";
+/// The member slot of a job index row listing every member's jobs (snowflakes are never 0).
+pub(crate) const EVERY_MEMBER: u64 = 0;
+/// Which indexes a store has been given (name -> layout version), outside the transactions.
+pub(crate) const INDEX_MARKS: &str = "credits.indexes";
 
 /// One millisecond-day: usage is counted per UTC day, `unix_millis.div_euclid(DAY_MS)`.
 pub(crate) const DAY_MS: i64 = 86_400_000;
@@ -133,10 +148,44 @@ pub(crate) fn journal_key(pool: u64, seq: u64) -> [u8; 16] {
 pub(crate) fn usage_key(pool: u64, member: u64, day: i64) -> [u8; 24] {
     let mut key = [0; 24];
     key[..16].copy_from_slice(&concat2(pool, member));
-    // Days before 1970 would sort wrongly as signed BE; the clock never goes there, but
-    // flipping the sign bit keeps the order right anyway.
-    key[16..].copy_from_slice(&((day as u64) ^ (1 << 63)).to_be_bytes());
+    key[16..].copy_from_slice(&ordered_i64(day));
     key
+}
+
+pub(crate) fn journal_member_key(pool: u64, member: u64, seq: u64) -> [u8; 24] {
+    let mut key = [0; 24];
+    key[..16].copy_from_slice(&concat2(pool, member));
+    key[16..].copy_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// The start of every job index row of a guild's member (or of [`EVERY_MEMBER`]).
+pub(crate) fn job_index_prefix(guild: u64, member: u64) -> [u8; 16] {
+    concat2(guild, member)
+}
+
+pub(crate) fn job_index_key(guild: u64, member: u64, created_at: i64, id: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(24 + id.len());
+    key.extend_from_slice(&concat2(guild, member));
+    key.extend_from_slice(&ordered_i64(created_at));
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+/// Splits a job index key back into (guild, member, created_at, job id).
+pub(crate) fn parse_job_index_key(key: &[u8]) -> Option<(u64, u64, i64, String)> {
+    let guild = parse_u64_prefix(key)?;
+    let member = parse_u64_prefix(key.get(8..)?)?;
+    let created_at = (parse_u64_prefix(key.get(16..)?)? ^ (1 << 63)) as i64;
+    let id = String::from_utf8(key.get(24..)?.to_vec()).ok()?;
+    Some((guild, member, created_at, id))
+}
+
+/// A signed number as big-endian bytes that sort in numeric order: times before 1970
+/// would sort wrongly as plain signed BE; the clock never goes there, but flipping the
+/// sign bit keeps the order right anyway.
+fn ordered_i64(n: i64) -> [u8; 8] {
+    ((n as u64) ^ (1 << 63)).to_be_bytes()
 }
 
 /// Splits a usage key back into (pool, member, day).

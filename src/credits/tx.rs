@@ -27,6 +27,8 @@ pub(crate) struct Tx<'a> {
     usage: &'a TransactionalTree,
     journal: &'a TransactionalTree,
     jobs: &'a TransactionalTree,
+    journal_by_member: &'a TransactionalTree,
+    jobs_by_member: &'a TransactionalTree,
 }
 
 /// A journal row before the ledger numbers it and stamps the balance after.
@@ -57,6 +59,8 @@ impl<'a> Tx<'a> {
             usage: &views[5],
             journal: &views[6],
             jobs: &views[7],
+            journal_by_member: &views[8],
+            jobs_by_member: &views[9],
         }
     }
 
@@ -155,20 +159,32 @@ impl<'a> Tx<'a> {
         Ok(())
     }
 
-    /// Applies the caller's guarded job change; a refusal aborts the whole transaction.
-    /// Returns the record as stored after the change (`None`: removed).
+    /// Applies the caller's guarded job change (a refusal aborts the whole transaction) and
+    /// keeps the recent-jobs index in step with it. Returns the record as stored after the
+    /// change (`None`: removed).
     pub fn write_job(&self, job: Option<&JobWrite>) -> TxResult<Option<Vec<u8>>> {
         let Some(job) = job else {
             return Ok(None);
         };
+        let index_keys = job.index.map(|i| {
+            let id = String::from_utf8_lossy(&job.key);
+            [i.member.0, records::EVERY_MEMBER]
+                .map(|member| records::job_index_key(i.guild.0, member, i.created_at, &id))
+        });
         let stored = self.jobs.get(job.key.as_slice())?;
         match job.apply(stored.as_deref()) {
             Ok(Some(value)) => {
                 self.jobs.insert(job.key.as_slice(), value.as_slice())?;
+                for key in index_keys.iter().flatten() {
+                    self.jobs_by_member.insert(key.as_slice(), &[])?;
+                }
                 Ok(Some(value))
             }
             Ok(None) => {
                 self.jobs.remove(job.key.as_slice())?;
+                for key in index_keys.iter().flatten() {
+                    self.jobs_by_member.remove(key.as_slice())?;
+                }
                 Ok(None)
             }
             Err(why) => abort(LedgerError::JobMoved(why)),
@@ -196,6 +212,10 @@ impl<'a> Tx<'a> {
         };
         self.journal
             .insert(&records::journal_key(pool, seq), encode(&entry))?;
+        if let Some(member) = entry.member {
+            self.journal_by_member
+                .insert(&records::journal_member_key(pool, member, seq), &[])?;
+        }
         self.pools
             .insert(&records::pool_key(pool), encode(&record))?;
         Ok(())

@@ -56,6 +56,9 @@ pub struct LedgerSettings {
 pub struct JobWrite {
     pub key: Vec<u8>,
     update: JobUpdate,
+    /// Lists the job in its server's recent jobs ([`Ledger::recent_jobs`]); rewriting the
+    /// same index on later writes changes nothing. Set on a job's first write.
+    pub index: Option<JobIndex>,
 }
 
 type JobUpdate = Arc<dyn Fn(Option<&[u8]>) -> Result<Option<Vec<u8>>, String> + Send + Sync>;
@@ -74,7 +77,14 @@ impl JobWrite {
         JobWrite {
             key: key.into(),
             update: Arc::new(update),
+            index: None,
         }
+    }
+
+    /// Also lists the job in the recent-jobs index.
+    pub fn indexed(mut self, index: JobIndex) -> JobWrite {
+        self.index = Some(index);
+        self
     }
 
     /// Runs the update against the stored bytes.
@@ -89,6 +99,23 @@ impl std::fmt::Debug for JobWrite {
             .field("key", &String::from_utf8_lossy(&self.key))
             .finish_non_exhaustive()
     }
+}
+
+/// What the recent-jobs index orders a job by. Never changes for a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobIndex {
+    pub guild: GuildId,
+    pub member: MemberId,
+    /// Unix millis, the job record's `created_at`.
+    pub created_at: i64,
+}
+
+/// One entry of a server's recent jobs, newest first; also the cursor of the next page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexedJob {
+    pub id: String,
+    /// Unix millis.
+    pub created_at: i64,
 }
 
 /// A request to hold credits for one video.

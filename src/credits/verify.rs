@@ -1,5 +1,6 @@
 //! A full consistency check: every pool's stored totals against its holds, usage rows and
-//! journal. Used by the tests after every step and by `credits verify`.
+//! journal, and the history indexes against the rows they index. Used by the tests after
+//! every step and by `credits verify`.
 
 use std::collections::BTreeMap;
 
@@ -93,6 +94,7 @@ pub(crate) fn run(ledger: &Ledger) -> Result<Vec<String>, LedgerError> {
     for (id, _) in from_holds {
         problems.push(format!("holds name pool {id}, which has no record"));
     }
+    problems.extend(ledger.check_indexes()?);
     Ok(problems)
 }
 

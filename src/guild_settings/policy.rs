@@ -3,7 +3,6 @@
 
 use super::ServerSettings;
 use crate::ids::ChannelId;
-use crate::jobs::JobRequest;
 use crate::video::Resolution;
 
 /// Why a server's settings refused a job; the text is shown to the member.
@@ -55,11 +54,21 @@ pub fn check_channel(
     }
 }
 
+/// What a job asks for that a server's settings may limit: the plain fields [`check_job`]
+/// reads. The jobs module calls the rules, so they take these rather than its request type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Asked {
+    pub resolution: Resolution,
+    /// Seconds.
+    pub duration: u32,
+    pub web_search: bool,
+}
+
 /// Checks a job's parameters and the member's cooldown. `last_job_at` is when the member's
 /// previous job in this server was made (unix ms), `now` the current time.
 pub fn check_job(
     settings: &ServerSettings,
-    req: &JobRequest,
+    req: Asked,
     last_job_at: Option<i64>,
     now: i64,
 ) -> Result<(), SettingsRefusal> {
@@ -95,37 +104,25 @@ pub fn check_job(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{GuildId, MemberId};
-    use crate::video::Ratio;
 
-    fn request() -> JobRequest {
-        JobRequest {
-            key: "1".into(),
-            guild: GuildId(1),
-            member: MemberId(2),
-            channel: ChannelId(3),
-            prompt: "a boat".into(),
-            references: Vec::new(),
+    fn request() -> Asked {
+        Asked {
             resolution: Resolution::P1080,
-            ratio: Ratio::Landscape,
             duration: 10,
-            generate_audio: false,
             web_search: true,
-            nsfw_checker: true,
-            interaction: None,
         }
     }
 
     #[test]
     fn each_setting_refuses_what_it_names() {
         let open = ServerSettings::new();
-        assert_eq!(check_job(&open, &request(), Some(0), 1), Ok(()));
+        assert_eq!(check_job(&open, request(), Some(0), 1), Ok(()));
         let s = ServerSettings {
             max_resolution: Some(Resolution::P720),
             ..ServerSettings::new()
         };
         assert!(matches!(
-            check_job(&s, &request(), None, 0),
+            check_job(&s, request(), None, 0),
             Err(SettingsRefusal::Resolution { .. })
         ));
         let s = ServerSettings {
@@ -133,7 +130,7 @@ mod tests {
             ..ServerSettings::new()
         };
         assert!(matches!(
-            check_job(&s, &request(), None, 0),
+            check_job(&s, request(), None, 0),
             Err(SettingsRefusal::Duration { max: 5 })
         ));
         let s = ServerSettings {
@@ -141,7 +138,7 @@ mod tests {
             ..ServerSettings::new()
         };
         assert_eq!(
-            check_job(&s, &request(), None, 0),
+            check_job(&s, request(), None, 0),
             Err(SettingsRefusal::WebSearch)
         );
         let s = ServerSettings {
@@ -149,13 +146,13 @@ mod tests {
             ..ServerSettings::new()
         };
         assert_eq!(
-            check_job(&s, &request(), Some(1_000), 31_000),
+            check_job(&s, request(), Some(1_000), 31_000),
             Err(SettingsRefusal::Cooldown {
                 cooldown_secs: 60,
                 wait_secs: 30
             })
         );
-        assert_eq!(check_job(&s, &request(), Some(1_000), 61_000), Ok(()));
+        assert_eq!(check_job(&s, request(), Some(1_000), 61_000), Ok(()));
     }
 
     #[test]

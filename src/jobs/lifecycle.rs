@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::Jobs;
 use super::live::{Live, RECENT_DURATIONS};
 use super::transition::{self, Change};
-use super::{Jobs, now_ms};
+use crate::clock::now_ms;
 use crate::credits::LedgerError;
 use crate::jobs::model::{JobId, JobRecord, JobState};
 use crate::jobs::report::JobEvent;

@@ -21,10 +21,11 @@ mod upstream;
 pub mod validate;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use crate::clock::now_ms;
 use crate::config::Config;
 use crate::credits::{Ledger, LedgerError, Reserve};
 use crate::guild_settings::{CommandRate, GuildSettings, SettingsRefusal, policy};
@@ -222,7 +223,12 @@ impl Jobs {
             .last_accepted
             .get(&(req.guild, req.member))
             .copied();
-        policy::check_job(&server, &req, last_job_at, now_ms())?;
+        let asked = policy::Asked {
+            resolution: req.resolution,
+            duration: req.duration,
+            web_search: req.web_search,
+        };
+        policy::check_job(&server, asked, last_job_at, now_ms())?;
         let active = self.active_for(req.member);
         if active.len() >= self.inner.settings.max_active_per_user {
             let latest = active
@@ -320,13 +326,16 @@ impl Jobs {
 
     /// The newest jobs of a server, optionally of one member, newest first.
     pub fn recent(&self, guild: GuildId, member: Option<MemberId>, limit: usize) -> Vec<JobRecord> {
-        let mut jobs: Vec<JobRecord> = self
-            .all_jobs()
-            .filter(|j| j.request.guild == guild && member.is_none_or(|m| j.request.member == m))
-            .collect();
-        jobs.sort_by_key(|j| std::cmp::Reverse(j.created_at));
-        jobs.truncate(limit);
-        jobs
+        match self.inner.ledger.recent_jobs(guild, member, None, limit) {
+            Ok(ids) => ids
+                .into_iter()
+                .filter_map(|j| self.get(&JobId(j.id)))
+                .collect(),
+            Err(e) => {
+                tracing::error!(error = %e, guild = %guild, "the recent jobs index could not be read");
+                Vec::new()
+            }
+        }
     }
 
     /// Active (queued or running) jobs of a member, in any server.
@@ -378,16 +387,6 @@ impl Jobs {
         }
     }
 
-    fn all_jobs(&self) -> impl Iterator<Item = JobRecord> + '_ {
-        self.inner
-            .ledger
-            .jobs_tree()
-            .iter()
-            .values()
-            .filter_map(|v| v.ok())
-            .filter_map(|bytes| JobRecord::from_bytes(&bytes).ok())
-    }
-
     /// Makes one guarded change of a stored job that moves no money, durably; returns the
     /// job as stored after it. [`LedgerError::JobMoved`] when the job's state does not allow
     /// the change (nothing was written).
@@ -401,11 +400,4 @@ impl Jobs {
             .and_then(|bytes| JobRecord::from_bytes(&bytes).ok())
             .ok_or_else(|| LedgerError::Corrupt(format!("job {id} was not stored as written")))
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

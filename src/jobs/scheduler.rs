@@ -10,13 +10,14 @@ use std::time::Duration;
 use rand::Rng;
 use tokio::time::Instant;
 
+use super::Jobs;
 use super::live::Live;
 use super::retry::CreateRetry;
 use super::transition::Change;
 use super::upstream::{
     expired_links, failure_reason, gave_up_reason, operator_alert, refusal_reason, task_input,
 };
-use super::{Jobs, now_ms};
+use crate::clock::now_ms;
 use crate::credits::LedgerError;
 use crate::jobs::model::{JobId, JobRecord, JobState};
 use crate::jobs::report::JobEvent;

@@ -4,7 +4,7 @@
 //! states", draws the diagram).
 
 use super::model::{Delivery, JobId, JobRecord, JobState, ReplyTarget};
-use crate::credits::JobWrite;
+use crate::credits::{JobIndex, JobWrite};
 
 /// One change of a stored job.
 #[derive(Debug, Clone, PartialEq)]
@@ -164,9 +164,15 @@ pub(crate) fn write(id: &JobId, change: Change) -> JobWrite {
     })
 }
 
-/// The first write of a job: only when nothing is stored under its id yet.
+/// The first write of a job, which also lists it among its server's recent jobs: only when
+/// nothing is stored under its id yet.
 pub(crate) fn admit(record: &JobRecord) -> JobWrite {
     let bytes = record.to_bytes();
+    let index = JobIndex {
+        guild: record.request.guild,
+        member: record.request.member,
+        created_at: record.created_at,
+    };
     JobWrite::guarded(
         record.id.0.as_bytes().to_vec(),
         move |stored| match stored {
@@ -174,6 +180,7 @@ pub(crate) fn admit(record: &JobRecord) -> JobWrite {
             Some(_) => Err("a job with this id is already stored".to_owned()),
         },
     )
+    .indexed(index)
 }
 
 #[cfg(test)]

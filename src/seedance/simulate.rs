@@ -5,10 +5,11 @@
 //! A task id carries its creation time and its fate, so simulated tasks survive a restart.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rand::Rng;
 
+use crate::clock::now_ms;
 use crate::config::SimulateConfig;
 use crate::seedance::{SeedanceError, TaskId, TaskInput, TaskRecord, TaskState};
 
@@ -77,11 +78,4 @@ impl Simulator {
             state,
         })
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

@@ -1,6 +1,7 @@
 //! The two secrets (`discord.token`, `seedance.api_key`) never show: not in any log line
 //! (every target at TRACE), not in any message or request body the bot sent, not in any
-//! error or stored job, through a full job and a failing one.
+//! error or stored job, through a full job and a failing one. Members' interaction tokens
+//! never show in a log line or a stored job's `Debug` either.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -10,6 +11,7 @@ use tracing_subscriber::fmt::MakeWriter;
 
 use super::*;
 use crate::discord::{TOKEN_SECRET, secs};
+use crate::support::discord_double::ButtonPress;
 use crate::support::fake_provider::Scripted;
 
 const API_KEY: &str = "sk-SEEDANCE-SECRET-4242";
@@ -110,5 +112,62 @@ async fn neither_secret_appears_in_logs_messages_bodies_or_errors() {
     }
     for job in [&ok, &failed] {
         assert_clean("a stored job", &serde_json::to_string(job).unwrap());
+    }
+}
+
+/// A member's interaction token (it lets anyone answer as the bot for 15 minutes) never
+/// shows in a log line (every target at TRACE, with the filter the bot's subscriber needs:
+/// serenity's HTTP spans carry it) nor in a stored job's `Debug`, for a `/video` and for a
+/// button press.
+#[tokio::test]
+async fn interaction_tokens_appear_in_no_log_line_or_job_debug() {
+    let logs = Captured::default();
+    let filter = tracing_subscriber::EnvFilter::new("trace,it=off");
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(logs.clone())
+        .with_ansi(false)
+        .with_env_filter(seedance_bot::discord::observe::without_token_bearing_logs(
+            filter,
+        ))
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let (double, _provider, _dir, app) = start(|_| {}).await;
+    let (asked, _) = accepted(&double, &video("a boat")).await;
+    let first = wait_delivered(&app, &asked.id.to_string()).await;
+    let card = crate::discord::video::card_id(&double, &asked);
+    let pressed = double
+        .press(&ButtonPress::in_guild(
+            &format!("seedance:again:{}", asked.id),
+            card,
+            GUILD,
+            CHANNEL,
+            OTHER_MEMBER,
+        ))
+        .await;
+    let cb = callback(&double, &pressed).await;
+    assert_eq!(cb["type"], 4, "Run again made a job: {cb}");
+    let again = wait_delivered(&app, &pressed.id.to_string()).await;
+    app.stop().await;
+
+    let tokens = [asked.token.as_str(), pressed.token.as_str()];
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("job accepted") && text.contains("TRACE"),
+        "logs were captured"
+    );
+    for line in text.lines() {
+        for token in tokens {
+            assert!(
+                !line.contains(token),
+                "a log line has an interaction token: {line}"
+            );
+        }
+    }
+    for job in [&first, &again] {
+        let shown = format!("{job:?}");
+        for token in tokens {
+            assert!(!shown.contains(token), "a job's Debug has a token: {shown}");
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! The credit ledger: properties, concurrency, crash safety, CLI.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -9,6 +9,7 @@ use seedance_bot::credits::{EntryKind, Ledger, LedgerSettings, PoolId};
 mod cli;
 mod concurrency;
 mod crash;
+mod history;
 mod properties;
 
 /// 2023-11-14 23:00 UTC: an hour before midnight, so short runs cross a UTC day.
@@ -36,7 +37,8 @@ pub fn test_ledger(default_daily_cap: u64) -> TestLedger {
     }
 }
 
-/// The ledger's own full check, plus an independent replay of each pool's journal.
+/// The ledger's own full check, plus an independent replay of each pool's journal and each
+/// member's history read through the index against the whole journal filtered.
 pub fn assert_consistent(ledger: &Ledger, pools: impl IntoIterator<Item = PoolId>) {
     let problems = ledger.verify().unwrap();
     assert!(problems.is_empty(), "ledger inconsistent: {problems:#?}");
@@ -70,6 +72,17 @@ pub fn assert_consistent(ledger: &Ledger, pools: impl IntoIterator<Item = PoolId
             (b.granted, b.pending, b.settled),
             "pool {pool} replay"
         );
+        rows.reverse();
+        let members: BTreeSet<_> = rows.iter().filter_map(|r| r.member).collect();
+        for member in members {
+            let mine: Vec<_> = rows.iter().filter(|r| r.member == Some(member)).collect();
+            let indexed = ledger.pool_history(pool, Some(member), usize::MAX).unwrap();
+            assert_eq!(
+                indexed.iter().collect::<Vec<_>>(),
+                mine,
+                "pool {pool}, member {member}"
+            );
+        }
     }
 }
 
