@@ -14,6 +14,7 @@ use tokio::time::Instant;
 use super::progress::Progress;
 
 use crate::config::{Config, ProviderMode};
+use crate::jobs::retry::{CreateRetry, RetryPolicy};
 use crate::jobs::validate::{self, InvalidRequest};
 use crate::jobs::{Provider, Reference};
 use crate::seedance::{SeedanceError, TaskId, TaskInput, TaskRecord, TaskState};
@@ -23,8 +24,9 @@ use crate::video::{Ratio, ReferenceKind, Resolution};
 const UNKNOWN_GRACE: Duration = Duration::from_secs(60);
 /// Garbled answers in a row tolerated while following a task (a CDN page, a cut body).
 const MALFORMED_IN_A_ROW: u32 = 3;
-/// createTask attempts when the provider refuses outright (429, 409, 455).
-const CREATE_ATTEMPTS: u32 = 3;
+/// createTask refusals that prove no task was made (429, 409, 455, no connection) the CLI
+/// rides out before it gives up (the bot retries those until the job's deadline instead).
+const CREATE_REFUSALS: u32 = 3;
 
 #[derive(Debug, clap::Args)]
 pub struct GenerateArgs {
@@ -246,29 +248,49 @@ fn provider(config: &Config) -> Result<Provider, Failure> {
     Ok(Provider::from_config(&config.seedance)?)
 }
 
-/// Creates the task, retrying only refusals that prove no task was made (so nothing is
-/// paid twice).
+/// Creates the task under the bot's own retry policy (`jobs::retry`): an outcome left
+/// unknown (timeout, 5xx) is tried at most `jobs.create_attempts` times in all, since each
+/// try may start a paid task; a refusal that proves no task was made is tried again a few
+/// times, never sooner than the provider asked.
 async fn create_with_retries(
     client: &Provider,
     input: &TaskInput,
     config: &Config,
 ) -> Result<TaskId, Failure> {
-    let mut attempt = 1;
+    let policy = RetryPolicy {
+        initial: config.jobs.poll_initial,
+        create_attempts: config.jobs.create_attempts,
+    };
+    let (mut unknown, mut refused) = (0, 0);
     loop {
-        match client.create_task(input).await {
+        let e = match client.create_task(input).await {
             Ok(task) => return Ok(task),
-            Err(e) if e.resubmit_safe() && attempt < CREATE_ATTEMPTS => {
-                let wait = e
-                    .retry_after()
-                    .unwrap_or(config.jobs.poll_initial * attempt);
+            Err(e) => e,
+        };
+        match policy.after_create_error(&e, unknown) {
+            CreateRetry::Again {
+                after,
+                unknown: true,
+                ..
+            } => {
+                unknown += 1;
+                eprintln!(
+                    "{e}; a task may have been made upstream all the same; trying again in {} (try {} of {})",
+                    humantime::format_duration(round_ms(after)),
+                    unknown + 1,
+                    policy.create_attempts
+                );
+                tokio::time::sleep(after).await;
+            }
+            CreateRetry::Again { after, .. } if refused + 1 < CREATE_REFUSALS => {
+                refused += 1;
                 eprintln!(
                     "{e}; trying again in {}",
-                    humantime::format_duration(round_ms(wait))
+                    humantime::format_duration(round_ms(after))
                 );
-                tokio::time::sleep(wait).await;
-                attempt += 1;
+                tokio::time::sleep(after).await;
             }
-            Err(e) => return Err(e.into()),
+            _ => return Err(e.into()),
         }
     }
 }

@@ -56,7 +56,9 @@ pub enum SubmitError {
     NotAllowed(#[from] SettingsRefusal),
     #[error("{0}")]
     Credits(LedgerError),
-    #[error("the bot has no price for {0}; ask its operator to set credits.price_per_second")]
+    #[error(
+        "the bot has no price for {0}; ask its operator to set credits.price_per_second (and credits.audio_price_per_second for videos with audio)"
+    )]
     NoPrice(String),
     #[error("the job could not be stored: {0}")]
     Internal(String),
@@ -261,10 +263,15 @@ impl Jobs {
             request: req,
         };
         let memo = format!(
-            "{}video {} {}s",
+            "{}video {} {}s{}",
             if simulated { "simulated " } else { "" },
             record.request.resolution,
-            record.request.duration
+            record.request.duration,
+            if record.request.generate_audio {
+                " with audio"
+            } else {
+                ""
+            }
         );
         let reserve = Reserve {
             key: record.id.0.clone(),

@@ -453,7 +453,10 @@ impl Jobs {
                     provider_state: label,
                     elapsed,
                 };
-                self.report(&record, event).await;
+                // Reported on the side: a card edit riding out Discord's limits must not
+                // hold up this job's next poll (the receiver keeps the newest state).
+                let jobs = self.clone();
+                tokio::spawn(async move { jobs.report(&record, event).await });
             }
             Err(LedgerError::JobMoved(why)) => {
                 tracing::info!(why, "late provider state for a job that moved on; dropped");

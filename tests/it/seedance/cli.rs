@@ -378,3 +378,26 @@ async fn generate_refuses_what_video_refuses_before_any_request() {
     }
     assert!(fake.requests().is_empty());
 }
+
+#[tokio::test]
+async fn generate_sends_create_task_of_unknown_outcome_at_most_create_attempts_times() {
+    let fake = FakeProvider::start().await;
+    fake.push_n(
+        Endpoint::CreateTask,
+        10,
+        Scripted::error(500, "upstream down"),
+    );
+    let output = run_with(
+        &fake,
+        KEY,
+        &["generate", "--prompt", "a cat"],
+        &[("SEEDANCE_BOT__JOBS__CREATE_ATTEMPTS", "2")],
+    )
+    .await;
+    let (_, err, code) = outcome(&output);
+    assert_eq!(code, 1, "{err}");
+    // Each try may have started a paid task: the bound is the bot's own.
+    assert_eq!(fake.count(Endpoint::CreateTask), 2, "{err}");
+    assert!(err.contains("a task may have been made upstream"), "{err}");
+    assert!(!err.contains("charged"), "{err}");
+}
