@@ -141,6 +141,7 @@ deadline = "2h"
     let idle_rss = rss_mib();
 
     let started = Instant::now();
+    let mut submit_each = Vec::with_capacity(n);
     for i in 0..n {
         let req = JobRequest {
             key: format!("bench-{i}"),
@@ -157,7 +158,9 @@ deadline = "2h"
             nsfw_checker: true,
             interaction: None,
         };
+        let one = Instant::now();
         jobs.submit(req).await.unwrap();
+        submit_each.push(one.elapsed());
     }
     let submit_time = started.elapsed();
     while fake.created_task_ids().len() < n {
@@ -208,6 +211,21 @@ deadline = "2h"
         "submit (validate+reserve+store, sequential): {:.1} s ({:.2} ms/job)",
         submit_time.as_secs_f64(),
         submit_time.as_secs_f64() * 1000.0 / n as f64
+    );
+    // The cost of one submission with few live jobs against with nearly all of them live.
+    let edge = (n / 10).clamp(1, 100);
+    let median_ms = |slice: &[Duration]| {
+        let mut v = slice.to_vec();
+        v.sort();
+        v[v.len() / 2].as_secs_f64() * 1000.0
+    };
+    let (early, late) = (
+        median_ms(&submit_each[..edge]),
+        median_ms(&submit_each[n - edge..]),
+    );
+    println!(
+        "submit, median of the first {edge}: {early:.3} ms; of the last {edge}: {late:.3} ms ({:.2}x)",
+        late / early
     );
     println!(
         "all running upstream after:   {:.1} s",

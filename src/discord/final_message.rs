@@ -92,42 +92,9 @@ pub async fn download(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{self, GuildId, MemberId};
-    use crate::jobs::{JobRequest, ReplyTarget};
-    use crate::video::{Ratio, Resolution};
 
     fn job(state: JobState) -> JobRecord {
-        JobRecord {
-            version: 1,
-            id: JobId("1300000000000000001".into()),
-            request: JobRequest {
-                key: "k".into(),
-                guild: GuildId(1),
-                member: MemberId(2),
-                channel: ids::ChannelId(3),
-                prompt: "a boat".into(),
-                references: vec![],
-                resolution: Resolution::P480,
-                ratio: Ratio::Landscape,
-                duration: 5,
-                generate_audio: false,
-                web_search: false,
-                nsfw_checker: true,
-                interaction: None,
-            },
-            cost: 200,
-            simulated: false,
-            state,
-            created_at: 0,
-            started_at: None,
-            finished_at: None,
-            final_delivered: false,
-            reply: ReplyTarget::default(),
-            create_attempts: 0,
-            create_unknown: 0,
-            not_before: None,
-            delivery: Default::default(),
-        }
+        crate::jobs::model::sample_job("1300000000000000001", state)
     }
 
     #[test]

@@ -201,3 +201,39 @@ impl JobRecord {
         serde_json::from_slice(bytes)
     }
 }
+
+/// A plain stored job for the library's unit tests: 480p, 5 s, 200 credits, in `state`.
+#[cfg(test)]
+pub(crate) fn sample_job(id: &str, state: JobState) -> JobRecord {
+    JobRecord {
+        version: 1,
+        id: JobId(id.into()),
+        request: JobRequest {
+            key: id.into(),
+            guild: GuildId(1),
+            member: MemberId(2),
+            channel: ChannelId(3),
+            prompt: "a boat".into(),
+            references: vec![],
+            resolution: Resolution::P480,
+            ratio: Ratio::Landscape,
+            duration: 5,
+            generate_audio: false,
+            web_search: false,
+            nsfw_checker: true,
+            interaction: None,
+        },
+        cost: 200,
+        simulated: false,
+        state,
+        created_at: 0,
+        started_at: None,
+        finished_at: None,
+        final_delivered: false,
+        reply: ReplyTarget::default(),
+        create_attempts: 0,
+        create_unknown: 0,
+        not_before: None,
+        delivery: Delivery::default(),
+    }
+}

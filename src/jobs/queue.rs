@@ -84,35 +84,16 @@ impl FairQueue {
         Some(job)
     }
 
-    /// Removes a job wherever it waits (cancellation, deadline). Returns whether it was there.
+    /// Removes a job wherever it waits, looking through every line. Returns whether it was
+    /// there. [`FairQueue::remove_from`] is the quick way when the job's line is known.
     pub fn remove(&mut self, job: &JobId) -> bool {
-        let mut found = None;
-        for (guild, lane) in &mut self.per_guild {
-            for (member, jobs) in &mut lane.per_member {
-                if let Some(i) = jobs.iter().position(|j| j == job) {
-                    jobs.remove(i);
-                    found = Some((*guild, *member, jobs.is_empty()));
-                    break;
-                }
-            }
-            if found.is_some() {
-                break;
-            }
-        }
-        let Some((guild, member, member_empty)) = found else {
-            return false;
-        };
-        self.len -= 1;
-        let lane = self.per_guild.get_mut(&guild).expect("found in it");
-        if member_empty {
-            lane.per_member.remove(&member);
-            lane.members.retain(|m| *m != member);
-        }
-        if lane.members.is_empty() {
-            self.per_guild.remove(&guild);
-            self.guilds.retain(|g| *g != guild);
-        }
-        true
+        let found = self.per_guild.iter().find_map(|(guild, lane)| {
+            lane.per_member
+                .iter()
+                .find(|(_, jobs)| jobs.contains(job))
+                .map(|(member, _)| (*guild, *member))
+        });
+        found.is_some_and(|(guild, member)| self.remove_from(guild, member, job))
     }
 
     /// Removes a job from the line of `member` in `guild`: O(length of that line).

@@ -186,42 +186,9 @@ pub(crate) fn admit(record: &JobRecord) -> JobWrite {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{ChannelId, GuildId, MemberId};
-    use crate::jobs::model::JobRequest;
-    use crate::video::{Ratio, Resolution};
 
     fn job(state: JobState) -> JobRecord {
-        JobRecord {
-            version: 1,
-            id: JobId("1".into()),
-            request: JobRequest {
-                key: "1".into(),
-                guild: GuildId(1),
-                member: MemberId(2),
-                channel: ChannelId(3),
-                prompt: "a cat".into(),
-                references: vec![],
-                resolution: Resolution::P720,
-                ratio: Ratio::Landscape,
-                duration: 5,
-                generate_audio: false,
-                web_search: false,
-                nsfw_checker: true,
-                interaction: None,
-            },
-            cost: 400,
-            simulated: false,
-            state,
-            created_at: 0,
-            started_at: None,
-            finished_at: None,
-            final_delivered: false,
-            reply: ReplyTarget::default(),
-            create_attempts: 0,
-            create_unknown: 0,
-            not_before: None,
-            delivery: Delivery::default(),
-        }
+        crate::jobs::model::sample_job("1", state)
     }
 
     fn running() -> JobState {
