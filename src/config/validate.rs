@@ -61,13 +61,15 @@ impl Config {
                 "it must be more than 0s and at most 10m",
             );
         }
-        for (key, value) in [
-            ("seedance.create_per_window", s.create_per_window),
-            ("seedance.status_per_second", s.status_per_second),
-            ("seedance.max_running", s.max_running),
+        // The upper bounds only catch a slip of the keyboard; a gateway or a fleet may
+        // allow far more than one provider account does.
+        for (key, value, most) in [
+            ("seedance.create_per_window", s.create_per_window, 100_000),
+            ("seedance.status_per_second", s.status_per_second, 10_000),
+            ("seedance.max_running", s.max_running, 1_000_000),
         ] {
-            if !(1..=10_000).contains(&value) {
-                bad(key, &value, "it must be between 1 and 10000");
+            if !(1..=most).contains(&value) {
+                bad(key, &value, &format!("it must be between 1 and {most}"));
             }
         }
         if s.create_window.is_zero() {
