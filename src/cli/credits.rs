@@ -199,14 +199,15 @@ async fn execute(command: CreditsCommand, ledger: &Ledger) -> Result<ExitCode, L
             println!("guild {guild} now spends from its own pool {pool}");
         }
         CreditsCommand::Verify => {
-            let problems = ledger.verify()?;
+            let mut problems = ledger.verify()?;
+            problems.extend(crate::jobs::verify::verify(ledger)?);
             if !problems.is_empty() {
                 for p in &problems {
                     eprintln!("problem: {p}");
                 }
                 return Ok(ExitCode::FAILURE);
             }
-            println!("the ledger is consistent");
+            println!("the ledger is consistent, and every job agrees with its credits");
         }
     }
     Ok(ExitCode::SUCCESS)

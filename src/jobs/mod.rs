@@ -19,6 +19,7 @@ mod scheduler;
 mod transition;
 mod upstream;
 pub mod validate;
+pub mod verify;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -187,6 +187,8 @@ fn check_store(dir: &std::path::Path) -> BTreeMap<String, &'static str> {
         states.insert(job.id.0.clone(), label);
     }
     assert_eq!(ledger.verify().unwrap(), Vec::<String>::new());
+    let jobs_agree = seedance_bot::jobs::verify::verify(&ledger).unwrap();
+    assert_eq!(jobs_agree, Vec::<String>::new());
     states
 }
 

@@ -79,6 +79,8 @@ fn late_answer_after_the_deadline(key: &str, late: Step) {
             (1000, 0, 0)
         );
         assert_eq!(bot.ledger.verify().unwrap(), Vec::<String>::new());
+        let jobs_agree = seedance_bot::jobs::verify::verify(&bot.ledger).unwrap();
+        assert_eq!(jobs_agree, Vec::<String>::new());
         bot.stop().await;
     });
     process(async {
@@ -329,6 +331,13 @@ fn an_unreadable_job_record_keeps_its_hold() {
             "refunded a job it could not read"
         );
         assert_eq!(bot.ledger.balance(GuildId(1)).unwrap().pending, 50);
+        // And `credits verify` says so.
+        let problems = seedance_bot::jobs::verify::verify(&bot.ledger).unwrap();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains("garbled cannot be read"),
+            "{problems:?}"
+        );
     });
     assert_eq!(fake.count(Endpoint::CreateTask), 0);
 }
