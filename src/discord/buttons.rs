@@ -11,7 +11,7 @@ use super::answer::{self, Ack};
 use super::card::ButtonAction;
 use super::commands::{admit, place};
 use super::errors::cause_chain;
-use super::follow::Invocation;
+use super::invocation::Invocation;
 use super::{CommandError, Data};
 use crate::ids::{ChannelId, GuildId, MemberId};
 use crate::jobs::{InteractionRef, JobId, JobRequest};

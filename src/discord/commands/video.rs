@@ -8,7 +8,7 @@ use serenity::all::Attachment;
 use super::{admit, guild_of, place, references};
 use crate::discord::answer::{self, Ack};
 use crate::discord::errors::cause_chain;
-use crate::discord::follow::Invocation;
+use crate::discord::invocation::Invocation;
 use crate::discord::{CommandError, Context};
 use crate::ids::{ChannelId, MemberId};
 use crate::jobs::{InteractionRef, JobRequest, Reference};
@@ -88,10 +88,11 @@ pub async fn video(
             .await?;
         return Ok(());
     }
-    let guild = guild_of(ctx)?;
     let poise::Context::Application(actx) = ctx else {
         return Err(CommandError::user("`/video` is a slash command."));
     };
+    let inv = Invocation::from(actx.interaction);
+    let guild = guild_of(&inv)?;
     let files = [
         ("image", ReferenceKind::Image, image),
         ("image2", ReferenceKind::Image, image2),
@@ -159,7 +160,6 @@ pub async fn video(
         }),
     };
     let http = ctx.serenity_context().http.as_ref();
-    let inv = Invocation::from(actx.interaction);
     let key = request.key.clone();
     // Everything slow (the channel read, the durable admit) races Discord's deadline.
     let (submitted, ack) = answer::race(http, &inv, deadline, false, async {

@@ -7,7 +7,7 @@ use poise::CreateReply;
 use serenity::all::ChannelId as DiscordChannel;
 
 use super::video::{RatioChoice, ResolutionChoice};
-use super::{can_manage, guild_of, place};
+use super::{guild_of, place};
 use crate::discord::card::clip;
 use crate::discord::{CommandError, Context};
 use crate::guild_settings::{ContentFilter, ServerSettings, policy};
@@ -48,8 +48,9 @@ pub async fn video_admin(_ctx: Context<'_>) -> Result<(), CommandError> {
 
 /// The server, when the member may manage it.
 fn managed_guild(ctx: Context<'_>) -> Result<GuildId, CommandError> {
-    let guild = guild_of(ctx)?;
-    if !can_manage(ctx) {
+    let inv = super::gateway::invocation(ctx)?;
+    let guild = guild_of(&inv)?;
+    if !inv.can_manage() {
         return Err(CommandError::user(
             "You need the Manage Server permission to change how `/video` works here.",
         ));
