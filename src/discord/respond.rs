@@ -55,6 +55,12 @@ impl<'a> Responder<'a> {
         }
     }
 
+    /// The `Http` the answers go through, for the steps that answer by themselves (the
+    /// deadline race and the job card of [`super::answer`]).
+    pub fn http(&self) -> &'a Http {
+        self.http
+    }
+
     fn message(&self, reply: &Reply) -> CreateInteractionResponseMessage {
         CreateInteractionResponseMessage::new()
             .content(clip(&reply.text, 2000))
