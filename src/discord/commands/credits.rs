@@ -33,7 +33,7 @@ fn private(text: String) -> Result<Reply, CommandError> {
 /// The pool's credits, your usage today and your active jobs
 #[poise::command(slash_command, guild_only)]
 pub async fn balance(ctx: Context<'_>) -> Result<(), CommandError> {
-    gateway::run(ctx, show_balance).await
+    gateway::run(ctx).await
 }
 
 /// `/credits balance`.
@@ -84,7 +84,7 @@ pub async fn history(
     >,
 ) -> Result<(), CommandError> {
     let _ = user;
-    gateway::run(ctx, show_history).await
+    gateway::run(ctx).await
 }
 
 /// `/credits history [user]`.
@@ -143,7 +143,7 @@ pub async fn grant(
     reason: String,
 ) -> Result<(), CommandError> {
     let _ = (amount, reason);
-    gateway::run(ctx, do_grant).await
+    gateway::run(ctx).await
 }
 
 /// `/credits grant amount reason`.
@@ -175,7 +175,7 @@ pub async fn cap(
     #[description = "Only this member"] user: Option<User>,
 ) -> Result<(), CommandError> {
     let _ = (amount, user);
-    gateway::run(ctx, set_cap).await
+    gateway::run(ctx).await
 }
 
 /// `/credits cap amount [user]`.
@@ -241,7 +241,7 @@ pub async fn link(
     server: String,
 ) -> Result<(), CommandError> {
     let _ = server;
-    gateway::run(ctx, link_pool).await
+    gateway::run(ctx).await
 }
 
 /// `/credits link server`.
@@ -279,7 +279,7 @@ pub async fn link_pool(inv: &Invocation, data: &Data) -> Result<Reply, CommandEr
 /// Make this server spend from its own pool again; bot operators only
 #[poise::command(slash_command, guild_only)]
 pub async fn unlink(ctx: Context<'_>) -> Result<(), CommandError> {
-    gateway::run(ctx, unlink_pool).await
+    gateway::run(ctx).await
 }
 
 /// `/credits unlink`.

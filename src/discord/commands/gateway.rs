@@ -4,19 +4,22 @@
 
 use std::sync::atomic::Ordering;
 
+use super::dispatch;
 use crate::discord::invocation::Invocation;
 use crate::discord::respond::{Reply, Responder};
-use crate::discord::{CommandError, Context, Data};
+use crate::discord::{CommandError, Context};
 
-/// Runs a command's `logic` for a poise handler and shows what it returns. poise's parsed
-/// copies of the options only register them: the logic reads the invocation, as it does
-/// over HTTP.
-pub async fn run(
-    ctx: Context<'_>,
-    logic: impl AsyncFnOnce(&Invocation, &Data) -> Result<Reply, CommandError>,
-) -> Result<(), CommandError> {
+/// A poise handler of a command that returns what to show: builds the invocation, runs the
+/// logic it names ([`dispatch`]) and shows the reply. poise's parsed copies of the options
+/// only register them: the logic reads the invocation, as it will over HTTP.
+pub async fn run(ctx: Context<'_>) -> Result<(), CommandError> {
     let inv = invocation(ctx)?;
-    let reply = logic(&inv, ctx.data()).await?;
+    let Some(answers) = dispatch::answers_of(&inv) else {
+        return Err(CommandError::Internal(
+            format!("no logic for the command {:?}", inv.invoked).into(),
+        ));
+    };
+    let reply = dispatch::reply(answers, &inv, ctx.data()).await?;
     show(ctx, &inv, reply).await
 }
 

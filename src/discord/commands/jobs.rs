@@ -20,7 +20,7 @@ pub async fn jobs(
     #[description = "Another member (Manage Server needed)"] user: Option<User>,
 ) -> Result<(), CommandError> {
     let _ = user;
-    gateway::run(ctx, recent).await
+    gateway::run(ctx).await
 }
 
 /// `/jobs [user]`: the member's recent jobs here, or another member's for a manager.

@@ -4,6 +4,7 @@
 //! - [`credits`]: `/credits balance|history|grant|cap`.
 //! - [`jobs`]: `/jobs`, a member's recent jobs.
 //! - [`video_admin`]: `/video-admin`, a server's settings for `/video` (Manage Server).
+//! - [`dispatch`]: from an invocation's command path to its logic, for both transports.
 //! - [`gateway`]: the poise adapter: a handler builds the invocation, runs the command's
 //!   logic and shows what it returns.
 //! - [`place`]: where a command was used (channel, thread parent, age restriction).
@@ -12,6 +13,7 @@
 
 pub mod admit;
 pub mod credits;
+pub mod dispatch;
 pub mod gateway;
 pub mod jobs;
 pub mod place;
@@ -119,20 +121,25 @@ pub fn ledger_error(e: crate::credits::LedgerError) -> CommandError {
     }
 }
 
-/// The per-member command rate limit: `Ok(true)` lets the command run; a refusal says how
-/// long to wait, privately.
+/// The per-member command rate limit as poise's command check: `Ok(true)` lets the command
+/// run; a refusal says how long to wait, privately.
 pub fn rate_check(ctx: Context<'_>) -> Result<bool, CommandError> {
     let member = crate::ids::MemberId(ctx.author().id.get());
-    match ctx
-        .data()
-        .jobs
-        .guild_settings()
-        .command_rate()
-        .check(member, ctx.id())
-    {
-        Ok(()) => Ok(true),
+    rate_limit(ctx.data(), member, ctx.id(), &ctx.command().qualified_name).map(|()| true)
+}
+
+/// The per-member command rate limit for interaction `id`, whichever transport brought it
+/// (`what` names the command in the log).
+pub fn rate_limit(
+    data: &super::Data,
+    member: crate::ids::MemberId,
+    id: u64,
+    what: &str,
+) -> Result<(), CommandError> {
+    match data.jobs.guild_settings().command_rate().check(member, id) {
+        Ok(()) => Ok(()),
         Err(limited) => {
-            tracing::info!(member = member.0, command = %ctx.command().qualified_name, "command rate-limited");
+            tracing::info!(member = member.0, command = %what, "command rate-limited");
             Err(rate_refusal(&limited))
         }
     }

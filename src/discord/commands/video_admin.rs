@@ -124,7 +124,7 @@ fn describe(s: &ServerSettings, config: &Config) -> String {
 /// Show this server's /video settings
 #[poise::command(slash_command, guild_only)]
 pub async fn show(ctx: Context<'_>) -> Result<(), CommandError> {
-    gateway::run(ctx, show_settings).await
+    gateway::run(ctx).await
 }
 
 /// `/video-admin show`.
@@ -152,7 +152,7 @@ pub async fn allow_channel(
     #[description = "The channel (default: this one)"] channel: Option<DiscordChannel>,
 ) -> Result<(), CommandError> {
     let _ = channel;
-    gateway::run(ctx, allow).await
+    gateway::run(ctx).await
 }
 
 /// `/video-admin allow-channel [channel]`.
@@ -179,7 +179,7 @@ pub async fn disallow_channel(
     #[description = "The channel (default: this one)"] channel: Option<DiscordChannel>,
 ) -> Result<(), CommandError> {
     let _ = channel;
-    gateway::run(ctx, disallow).await
+    gateway::run(ctx).await
 }
 
 /// `/video-admin disallow-channel [channel]`.
@@ -198,7 +198,7 @@ pub async fn disallow(inv: &Invocation, data: &Data) -> Result<Reply, CommandErr
 /// Allow /video in every channel again
 #[poise::command(slash_command, guild_only, rename = "any-channel")]
 pub async fn any_channel(ctx: Context<'_>) -> Result<(), CommandError> {
-    gateway::run(ctx, allow_any).await
+    gateway::run(ctx).await
 }
 
 /// `/video-admin any-channel`.
@@ -225,7 +225,7 @@ pub async fn limits(
     max_duration: Option<i64>,
 ) -> Result<(), CommandError> {
     let _ = (max_resolution, max_duration);
-    gateway::run(ctx, set_limits).await
+    gateway::run(ctx).await
 }
 
 /// `/video-admin limits [max_resolution] [max_duration]`.
@@ -264,7 +264,7 @@ pub async fn defaults(
     duration: Option<i64>,
 ) -> Result<(), CommandError> {
     let _ = (resolution, ratio, duration);
-    gateway::run(ctx, set_defaults).await
+    gateway::run(ctx).await
 }
 
 /// `/video-admin defaults [resolution] [ratio] [duration]`.
@@ -312,7 +312,7 @@ pub async fn cooldown(
     seconds: i64,
 ) -> Result<(), CommandError> {
     let _ = seconds;
-    gateway::run(ctx, set_cooldown).await
+    gateway::run(ctx).await
 }
 
 /// `/video-admin cooldown seconds`.
@@ -330,7 +330,7 @@ pub async fn web_search(
     #[description = "Allow the web_search option"] allowed: bool,
 ) -> Result<(), CommandError> {
     let _ = allowed;
-    gateway::run(ctx, set_web_search).await
+    gateway::run(ctx).await
 }
 
 /// `/video-admin web-search allowed`.
@@ -352,7 +352,7 @@ pub async fn content_filter(
     policy: FilterChoice,
 ) -> Result<(), CommandError> {
     let _ = policy;
-    gateway::run(ctx, set_content_filter).await
+    gateway::run(ctx).await
 }
 
 /// `/video-admin content-filter policy`.
