@@ -18,7 +18,8 @@ use serenity::all::{
 use tokio::time::Instant;
 
 use super::errors::cause_chain;
-use super::follow::{self, Invocation};
+use super::follow;
+use super::invocation::Invocation;
 use super::{CommandError, Data, card, mentions};
 use crate::ids::MemberId;
 use crate::jobs::{JobId, SubmitError, Submitted};
@@ -73,7 +74,7 @@ pub async fn race<T>(
         let defer = CreateInteractionResponse::Defer(
             CreateInteractionResponseMessage::new().ephemeral(private),
         );
-        match defer.execute(http, (inv.id, &inv.token)).await {
+        match defer.execute(http, (inv.id, inv.token.expose())).await {
             Ok(()) if private => Ack::DeferredPrivate,
             Ok(()) => Ack::DeferredPublic,
             Err(e) => {
@@ -101,7 +102,7 @@ pub async fn card(http: &Http, data: &Data, inv: &Invocation, job: &Submitted, a
                 .embed(card::embed(&job.job, position))
                 .components(card::components(&job.job))
                 .allowed_mentions(mentions::only_user(MemberId(inv.user.get())));
-            match edit.execute(http, &inv.token).await {
+            match edit.execute(http, inv.token.expose()).await {
                 Ok(message) => {
                     follow::follow_card(data, inv, job, message.id).await;
                     Ok(())
@@ -147,7 +148,7 @@ pub async fn private(
         Ack::DeferredPrivate => EditInteractionResponse::new()
             .content(card::clip(text, 2000))
             .allowed_mentions(mentions::nobody())
-            .execute(http, &inv.token)
+            .execute(http, inv.token.expose())
             .await
             .map(drop),
         Ack::DeferredPublic => {
@@ -160,7 +161,8 @@ pub async fn private(
 /// Deletes a publicly deferred response, so the follow-up that comes next is not bound to
 /// its visibility.
 pub async fn withdraw(http: &Http, inv: &Invocation) -> Result<(), serenity::Error> {
-    http.delete_original_interaction_response(&inv.token).await
+    http.delete_original_interaction_response(inv.token.expose())
+        .await
 }
 
 async fn private_followup(
@@ -172,7 +174,7 @@ async fn private_followup(
         .content(card::clip(text, 2000))
         .ephemeral(true)
         .allowed_mentions(mentions::nobody())
-        .execute(http, (None, &inv.token))
+        .execute(http, (None, inv.token.expose()))
         .await
         .map(drop)
 }

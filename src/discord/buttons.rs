@@ -5,40 +5,42 @@
 //! Both answer within Discord's 3 s: their ledger writes race a short budget, and the answer
 //! follows a deferral when the disk is slow (see [`super::answer`]).
 
-use serenity::all::{ComponentInteraction, Context as SerenityContext};
+use serenity::all::Http;
 
 use super::answer::{self, Ack};
 use super::card::ButtonAction;
-use super::commands::{admit, place};
+use super::commands::admit;
 use super::errors::cause_chain;
-use super::follow::Invocation;
+use super::invocation::{Invocation, Invoked};
 use super::{CommandError, Data};
 use crate::ids::{ChannelId, GuildId, MemberId};
 use crate::jobs::{InteractionRef, JobId, JobRequest};
 
-/// Handles a button press on one of the bot's messages; other components are ignored.
-pub async fn handle(ctx: &SerenityContext, data: &Data, press: &ComponentInteraction) {
-    let Some(action) = ButtonAction::parse(&press.data.custom_id) else {
+/// Handles a button press on one of the bot's messages, whichever transport brought it;
+/// other components are ignored.
+pub async fn handle(http: &Http, data: &Data, inv: &Invocation) {
+    let Invoked::Button(custom_id) = &inv.invoked else {
         return;
     };
-    let deadline = answer::deadline(press.id.get());
-    let inv = Invocation::from(press);
-    let http = ctx.http.as_ref();
-    let member = MemberId(press.user.id.get());
+    let Some(action) = ButtonAction::parse(custom_id) else {
+        return;
+    };
+    let deadline = answer::deadline(inv.id.get());
+    let member = MemberId(inv.user.get());
     // Buttons spend credits too ("Run again"): they share the members' command rate limit.
     let rate = data
         .jobs
         .guild_settings()
         .command_rate()
-        .check(member, press.id.get());
+        .check(member, inv.id.get());
     let (outcome, ack) = match (rate, action) {
         (Err(limited), _) => (Err(super::commands::rate_refusal(&limited)), Ack::None),
         (Ok(()), ButtonAction::Cancel(id)) => {
             // Only the member reads the outcome: a slow refund defers privately.
-            answer::race(http, &inv, deadline, true, cancel(data, &id, member)).await
+            answer::race(http, inv, deadline, true, cancel(data, &id, member)).await
         }
         (Ok(()), ButtonAction::RunAgain(id)) => {
-            match run_again(http, data, press, &inv, &id, deadline).await {
+            match run_again(http, data, inv, &id, deadline).await {
                 Ok(()) => return,
                 Err(refused) => refused,
             }
@@ -53,7 +55,7 @@ pub async fn handle(ctx: &SerenityContext, data: &Data, press: &ComponentInterac
             e.reply_text()
         }
     };
-    if let Err(e) = answer::private(http, &inv, ack, &text).await {
+    if let Err(e) = answer::private(http, inv, ack, &text).await {
         tracing::warn!(cause = %cause_chain(&e), "could not answer a button press");
     }
 }
@@ -74,15 +76,14 @@ async fn cancel(data: &Data, id: &JobId, by: MemberId) -> Result<String, Command
 /// `/video` makes here. `Ok` once the card (or the word that the job exists) was shown; a
 /// refusal comes back with how the interaction stands, for the private answer.
 async fn run_again(
-    http: &serenity::all::Http,
+    http: &Http,
     data: &Data,
-    press: &ComponentInteraction,
     inv: &Invocation,
     id: &JobId,
     deadline: tokio::time::Instant,
 ) -> Result<(), (Result<String, CommandError>, Ack)> {
     let refuse = |e: CommandError| (Err(e), Ack::None);
-    let Some(guild) = press.guild_id else {
+    let Some(guild) = inv.guild else {
         return Err(refuse(CommandError::user("This works in a server only.")));
     };
     let guild = GuildId(guild.get());
@@ -96,16 +97,16 @@ async fn run_again(
         .guild_settings()
         .get(guild)
         .map_err(|e| refuse(CommandError::Internal(Box::new(e))))?;
-    let place = place::of_press(press);
+    let place = inv.place;
     admit::check(&server, &place, &original.request.references).map_err(refuse)?;
     let mut request = JobRequest {
-        key: press.id.to_string(),
+        key: inv.id.to_string(),
         guild,
-        member: MemberId(press.user.id.get()),
-        channel: ChannelId(press.channel_id.get()),
+        member: MemberId(inv.user.get()),
+        channel: ChannelId(inv.channel.get()),
         interaction: Some(InteractionRef {
-            application_id: press.application_id.get(),
-            token: press.token.clone(),
+            application_id: inv.application_id.get(),
+            token: inv.token.expose().to_owned(),
         }),
         ..original.request
     };

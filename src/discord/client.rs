@@ -169,7 +169,8 @@ pub async fn run(
                     interaction: serenity::all::Interaction::Component(press),
                 } = event
                 {
-                    super::buttons::handle(ctx.serenity_context, ctx.user_data, press).await;
+                    let inv = super::invocation::Invocation::from(press);
+                    super::buttons::handle(&ctx.serenity_context.http, ctx.user_data, &inv).await;
                 }
                 Ok(())
             })

@@ -2,63 +2,15 @@
 //! thread that follows the job, then where both are is stored with the job.
 
 use serenity::all::{
-    AutoArchiveDuration, ChannelId, ChannelType, CommandInteraction, ComponentInteraction,
-    CreateInteractionResponse, CreateInteractionResponseMessage, CreateThread, Http, InteractionId,
-    MessageId, Permissions, UserId, builder::Builder,
+    AutoArchiveDuration, ChannelId, CreateInteractionResponse, CreateInteractionResponseMessage,
+    CreateThread, Http, MessageId, Permissions, builder::Builder,
 };
 
+use super::invocation::Invocation;
 use super::rest::{Rest, RestError, code, retrying};
 use super::{Data, card, mentions};
 use crate::ids::{self, MemberId};
 use crate::jobs::{ReplyTarget, Submitted};
-
-/// The parts of an interaction (a command or a button press) the card needs.
-#[derive(Debug, Clone)]
-pub struct Invocation {
-    pub id: InteractionId,
-    pub token: String,
-    pub channel: ChannelId,
-    /// The interaction came from inside a thread.
-    pub in_thread: bool,
-    pub app_permissions: Option<Permissions>,
-    pub attachment_size_limit: u64,
-    pub user: UserId,
-}
-
-impl From<&CommandInteraction> for Invocation {
-    fn from(i: &CommandInteraction) -> Invocation {
-        Invocation {
-            id: i.id,
-            token: i.token.clone(),
-            channel: i.channel_id,
-            in_thread: i.channel.as_ref().is_some_and(|c| is_thread(c.kind)),
-            app_permissions: i.app_permissions,
-            attachment_size_limit: u64::from(i.attachment_size_limit),
-            user: i.user.id,
-        }
-    }
-}
-
-impl From<&ComponentInteraction> for Invocation {
-    fn from(i: &ComponentInteraction) -> Invocation {
-        Invocation {
-            id: i.id,
-            token: i.token.clone(),
-            channel: i.channel_id,
-            in_thread: i.channel.as_ref().is_some_and(|c| is_thread(c.kind)),
-            app_permissions: i.app_permissions,
-            attachment_size_limit: u64::from(i.attachment_size_limit),
-            user: i.user.id,
-        }
-    }
-}
-
-fn is_thread(kind: ChannelType) -> bool {
-    matches!(
-        kind,
-        ChannelType::PublicThread | ChannelType::PrivateThread | ChannelType::NewsThread
-    )
-}
 
 /// An ephemeral answer to an interaction: only the member sees it, nobody is pinged.
 pub async fn answer_privately(
@@ -71,7 +23,7 @@ pub async fn answer_privately(
         .ephemeral(true)
         .allowed_mentions(mentions::nobody());
     CreateInteractionResponse::Message(message)
-        .execute(http, (inv.id, &inv.token))
+        .execute(http, (inv.id, inv.token.expose()))
         .await
 }
 
@@ -103,9 +55,11 @@ async fn show(
         .components(card::components(job))
         .allowed_mentions(mentions::only_user(MemberId(inv.user.get())));
     CreateInteractionResponse::Message(response)
-        .execute(http, (inv.id, &inv.token))
+        .execute(http, (inv.id, inv.token.expose()))
         .await?;
-    let message = http.get_original_interaction_response(&inv.token).await?;
+    let message = http
+        .get_original_interaction_response(inv.token.expose())
+        .await?;
     follow_card(data, inv, submitted, message.id).await;
     Ok(())
 }

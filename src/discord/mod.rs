@@ -9,6 +9,10 @@
 //!   its direct messages to the operators when the provider refuses the bot's account.
 //!   [`final_message`]: the words and nonce of a job's last message; [`rest`]: the delivery
 //!   side's Discord calls and their one retry policy.
+//! - [`invocation`]: the parsed invocation (who, where, rights, locale, options, files), the
+//!   same from the gateway and from an HTTP POST; [`respond`]: answering it through the
+//!   interaction routes. Each command's logic is a function of both; poise's handlers are
+//!   thin adapters ([`commands::gateway`]).
 //! - [`answer`]: answering within Discord's 3 s (deferring when the work is slow) and the
 //!   private words about money whichever way the answer went.
 //! - [`errors`]: [`CommandError`] and the one place that turns any command error into the
@@ -28,9 +32,11 @@ pub mod drain;
 pub mod errors;
 pub mod final_message;
 pub mod follow;
+pub mod invocation;
 pub mod mentions;
 pub mod observe;
 pub mod reporter;
+pub mod respond;
 pub mod rest;
 
 use std::sync::Arc;

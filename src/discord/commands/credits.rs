@@ -2,13 +2,14 @@
 //! and admins change it (`grant`, `cap`, and for operators `link`/`unlink` to share a pool
 //! between servers). Every answer is private to the member.
 
-use poise::CreateReply;
 use serenity::all::User;
 
-use super::{can_manage, guild_of, ledger_error};
+use super::{gateway, guild_of, ledger_error, required};
 use crate::credits::{Actor, EntryKind, JournalEntry, format_utc};
 use crate::discord::card::clip;
-use crate::discord::{CommandError, Context};
+use crate::discord::invocation::Invocation;
+use crate::discord::respond::Reply;
+use crate::discord::{CommandError, Context, Data};
 use crate::ids::{GuildId, MemberId};
 
 /// How many journal rows `history` shows.
@@ -25,22 +26,20 @@ pub async fn credits(_ctx: Context<'_>) -> Result<(), CommandError> {
     Ok(())
 }
 
-async fn private(ctx: Context<'_>, text: String) -> Result<(), CommandError> {
-    ctx.send(
-        CreateReply::default()
-            .content(clip(&text, 2000))
-            .ephemeral(true),
-    )
-    .await?;
-    Ok(())
+fn private(text: String) -> Result<Reply, CommandError> {
+    Ok(Reply::private(clip(&text, 2000)))
 }
 
 /// The pool's credits, your usage today and your active jobs
 #[poise::command(slash_command, guild_only)]
 pub async fn balance(ctx: Context<'_>) -> Result<(), CommandError> {
-    let guild = guild_of(ctx)?;
-    let member = MemberId(ctx.author().id.get());
-    let data = ctx.data();
+    gateway::run(ctx).await
+}
+
+/// `/credits balance`.
+pub async fn show_balance(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    let guild = guild_of(inv)?;
+    let member = MemberId(inv.user.get());
     let ledger = data.jobs.ledger();
     let b = ledger.balance(guild).map_err(ledger_error)?;
     let usage = ledger.member_usage(guild, member).map_err(ledger_error)?;
@@ -68,16 +67,12 @@ pub async fn balance(ctx: Context<'_>) -> Result<(), CommandError> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    private(
-        ctx,
-        format!(
-            "**Pool**: {} credits available, {} held for videos in progress.\n**You today**: {cap}.\n**Your active jobs**: {jobs}.\n**Price per second**: {}.",
-            b.available,
-            b.pending,
-            prices.join(", ")
-        ),
-    )
-    .await
+    private(format!(
+        "**Pool**: {} credits available, {} held for videos in progress.\n**You today**: {cap}.\n**Your active jobs**: {jobs}.\n**Price per second**: {}.",
+        b.available,
+        b.pending,
+        prices.join(", ")
+    ))
 }
 
 /// The pool's journal: your entries, or everyone's with Manage Server
@@ -88,30 +83,35 @@ pub async fn history(
         User,
     >,
 ) -> Result<(), CommandError> {
-    let guild = guild_of(ctx)?;
-    let me = ctx.author().id;
-    let manager = can_manage(ctx);
-    let member = match &user {
-        Some(u) if u.id != me && !manager => {
+    let _ = user;
+    gateway::run(ctx).await
+}
+
+/// `/credits history [user]`.
+pub async fn show_history(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    let guild = guild_of(inv)?;
+    let me = inv.user;
+    let manager = inv.can_manage();
+    let member = match inv.options.user("user") {
+        Some(u) if u != me && !manager => {
             return Err(CommandError::user(
                 "You need the Manage Server permission to see another member's history.",
             ));
         }
-        Some(u) => Some(MemberId(u.id.get())),
+        Some(u) => Some(MemberId(u.get())),
         None if manager => None,
         None => Some(MemberId(me.get())),
     };
-    let rows = ctx
-        .data()
+    let rows = data
         .jobs
         .ledger()
         .history(guild, member, HISTORY_ROWS)
         .map_err(ledger_error)?;
     if rows.is_empty() {
-        return private(ctx, "No entries yet.".into()).await;
+        return private("No entries yet.".into());
     }
     let lines: Vec<String> = rows.iter().map(row).collect();
-    private(ctx, lines.join("\n")).await
+    private(lines.join("\n"))
 }
 
 fn row(e: &JournalEntry) -> String {
@@ -142,23 +142,26 @@ pub async fn grant(
     #[max_length = 200]
     reason: String,
 ) -> Result<(), CommandError> {
-    let guild = guild_of(ctx)?;
-    let me = operator(ctx, "grant credits")?;
-    let data = ctx.data();
+    let _ = (amount, reason);
+    gateway::run(ctx).await
+}
+
+/// `/credits grant amount reason`.
+pub async fn do_grant(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    let guild = guild_of(inv)?;
+    let me = operator(inv, data, "grant credits")?;
+    let amount = required(inv.options.integer("amount"), "amount")?;
+    let reason = required(inv.options.string("reason"), "reason")?;
     let balance = data
         .jobs
         .ledger()
-        .grant(guild, amount, Actor::Operator(me), &reason)
+        .grant(guild, amount, Actor::Operator(me), reason)
         .await
         .map_err(ledger_error)?;
-    private(
-        ctx,
-        format!(
-            "Granted {amount:+} credits. The pool now has {} available.",
-            balance.available
-        ),
-    )
-    .await
+    private(format!(
+        "Granted {amount:+} credits. The pool now has {} available.",
+        balance.available
+    ))
 }
 
 /// Set the daily credit cap: the server's default, or one member's; Manage Server only
@@ -171,27 +174,29 @@ pub async fn cap(
     #[description = "Credits per member per day; 0 for no cap"] amount: i64,
     #[description = "Only this member"] user: Option<User>,
 ) -> Result<(), CommandError> {
-    let guild = guild_of(ctx)?;
-    if !can_manage(ctx) {
+    let _ = (amount, user);
+    gateway::run(ctx).await
+}
+
+/// `/credits cap amount [user]`.
+pub async fn set_cap(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    let guild = guild_of(inv)?;
+    if !inv.can_manage() {
         return Err(CommandError::user(
             "You need the Manage Server permission to set caps.",
         ));
     }
-    let amount = u64::try_from(amount)
+    let amount = u64::try_from(required(inv.options.integer("amount"), "amount")?)
         .map_err(|_| CommandError::user("A cap cannot be negative; use 0 for no cap."))?;
-    let actor = Actor::Member(MemberId(ctx.author().id.get()));
-    let ledger = ctx.data().jobs.ledger();
-    let text = match user {
+    let actor = Actor::Member(MemberId(inv.user.get()));
+    let ledger = data.jobs.ledger();
+    let text = match inv.options.user("user") {
         Some(u) => {
             ledger
-                .set_member_cap(guild, MemberId(u.id.get()), Some(amount), actor)
+                .set_member_cap(guild, MemberId(u.get()), Some(amount), actor)
                 .await
                 .map_err(ledger_error)?;
-            format!(
-                "<@{}> may now spend {} credits a day.",
-                u.id,
-                cap_words(amount)
-            )
+            format!("<@{u}> may now spend {} credits a day.", cap_words(amount))
         }
         None => {
             ledger
@@ -204,7 +209,7 @@ pub async fn cap(
             )
         }
     };
-    private(ctx, text).await
+    private(text)
 }
 
 fn cap_words(amount: u64) -> String {
@@ -216,9 +221,9 @@ fn cap_words(amount: u64) -> String {
 }
 
 /// The member, when they are one of the bot's operators (`discord.owner_ids`).
-fn operator(ctx: Context<'_>, to: &str) -> Result<MemberId, CommandError> {
-    let me = ctx.author().id.get();
-    if ctx.data().config.discord.owner_ids.contains(&me) {
+fn operator(inv: &Invocation, data: &Data, to: &str) -> Result<MemberId, CommandError> {
+    let me = inv.user.get();
+    if data.config.discord.owner_ids.contains(&me) {
         Ok(MemberId(me))
     } else {
         Err(CommandError::User(format!(
@@ -235,9 +240,15 @@ pub async fn link(
     #[max_length = 20]
     server: String,
 ) -> Result<(), CommandError> {
-    let guild = guild_of(ctx)?;
-    let me = operator(ctx, "link pools")?;
-    let with = server
+    let _ = server;
+    gateway::run(ctx).await
+}
+
+/// `/credits link server`.
+pub async fn link_pool(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    let guild = guild_of(inv)?;
+    let me = operator(inv, data, "link pools")?;
+    let with = required(inv.options.string("server"), "server")?
         .trim()
         .parse::<u64>()
         .ok()
@@ -253,39 +264,36 @@ pub async fn link(
             "That is this server: to go back to its own pool, use `/credits unlink`.",
         ));
     }
-    let ledger = ctx.data().jobs.ledger();
+    let ledger = data.jobs.ledger();
     let pool = ledger
         .link(guild, with, Actor::Operator(me))
         .await
         .map_err(ledger_error)?;
     let b = ledger.balance(guild).map_err(ledger_error)?;
-    private(
-        ctx,
-        format!(
-            "This server now spends from pool {pool} (shared with server {with}), which has {} credits available.",
-            b.available
-        ),
-    )
-    .await
+    private(format!(
+        "This server now spends from pool {pool} (shared with server {with}), which has {} credits available.",
+        b.available
+    ))
 }
 
 /// Make this server spend from its own pool again; bot operators only
 #[poise::command(slash_command, guild_only)]
 pub async fn unlink(ctx: Context<'_>) -> Result<(), CommandError> {
-    let guild = guild_of(ctx)?;
-    let me = operator(ctx, "unlink pools")?;
-    let ledger = ctx.data().jobs.ledger();
+    gateway::run(ctx).await
+}
+
+/// `/credits unlink`.
+pub async fn unlink_pool(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    let guild = guild_of(inv)?;
+    let me = operator(inv, data, "unlink pools")?;
+    let ledger = data.jobs.ledger();
     let pool = ledger
         .unlink(guild, Actor::Operator(me))
         .await
         .map_err(ledger_error)?;
     let b = ledger.balance(guild).map_err(ledger_error)?;
-    private(
-        ctx,
-        format!(
-            "This server spends from its own pool {pool} again, which has {} credits available.",
-            b.available
-        ),
-    )
-    .await
+    private(format!(
+        "This server spends from its own pool {pool} again, which has {} credits available.",
+        b.available
+    ))
 }

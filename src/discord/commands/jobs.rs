@@ -1,11 +1,12 @@
 //! `/jobs`: a member's recent jobs with their state, cost and links.
 
-use poise::CreateReply;
 use serenity::all::User;
 
-use super::{can_manage, guild_of};
+use super::{gateway, guild_of};
 use crate::discord::card::clip;
-use crate::discord::{CommandError, Context};
+use crate::discord::invocation::Invocation;
+use crate::discord::respond::Reply;
+use crate::discord::{CommandError, Context, Data};
 use crate::ids::MemberId;
 use crate::jobs::{JobRecord, JobState};
 
@@ -18,19 +19,23 @@ pub async fn jobs(
     ctx: Context<'_>,
     #[description = "Another member (Manage Server needed)"] user: Option<User>,
 ) -> Result<(), CommandError> {
-    let guild = guild_of(ctx)?;
-    let me = ctx.author().id;
-    let whose = match &user {
-        Some(u) if u.id != me && !can_manage(ctx) => {
+    let _ = user;
+    gateway::run(ctx).await
+}
+
+/// `/jobs [user]`: the member's recent jobs here, or another member's for a manager.
+pub async fn recent(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    let guild = guild_of(inv)?;
+    let whose = match inv.options.user("user") {
+        Some(u) if u != inv.user && !inv.can_manage() => {
             return Err(CommandError::user(
                 "You need the Manage Server permission to see another member's jobs.",
             ));
         }
-        Some(u) => u.id,
-        None => me,
+        Some(u) => u,
+        None => inv.user,
     };
-    let list = ctx
-        .data()
+    let list = data
         .jobs
         .recent(guild, Some(MemberId(whose.get())), JOBS_SHOWN);
     let text = if list.is_empty() {
@@ -38,13 +43,7 @@ pub async fn jobs(
     } else {
         list.iter().map(line).collect::<Vec<_>>().join("\n")
     };
-    ctx.send(
-        CreateReply::default()
-            .content(clip(&text, 2000))
-            .ephemeral(true),
-    )
-    .await?;
-    Ok(())
+    Ok(Reply::private(clip(&text, 2000)))
 }
 
 fn line(job: &JobRecord) -> String {

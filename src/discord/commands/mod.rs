@@ -4,12 +4,17 @@
 //! - [`credits`]: `/credits balance|history|grant|cap`.
 //! - [`jobs`]: `/jobs`, a member's recent jobs.
 //! - [`video_admin`]: `/video-admin`, a server's settings for `/video` (Manage Server).
+//! - [`dispatch`]: from an invocation's command path to its logic, for both transports.
+//! - [`gateway`]: the poise adapter: a handler builds the invocation, runs the command's
+//!   logic and shows what it returns.
 //! - [`place`]: where a command was used (channel, thread parent, age restriction).
 //! - [`admit`]: the checks of where and with which links a video is asked, shared by
 //!   `/video` and "Run again".
 
 pub mod admit;
 pub mod credits;
+pub mod dispatch;
+pub mod gateway;
 pub mod jobs;
 pub mod place;
 pub mod references;
@@ -18,8 +23,9 @@ pub mod video_admin;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use serenity::all::{CommandOptionType, CreateCommandOption, Permissions};
+use serenity::all::{CommandOptionType, CreateCommandOption};
 
+use super::invocation::Invocation;
 use super::{Command, CommandError, Context};
 use crate::config::Config;
 use crate::jobs::SubmitError;
@@ -83,27 +89,27 @@ pub fn capitalize(text: &str) -> String {
     }
 }
 
-/// Whether the member may manage the server (Manage Server or Administrator), as Discord
-/// says in the interaction. `default_member_permissions` can be overridden by a server, so
-/// commands check this themselves.
-pub fn can_manage(ctx: Context<'_>) -> bool {
-    let Context::Application(actx) = ctx else {
-        return false;
-    };
-    actx.interaction
-        .member
-        .as_ref()
-        .and_then(|m| m.permissions)
-        .is_some_and(|p| p.intersects(Permissions::MANAGE_GUILD | Permissions::ADMINISTRATOR))
-}
-
 /// The server a command was used in, or the reply for a DM.
-pub fn guild_of(ctx: Context<'_>) -> Result<crate::ids::GuildId, CommandError> {
-    ctx.guild_id()
+pub fn guild_of(inv: &Invocation) -> Result<crate::ids::GuildId, CommandError> {
+    inv.guild
         .map(|g| crate::ids::GuildId(g.get()))
         .ok_or_else(|| {
             CommandError::user("This works in a server only: each server has its own credit pool.")
         })
+}
+
+/// A required option's value; Discord always sends one, so a missing one means the
+/// registered command differs from the code.
+pub fn required<T>(value: Option<T>, name: &str) -> Result<T, CommandError> {
+    value.ok_or_else(|| {
+        tracing::error!(
+            option = name,
+            "a required option is missing: the registered command differs from the code"
+        );
+        CommandError::user(
+            "This command is out of date; an operator needs to re-register the commands.",
+        )
+    })
 }
 
 /// A ledger failure: the member's mistake shown as is, anything else as an internal error.
@@ -115,20 +121,25 @@ pub fn ledger_error(e: crate::credits::LedgerError) -> CommandError {
     }
 }
 
-/// The per-member command rate limit: `Ok(true)` lets the command run; a refusal says how
-/// long to wait, privately.
+/// The per-member command rate limit as poise's command check: `Ok(true)` lets the command
+/// run; a refusal says how long to wait, privately.
 pub fn rate_check(ctx: Context<'_>) -> Result<bool, CommandError> {
     let member = crate::ids::MemberId(ctx.author().id.get());
-    match ctx
-        .data()
-        .jobs
-        .guild_settings()
-        .command_rate()
-        .check(member, ctx.id())
-    {
-        Ok(()) => Ok(true),
+    rate_limit(ctx.data(), member, ctx.id(), &ctx.command().qualified_name).map(|()| true)
+}
+
+/// The per-member command rate limit for interaction `id`, whichever transport brought it
+/// (`what` names the command in the log).
+pub fn rate_limit(
+    data: &super::Data,
+    member: crate::ids::MemberId,
+    id: u64,
+    what: &str,
+) -> Result<(), CommandError> {
+    match data.jobs.guild_settings().command_rate().check(member, id) {
+        Ok(()) => Ok(()),
         Err(limited) => {
-            tracing::info!(member = member.0, command = %ctx.command().qualified_name, "command rate-limited");
+            tracing::info!(member = member.0, command = %what, "command rate-limited");
             Err(rate_refusal(&limited))
         }
     }

@@ -32,7 +32,8 @@ fn from_parts(id: serenity::all::ChannelId, partial: Option<&PartialChannel>) ->
     Place { channel, parent }
 }
 
-fn is_thread(kind: serenity::all::ChannelType) -> bool {
+/// Whether a channel of this kind is a thread.
+pub fn is_thread(kind: serenity::all::ChannelType) -> bool {
     use serenity::all::ChannelType as T;
     matches!(kind, T::PublicThread | T::PrivateThread | T::NewsThread)
 }

@@ -5,11 +5,13 @@ use std::sync::atomic::Ordering;
 
 use serenity::all::Attachment;
 
-use super::{admit, guild_of, place, references};
+use super::{admit, gateway, guild_of, references, required};
 use crate::discord::answer::{self, Ack};
 use crate::discord::errors::cause_chain;
-use crate::discord::follow::Invocation;
-use crate::discord::{CommandError, Context};
+use crate::discord::invocation::Invocation;
+use crate::discord::respond::{Reply, Responder};
+use crate::discord::{CommandError, Context, Data};
+use crate::guild_settings::ServerSettings;
 use crate::ids::{ChannelId, MemberId};
 use crate::jobs::{InteractionRef, JobRequest, Reference};
 use crate::video::{Ratio, ReferenceKind, Resolution};
@@ -82,49 +84,110 @@ pub async fn video(
     #[description = "Generate a soundtrack"] generate_audio: Option<bool>,
     #[description = "Let the model search the web for context"] web_search: Option<bool>,
 ) -> Result<(), CommandError> {
-    let deadline = answer::deadline(ctx.id());
-    if ctx.guild_id().is_none() {
-        ctx.say("`/video` works in servers: videos are paid from a server's shared credit pool, and there is none in a DM. Use it in a server that has the bot.")
-            .await?;
-        return Ok(());
+    let _ = (prompt, image, image2, image3, image4, video, video2, audio);
+    let _ = (
+        references,
+        ratio,
+        resolution,
+        duration,
+        generate_audio,
+        web_search,
+    );
+    let inv = gateway::invocation(ctx)?;
+    let http = ctx.serenity_context().http.as_ref();
+    let (result, answered) = make(&inv, ctx.data(), &Responder::new(http, &inv)).await;
+    if answered && let poise::Context::Application(actx) = ctx {
+        // The response was sent by hand: poise's own replies (the error reply) must now be
+        // follow-ups.
+        actx.has_sent_initial_response.store(true, Ordering::SeqCst);
     }
-    let guild = guild_of(ctx)?;
-    let poise::Context::Application(actx) = ctx else {
-        return Err(CommandError::user("`/video` is a slash command."));
+    result
+}
+
+/// `/video`: admits the job (raced against Discord's 3 s, deferring when late) and shows
+/// its card and thread. Returns the refusal left for the member, if any, and whether the
+/// interaction was answered (or deferred) already, so the refusal must be a follow-up.
+pub async fn make(
+    inv: &Invocation,
+    data: &Data,
+    responder: &Responder<'_>,
+) -> (Result<(), CommandError>, bool) {
+    let deadline = answer::deadline(inv.id.get());
+    if inv.guild.is_none() {
+        let text = "`/video` works in servers: videos are paid from a server's shared credit pool, and there is none in a DM. Use it in a server that has the bot.";
+        return match responder.answer(&Reply::public(text)).await {
+            Ok(()) => (Ok(()), true),
+            Err(e) => (Err(e.into()), false),
+        };
+    }
+    let (request, server) = match request(inv, data) {
+        Ok(made) => made,
+        Err(e) => return (Err(e), false),
     };
+    let http = responder.http();
+    let mut request = request;
+    let key = request.key.clone();
+    let place = inv.place;
+    // Everything slow (the channel read, the durable admit) races Discord's deadline.
+    let (submitted, ack) = answer::race(http, inv, deadline, false, async {
+        request.nsfw_checker = admit::content_filter(http, &server, &place).await;
+        data.jobs.submit(request).await
+    })
+    .await;
+    let submitted = match submitted {
+        Ok(submitted) => submitted,
+        Err(e) => {
+            if ack == Ack::DeferredPublic
+                && let Err(e) = answer::withdraw(http, inv).await
+            {
+                tracing::warn!(cause = %cause_chain(&e), "could not withdraw a deferred response");
+            }
+            return (Err(answer::submit_failed(data, &key, e)), ack != Ack::None);
+        }
+    };
+    answer::card(http, data, inv, &submitted, ack).await;
+    (Ok(()), true)
+}
+
+/// The job a `/video` invocation asks for, after the cheap checks, with the server's
+/// settings it was checked against.
+fn request(inv: &Invocation, data: &Data) -> Result<(JobRequest, ServerSettings), CommandError> {
+    let guild = guild_of(inv)?;
     let files = [
-        ("image", ReferenceKind::Image, image),
-        ("image2", ReferenceKind::Image, image2),
-        ("image3", ReferenceKind::Image, image3),
-        ("image4", ReferenceKind::Image, image4),
-        ("video", ReferenceKind::Video, video),
-        ("video2", ReferenceKind::Video, video2),
-        ("audio", ReferenceKind::Audio, audio),
+        ("image", ReferenceKind::Image),
+        ("image2", ReferenceKind::Image),
+        ("image3", ReferenceKind::Image),
+        ("image4", ReferenceKind::Image),
+        ("video", ReferenceKind::Video),
+        ("video2", ReferenceKind::Video),
+        ("audio", ReferenceKind::Audio),
     ];
     let mut refs: Vec<Reference> = Vec::new();
-    for (option, kind, file) in files {
-        if let Some(file) = file {
-            refs.push(references::attachment(option, kind, &file).map_err(CommandError::User)?);
+    for (option, kind) in files {
+        if let Some(file) = inv.options.attachment(option) {
+            refs.push(references::attachment(option, kind, file).map_err(CommandError::User)?);
         }
     }
-    if let Some(text) = references {
-        refs.extend(references::parse_links(&text).map_err(CommandError::User)?);
+    if let Some(text) = inv.options.string("references") {
+        refs.extend(references::parse_links(text).map_err(CommandError::User)?);
     }
-    let data = ctx.data();
     let server = data
         .jobs
         .guild_settings()
         .get(guild)
         .map_err(|e| CommandError::Internal(Box::new(e)))?;
-    let place = place::of(actx.interaction);
-    admit::check(&server, &place, &refs)?;
+    admit::check(&server, &inv.place, &refs)?;
+    let options = &inv.options;
+    let resolution = options.choice::<ResolutionChoice>("resolution");
+    let ratio = options.choice::<RatioChoice>("ratio");
+    let duration = options.integer("duration");
     let defaults = &data.config.video;
-    let mut request = JobRequest {
-        key: actx.interaction.id.to_string(),
+    let request = JobRequest {
+        key: inv.id.to_string(),
         guild,
-        member: MemberId(ctx.author().id.get()),
-        channel: ChannelId(ctx.channel_id().get()),
-        prompt,
+        member: MemberId(inv.user.get()),
+        channel: ChannelId(inv.channel.get()),
+        prompt: required(options.string("prompt"), "prompt")?.to_owned(),
         references: refs,
         // A default never exceeds the server's limits; what a member chose is checked.
         resolution: resolution.map_or_else(
@@ -149,41 +212,14 @@ pub async fn video(
             },
             |d| u32::try_from(d).unwrap_or(0),
         ),
-        generate_audio: generate_audio.unwrap_or(false),
-        web_search: web_search.unwrap_or(false),
-        // Set in the race below, from the channel as Discord shows it now.
+        generate_audio: options.boolean("generate_audio").unwrap_or(false),
+        web_search: options.boolean("web_search").unwrap_or(false),
+        // Set in the race, from the channel as Discord shows it now.
         nsfw_checker: true,
         interaction: Some(InteractionRef {
-            application_id: actx.interaction.application_id.get(),
-            token: actx.interaction.token.clone(),
+            application_id: inv.application_id.get(),
+            token: inv.token.expose().to_owned(),
         }),
     };
-    let http = ctx.serenity_context().http.as_ref();
-    let inv = Invocation::from(actx.interaction);
-    let key = request.key.clone();
-    // Everything slow (the channel read, the durable admit) races Discord's deadline.
-    let (submitted, ack) = answer::race(http, &inv, deadline, false, async {
-        request.nsfw_checker = admit::content_filter(http, &server, &place).await;
-        data.jobs.submit(request).await
-    })
-    .await;
-    if ack != Ack::None {
-        // poise's own replies (the error reply) must now be follow-ups.
-        actx.has_sent_initial_response.store(true, Ordering::SeqCst);
-    }
-    let submitted = match submitted {
-        Ok(submitted) => submitted,
-        Err(e) => {
-            if ack == Ack::DeferredPublic
-                && let Err(e) = answer::withdraw(http, &inv).await
-            {
-                tracing::warn!(cause = %cause_chain(&e), "could not withdraw a deferred response");
-            }
-            return Err(answer::submit_failed(data, &key, e));
-        }
-    };
-    answer::card(http, data, &inv, &submitted, ack).await;
-    // The response was sent by hand: later replies must be follow-ups.
-    actx.has_sent_initial_response.store(true, Ordering::SeqCst);
-    Ok(())
+    Ok((request, server))
 }

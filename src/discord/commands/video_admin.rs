@@ -3,13 +3,15 @@
 //! hides it, and every subcommand checks the permission again, since a server can override
 //! the default.
 
-use poise::CreateReply;
 use serenity::all::ChannelId as DiscordChannel;
 
 use super::video::{RatioChoice, ResolutionChoice};
-use super::{can_manage, guild_of, place};
+use super::{gateway, guild_of, required};
+use crate::config::Config;
 use crate::discord::card::clip;
-use crate::discord::{CommandError, Context};
+use crate::discord::invocation::Invocation;
+use crate::discord::respond::Reply;
+use crate::discord::{CommandError, Context, Data};
 use crate::guild_settings::{ContentFilter, ServerSettings, policy};
 use crate::ids::{ChannelId, GuildId};
 use crate::video::Resolution;
@@ -47,9 +49,9 @@ pub async fn video_admin(_ctx: Context<'_>) -> Result<(), CommandError> {
 }
 
 /// The server, when the member may manage it.
-fn managed_guild(ctx: Context<'_>) -> Result<GuildId, CommandError> {
-    let guild = guild_of(ctx)?;
-    if !can_manage(ctx) {
+fn managed_guild(inv: &Invocation) -> Result<GuildId, CommandError> {
+    let guild = guild_of(inv)?;
+    if !inv.can_manage() {
         return Err(CommandError::user(
             "You need the Manage Server permission to change how `/video` works here.",
         ));
@@ -58,13 +60,13 @@ fn managed_guild(ctx: Context<'_>) -> Result<GuildId, CommandError> {
 }
 
 async fn change(
-    ctx: Context<'_>,
+    inv: &Invocation,
+    data: &Data,
     what: impl Fn(&mut ServerSettings),
     done: &str,
-) -> Result<(), CommandError> {
-    let guild = managed_guild(ctx)?;
-    let settings = ctx
-        .data()
+) -> Result<Reply, CommandError> {
+    let guild = managed_guild(inv)?;
+    let settings = data
         .jobs
         .guild_settings()
         .update(guild, what)
@@ -72,26 +74,23 @@ async fn change(
         .map_err(|e| CommandError::Internal(Box::new(e)))?;
     tracing::info!(
         guild = guild.0,
-        member = ctx.author().id.get(),
+        member = inv.user.get(),
         change = done,
         "server settings changed by an admin"
     );
-    private(ctx, format!("{done}\n\n{}", describe(&settings, ctx))).await
+    Ok(private(format!(
+        "{done}\n\n{}",
+        describe(&settings, &data.config)
+    )))
 }
 
-async fn private(ctx: Context<'_>, text: String) -> Result<(), CommandError> {
-    ctx.send(
-        CreateReply::default()
-            .content(clip(&text, 2000))
-            .ephemeral(true),
-    )
-    .await?;
-    Ok(())
+fn private(text: String) -> Reply {
+    Reply::private(clip(&text, 2000))
 }
 
 /// Every setting, in words.
-fn describe(s: &ServerSettings, ctx: Context<'_>) -> String {
-    let video = &ctx.data().config.video;
+fn describe(s: &ServerSettings, config: &Config) -> String {
+    let video = &config.video;
     let channels = if s.allowed_channels.is_empty() {
         "everywhere".to_owned()
     } else {
@@ -125,23 +124,25 @@ fn describe(s: &ServerSettings, ctx: Context<'_>) -> String {
 /// Show this server's /video settings
 #[poise::command(slash_command, guild_only)]
 pub async fn show(ctx: Context<'_>) -> Result<(), CommandError> {
-    let guild = managed_guild(ctx)?;
-    let settings = ctx
-        .data()
+    gateway::run(ctx).await
+}
+
+/// `/video-admin show`.
+pub async fn show_settings(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    let guild = managed_guild(inv)?;
+    let settings = data
         .jobs
         .guild_settings()
         .get(guild)
         .map_err(|e| CommandError::Internal(Box::new(e)))?;
-    private(ctx, describe(&settings, ctx)).await
+    Ok(private(describe(&settings, &data.config)))
 }
 
-/// The channel named, or the one the command was used in.
-fn channel_or_here(ctx: Context<'_>, channel: Option<DiscordChannel>) -> ChannelId {
-    match (channel, ctx) {
-        (Some(c), _) => ChannelId(c.get()),
-        (None, Context::Application(a)) => place::of(a.interaction).channel,
-        (None, _) => ChannelId(ctx.channel_id().get()),
-    }
+/// The channel named in the `channel` option, or the one the command was used in.
+fn channel_or_here(inv: &Invocation) -> ChannelId {
+    inv.options
+        .channel("channel")
+        .map_or(inv.place.channel, |c| ChannelId(c.get()))
 }
 
 /// Allow /video in a channel (once any is allowed, only those)
@@ -150,10 +151,17 @@ pub async fn allow_channel(
     ctx: Context<'_>,
     #[description = "The channel (default: this one)"] channel: Option<DiscordChannel>,
 ) -> Result<(), CommandError> {
-    let id = channel_or_here(ctx, channel);
+    let _ = channel;
+    gateway::run(ctx).await
+}
+
+/// `/video-admin allow-channel [channel]`.
+pub async fn allow(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    let id = channel_or_here(inv);
     let done = format!("`/video` is now allowed in <#{id}>.");
     change(
-        ctx,
+        inv,
+        data,
         move |s| {
             if !s.allowed_channels.contains(&id) {
                 s.allowed_channels.push(id);
@@ -170,16 +178,34 @@ pub async fn disallow_channel(
     ctx: Context<'_>,
     #[description = "The channel (default: this one)"] channel: Option<DiscordChannel>,
 ) -> Result<(), CommandError> {
-    let id = channel_or_here(ctx, channel);
+    let _ = channel;
+    gateway::run(ctx).await
+}
+
+/// `/video-admin disallow-channel [channel]`.
+pub async fn disallow(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    let id = channel_or_here(inv);
     let done = format!("<#{id}> is no longer on the list of allowed channels.");
-    change(ctx, move |s| s.allowed_channels.retain(|c| *c != id), &done).await
+    change(
+        inv,
+        data,
+        move |s| s.allowed_channels.retain(|c| *c != id),
+        &done,
+    )
+    .await
 }
 
 /// Allow /video in every channel again
 #[poise::command(slash_command, guild_only, rename = "any-channel")]
 pub async fn any_channel(ctx: Context<'_>) -> Result<(), CommandError> {
+    gateway::run(ctx).await
+}
+
+/// `/video-admin any-channel`.
+pub async fn allow_any(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
     change(
-        ctx,
+        inv,
+        data,
         |s| s.allowed_channels.clear(),
         "`/video` is now allowed in every channel.",
     )
@@ -198,12 +224,21 @@ pub async fn limits(
     #[max = 3600]
     max_duration: Option<i64>,
 ) -> Result<(), CommandError> {
+    let _ = (max_resolution, max_duration);
+    gateway::run(ctx).await
+}
+
+/// `/video-admin limits [max_resolution] [max_duration]`.
+pub async fn set_limits(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    let max_resolution = inv.options.choice::<ResolutionChoice>("max_resolution");
+    let max_duration = inv.options.integer("max_duration");
     let resolution = max_resolution
         .map(Resolution::from)
         .map(|r| (r < Resolution::P1080).then_some(r));
     let duration = max_duration.map(|d| u32::try_from(d).ok().filter(|d| *d > 0));
     change(
-        ctx,
+        inv,
+        data,
         move |s| {
             if let Some(r) = resolution {
                 s.max_resolution = r;
@@ -228,7 +263,16 @@ pub async fn defaults(
     #[max = 3600]
     duration: Option<i64>,
 ) -> Result<(), CommandError> {
-    let video = &ctx.data().config.video;
+    let _ = (resolution, ratio, duration);
+    gateway::run(ctx).await
+}
+
+/// `/video-admin defaults [resolution] [ratio] [duration]`.
+pub async fn set_defaults(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    let resolution = inv.options.choice::<ResolutionChoice>("resolution");
+    let ratio = inv.options.choice::<RatioChoice>("ratio");
+    let duration = inv.options.integer("duration");
+    let video = &data.config.video;
     if let Some(d) = duration
         && d != 0
         && !(i64::from(video.min_duration)..=i64::from(video.max_duration)).contains(&d)
@@ -240,7 +284,8 @@ pub async fn defaults(
     }
     let duration = duration.map(|d| u32::try_from(d).ok().filter(|d| *d > 0));
     change(
-        ctx,
+        inv,
+        data,
         move |s| {
             if let Some(r) = resolution {
                 s.default_resolution = Some(r.into());
@@ -266,10 +311,16 @@ pub async fn cooldown(
     #[max = 86400]
     seconds: i64,
 ) -> Result<(), CommandError> {
-    let seconds = u64::try_from(seconds)
+    let _ = seconds;
+    gateway::run(ctx).await
+}
+
+/// `/video-admin cooldown seconds`.
+pub async fn set_cooldown(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    let seconds = u64::try_from(required(inv.options.integer("seconds"), "seconds")?)
         .map_err(|_| CommandError::user("A cooldown cannot be negative; use 0 for none."))?;
     let done = format!("Members now wait {seconds} s between videos.");
-    change(ctx, move |s| s.cooldown_secs = seconds, &done).await
+    change(inv, data, move |s| s.cooldown_secs = seconds, &done).await
 }
 
 /// Whether members may let the model search the web
@@ -278,12 +329,19 @@ pub async fn web_search(
     ctx: Context<'_>,
     #[description = "Allow the web_search option"] allowed: bool,
 ) -> Result<(), CommandError> {
+    let _ = allowed;
+    gateway::run(ctx).await
+}
+
+/// `/video-admin web-search allowed`.
+pub async fn set_web_search(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    let allowed = required(inv.options.boolean("allowed"), "allowed")?;
     let done = if allowed {
         "Members may now use `web_search`."
     } else {
         "Members may no longer use `web_search`."
     };
-    change(ctx, move |s| s.web_search_allowed = allowed, done).await
+    change(inv, data, move |s| s.web_search_allowed = allowed, done).await
 }
 
 /// When the provider's content filter may be off
@@ -293,6 +351,13 @@ pub async fn content_filter(
     #[description = "The filter is always on, or off in age-restricted channels only"]
     policy: FilterChoice,
 ) -> Result<(), CommandError> {
+    let _ = policy;
+    gateway::run(ctx).await
+}
+
+/// `/video-admin content-filter policy`.
+pub async fn set_content_filter(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    let policy = required(inv.options.choice::<FilterChoice>("policy"), "policy")?;
     let (filter, done) = match policy {
         FilterChoice::Always => (
             ContentFilter::Always,
@@ -303,5 +368,5 @@ pub async fn content_filter(
             "The content filter is now off for videos made in age-restricted channels, and on everywhere else.",
         ),
     };
-    change(ctx, move |s| s.content_filter = filter, done).await
+    change(inv, data, move |s| s.content_filter = filter, done).await
 }
