@@ -9,7 +9,7 @@
 //! deferred response first.
 
 use std::future::Future;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serenity::all::{
     CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
@@ -47,9 +47,7 @@ pub enum Ack {
 /// When to stop waiting for the work of interaction `id`, taken at the start of its handler.
 pub fn deadline(id: u64) -> Instant {
     let created = (id >> 22) + DISCORD_EPOCH_MS;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let now = u64::try_from(crate::clock::now_ms()).unwrap_or(0);
     let left = Duration::from_millis(
         (created + BUDGET_FROM_CREATION.as_millis() as u64).saturating_sub(now),
     );
@@ -209,10 +207,7 @@ mod tests {
     use super::*;
 
     fn id_made_ms_ago(ms: u64) -> u64 {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as u64;
+        let now = crate::clock::now_ms() as u64;
         (now - ms - DISCORD_EPOCH_MS) << 22
     }
 

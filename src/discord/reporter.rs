@@ -458,9 +458,5 @@ fn refuses_channel(e: &RestError) -> bool {
 }
 
 fn age_ms(job: &JobRecord) -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    now - job.created_at
+    crate::clock::now_ms() - job.created_at
 }

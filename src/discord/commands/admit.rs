@@ -3,7 +3,7 @@
 //! server's limits, `web_search`, the cooldown and the caps are checked by `Jobs::submit`,
 //! for both alike.)
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use crate::clock::now_ms;
 
 use serenity::all::Http;
 
@@ -37,10 +37,4 @@ pub async fn content_filter(http: &Http, server: &ServerSettings, place: &Place)
         ContentFilter::OffInAgeRestricted => place::age_restricted(http, place).await,
     };
     server.content_filter.applies(age_restricted)
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
