@@ -39,7 +39,10 @@ fn late_answer_after_the_deadline(key: &str, late: Step) {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config_with(&fake.base_url(), |c| {
         c.jobs.poll_max = ms(50);
-        c.jobs.deadline = ms(1500);
+        // Room for the job to start and a poll to be held first, even on a busy machine;
+        // the held poll must outlast the deadline without timing out.
+        c.jobs.deadline = Duration::from_secs(4);
+        c.seedance.request_timeout = Duration::from_secs(20);
     });
     let id = JobId(key.into());
     process(async {
@@ -176,10 +179,10 @@ async fn refusals_that_prove_no_task_was_made_are_retried_past_the_bound() {
 async fn one_jobs_failing_create_does_not_hold_up_another() {
     let fake = FakeProvider::start().await;
     fake.push(Endpoint::CreateTask, Scripted::error(500, "hiccup"));
-    // The failing job waits at least a second before its next try.
+    // The failing job waits at least three seconds before its next try.
     let cfg = config_with(&fake.base_url(), |c| {
-        c.jobs.poll_initial = Duration::from_secs(1);
-        c.jobs.poll_max = Duration::from_secs(2);
+        c.jobs.poll_initial = Duration::from_secs(3);
+        c.jobs.poll_max = Duration::from_secs(5);
     });
     let (_dir, bot) = Bot::funded(cfg, 1000).await;
     bot.grant(2, 1000).await;
@@ -205,9 +208,10 @@ async fn one_jobs_failing_create_does_not_hold_up_another() {
 async fn a_job_sitting_out_its_backoff_can_still_be_cancelled() {
     let fake = FakeProvider::start().await;
     fake.push(Endpoint::CreateTask, Scripted::error(500, "hiccup"));
+    // Its next try is at least ten seconds away: time enough to cancel it.
     let cfg = config_with(&fake.base_url(), |c| {
-        c.jobs.poll_initial = Duration::from_secs(2);
-        c.jobs.poll_max = Duration::from_secs(2);
+        c.jobs.poll_initial = Duration::from_secs(10);
+        c.jobs.poll_max = Duration::from_secs(10);
     });
     let (_dir, bot) = Bot::funded(cfg, 1000).await;
     let id = JobId("wait-cancel".into());
