@@ -13,7 +13,7 @@ use crate::support::fake_provider::Endpoint;
 
 /// Makes the admit slow through the process boundary: with the content filter allowed off,
 /// `/video` reads the channel from Discord first, and the double holds that answer 3.5 s.
-async fn slow_admit(double: &DiscordDouble, app: &TestApp) {
+pub(super) async fn slow_admit(double: &DiscordDouble, app: &TestApp) {
     app.jobs
         .guild_settings()
         .update(GuildId(GUILD), |s| {

@@ -199,17 +199,7 @@ async fn a_slow_run_again_is_deferred_and_its_card_edited_in() {
     let (card, id) = finished(&double, &app, &video("a boat")).await;
     // With the content filter allowed off, the press reads the channel from Discord first;
     // the double holds that answer past the 3 s.
-    app.jobs
-        .guild_settings()
-        .update(GuildId(GUILD), |s| {
-            s.content_filter = ContentFilter::OffInAgeRestricted;
-        })
-        .await
-        .unwrap();
-    double.delay_next(
-        &format!("GET /channels/{CHANNEL}"),
-        Duration::from_millis(3500),
-    );
+    super::answer_first::slow_admit(&double, &app).await;
     let (press, cb) = run_again(&double, card, &id).await;
     assert_eq!(cb["type"], 5, "deferred within the 3 s: {cb}");
     let route = format!("/webhooks/*/{}/messages/@original", press.token);
