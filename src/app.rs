@@ -51,7 +51,12 @@ impl App {
             return Err(AppError::MissingSecrets(missing.join(", ")));
         }
         let created = !store::exists(&config.storage.path);
-        let db = store::open_async(&config.storage.path, store::Missing::Create).await?;
+        let db = store::open_async(
+            &config.storage.path,
+            store::Missing::Create,
+            config.storage.cache_mb,
+        )
+        .await?;
         log_start(&config, created);
         let ledger = Ledger::open(
             &db,

@@ -61,13 +61,20 @@ pub enum Missing {
 /// Opens (creating if needed) the store at `path` and checks its schema version. Blocking:
 /// async code uses [`open_async`].
 pub fn open(path: &Path) -> Result<sled::Db, StoreError> {
-    open_with(path, Missing::Create)
+    open_with(path, Missing::Create, DEFAULT_CACHE_MB)
 }
 
+/// The store's cache when the configuration does not say (`storage.cache_mb`).
+pub const DEFAULT_CACHE_MB: u64 = 64;
+
 /// [`open_with`] on a blocking thread, so the lock retry never stalls the async runtime.
-pub async fn open_async(path: &Path, missing: Missing) -> Result<sled::Db, StoreError> {
+pub async fn open_async(
+    path: &Path,
+    missing: Missing,
+    cache_mb: u64,
+) -> Result<sled::Db, StoreError> {
     let owned = path.to_owned();
-    match tokio::task::spawn_blocking(move || open_with(&owned, missing)).await {
+    match tokio::task::spawn_blocking(move || open_with(&owned, missing, cache_mb)).await {
         Ok(result) => result,
         Err(e) => Err(StoreError::Sled(sled::Error::ReportableBug(format!(
             "the store could not be opened: {e}"
@@ -81,7 +88,8 @@ pub async fn open_async(path: &Path, missing: Missing) -> Result<sled::Db, Store
 /// A store that was closed a moment ago may still be locked while sled's background
 /// threads let go of it (a quick restart, a CLI call right after the bot stopped): a lock
 /// is retried for up to [`LOCK_PATIENCE`] before it is reported as "in use".
-pub fn open_with(path: &Path, missing: Missing) -> Result<sled::Db, StoreError> {
+/// sled keeps at most `cache_mb` MiB of the store in memory.
+pub fn open_with(path: &Path, missing: Missing, cache_mb: u64) -> Result<sled::Db, StoreError> {
     if missing == Missing::Refuse && !exists(path) {
         return Err(StoreError::NotFound {
             path: absolute(path),
@@ -90,7 +98,7 @@ pub fn open_with(path: &Path, missing: Missing) -> Result<sled::Db, StoreError> 
     }
     let started = std::time::Instant::now();
     let db = loop {
-        match open_once(path) {
+        match open_once(path, cache_mb) {
             Err(StoreError::Locked(_)) if started.elapsed() < LOCK_PATIENCE => {
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
@@ -134,8 +142,11 @@ pub fn absolute(path: &Path) -> PathBuf {
 /// How long [`open`] waits for a lock that is about to be released.
 pub const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
 
-fn open_once(path: &Path) -> Result<sled::Db, StoreError> {
-    sled::Config::new().path(path).open().map_err(|source| {
+fn open_once(path: &Path, cache_mb: u64) -> Result<sled::Db, StoreError> {
+    let config = sled::Config::new()
+        .path(path)
+        .cache_capacity(cache_mb.saturating_mul(1024 * 1024));
+    config.open().map_err(|source| {
         let locked = matches!(&source, sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock)
             || source.to_string().contains("lock");
         if locked {
@@ -169,7 +180,7 @@ mod tests {
             tokio::task::yield_now().await;
             drop(held);
         });
-        let db = open_async(dir.path(), Missing::Refuse).await;
+        let db = open_async(dir.path(), Missing::Refuse, DEFAULT_CACHE_MB).await;
         assert!(db.is_ok(), "{:?}", db.err());
         release.await.unwrap();
     }
@@ -178,7 +189,7 @@ mod tests {
     fn a_missing_store_is_created_only_when_allowed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("data");
-        let err = open_with(&path, Missing::Refuse).unwrap_err();
+        let err = open_with(&path, Missing::Refuse, DEFAULT_CACHE_MB).unwrap_err();
         assert!(
             matches!(
                 err,
@@ -190,7 +201,7 @@ mod tests {
             "{err:?}"
         );
         assert!(!path.exists());
-        drop(open_with(&path, Missing::Create).unwrap());
+        drop(open_with(&path, Missing::Create, DEFAULT_CACHE_MB).unwrap());
         assert!(exists(&path));
     }
 

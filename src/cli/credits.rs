@@ -111,7 +111,7 @@ pub async fn run(command: CreditsCommand, config: &Config) -> ExitCode {
     };
     let path = &config.storage.path;
     let new = !crate::store::exists(path);
-    let db = match crate::store::open_async(path, missing).await {
+    let db = match crate::store::open_async(path, missing, config.storage.cache_mb).await {
         Ok(db) => db,
         Err(e) => return fail(&e),
     };

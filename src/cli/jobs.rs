@@ -22,7 +22,11 @@ pub enum JobsCommand {
 }
 
 pub fn run(command: JobsCommand, config: &Config) -> ExitCode {
-    let db = match crate::store::open_with(&config.storage.path, crate::store::Missing::Refuse) {
+    let db = match crate::store::open_with(
+        &config.storage.path,
+        crate::store::Missing::Refuse,
+        config.storage.cache_mb,
+    ) {
         Ok(db) => db,
         Err(e) => return fail(&e),
     };

@@ -190,6 +190,8 @@ pub struct MembersConfig {
 pub struct StorageConfig {
     /// The data directory holding the sled store.
     pub path: PathBuf,
+    /// The most memory sled may use to cache the store, in MiB.
+    pub cache_mb: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -196,6 +196,13 @@ impl Config {
             );
         }
 
+        if !(1..=65_536).contains(&self.storage.cache_mb) {
+            bad(
+                "storage.cache_mb",
+                &self.storage.cache_mb,
+                "it must be between 1 and 65536 (MiB)",
+            );
+        }
         if self.storage.path.as_os_str().is_empty() {
             bad(
                 "storage.path",
