@@ -215,4 +215,86 @@ mod tests {
         drop(db);
         sled::open(dir.path()).unwrap();
     }
+
+    const CHILD_DIR: &str = "SEEDANCE_FLUSH_ERROR_DIR";
+    const WRITERS: u32 = 16;
+
+    /// The child: a store whose file may not grow any more (`RLIMIT_FSIZE`, the way a full
+    /// disk refuses), sixteen commits made in memory, one flush for all of them. Prints
+    /// one line per writer with what its ticket said.
+    #[tokio::test]
+    #[ignore = "run by a_flush_error_reaches_every_writer_it_covered"]
+    async fn flush_error_child() {
+        let Some(dir) = std::env::var_os(CHILD_DIR) else {
+            return;
+        };
+        // sled's own 500 ms flush is off so that the only flush is the flusher's.
+        let db = sled::Config::new()
+            .path(&dir)
+            .flush_every_ms(None)
+            .open()
+            .unwrap();
+        db.insert("before", "limit").unwrap();
+        db.flush().unwrap();
+        let size = std::fs::metadata(std::path::Path::new(&dir).join("db"))
+            .unwrap()
+            .len();
+        // SAFETY: plain libc calls on this process, before any other thread writes files;
+        // ignoring SIGXFSZ makes an oversized write fail with EFBIG instead of killing us.
+        unsafe {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: size as libc::rlim_t,
+                rlim_max: libc::RLIM_INFINITY,
+            };
+            assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &limit), 0);
+        }
+        let flusher = Flusher::start(db.clone()).unwrap();
+        // Every writer is counted before any commits, so one flush must cover all of them.
+        let commits: Vec<Commit<'_>> = (0..WRITERS).map(|_| flusher.begin()).collect();
+        let tickets: Vec<Ticket> = commits
+            .into_iter()
+            .zip(0..WRITERS)
+            .map(|(commit, i)| {
+                db.insert(i.to_be_bytes(), vec![7u8; 64]).unwrap();
+                commit.committed()
+            })
+            .collect();
+        for ticket in tickets {
+            match ticket.durable().await {
+                Ok(()) => println!("WRITER ok"),
+                Err(e) => println!("WRITER err {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_flush_error_reaches_every_writer_it_covered() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "credits::flusher::tests::flush_error_child",
+                "--ignored",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_DIR, dir.path())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        // The harness prints the test's name on the line of the first answer.
+        let answers: Vec<&str> = stdout
+            .lines()
+            .filter_map(|l| l.find("WRITER ").map(|at| &l[at..]))
+            .collect();
+        assert_eq!(answers.len(), WRITERS as usize, "child said: {stdout}");
+        for answer in answers {
+            assert!(
+                answer.starts_with("WRITER err credit storage failed")
+                    && answer.contains("File too large"),
+                "a writer covered by a failed flush was told: {answer}"
+            );
+        }
+    }
 }
