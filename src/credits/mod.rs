@@ -4,8 +4,8 @@
 //! are `granted - settled - pending`. A `/video` first *reserves* a hold, then the hold is
 //! *settled* (for at most what was held) or *voided*, exactly once. Every change is one sled
 //! transaction over all ledger trees, including the caller's job record, and is flushed to
-//! disk before the call returns `Ok` (see `Ledger::write` for why not `flush_async`). Every change also appends a journal row; rows are
-//! never edited.
+//! disk before the call returns `Ok`; concurrent calls share one flush (group commit, see
+//! `flusher.rs`). Every change also appends a journal row; rows are never edited.
 //!
 //! Amounts are plain `u64` credits. Overflow cannot happen: one operation moves at most
 //! [`MAX_AMOUNT`] (10^12) credits and a pool's totals are refused past [`MAX_POOL_TOTAL`]
@@ -22,6 +22,7 @@ use crate::ids::{GuildId, MemberId};
 
 mod error;
 mod export;
+mod flusher;
 mod index;
 mod journal;
 mod ops;
@@ -58,6 +59,8 @@ struct Inner {
     trees: Vec<sled::Tree>,
     settings: LedgerSettings,
     clock: Clock,
+    /// Shared by every clone of the ledger; its thread stops when the last one is dropped.
+    flusher: Arc<flusher::Flusher>,
     flush: bool,
 }
 
@@ -96,6 +99,7 @@ impl Ledger {
                 trees,
                 settings,
                 clock: clock::system(),
+                flusher: Arc::new(flusher::Flusher::start(db.clone())?),
                 flush: true,
             }),
         };
@@ -137,32 +141,40 @@ impl Ledger {
         (self.inner.clock)()
     }
 
-    /// Runs `body` as one transaction on a blocking thread, then flushes before `Ok`.
+    /// Runs `body` as one transaction on a blocking thread, then waits for a flush that
+    /// started after the commit before `Ok` (group commit: concurrent writers share one
+    /// flush; a flush error is every covered caller's error).
     ///
-    /// The flush is sled's blocking `Db::flush` on the same blocking thread, not
-    /// `flush_async`: in sled 0.34.7 concurrent `flush_async` calls occupy sled's own
-    /// thread pool while waiting for a log write that needs a thread of that pool, and
-    /// everything hangs (sled issues #1241, #1308; reproduced here with 64 concurrent
-    /// reserves). Both flush the same log, so durability is the same.
+    /// The flush is requested from the blocking thread right after the commit, so a caller
+    /// that stops waiting still has its commit flushed promptly. The flusher runs sled's
+    /// blocking `Db::flush`, not `flush_async`: in sled 0.34.7 concurrent `flush_async`
+    /// calls occupy sled's own thread pool while waiting for a log write that needs a thread
+    /// of that pool, and everything hangs (sled issues #1241, #1308).
     async fn write<T, F>(&self, body: F) -> Result<T, LedgerError>
     where
         T: Send + 'static,
         F: Fn(&tx::Tx) -> tx::TxResult<T> + Send + 'static,
     {
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let out = inner.transact(body)?;
-            if inner.flush {
-                inner.db.flush()?;
+        let (out, ticket) = tokio::task::spawn_blocking(move || {
+            if !inner.flush {
+                return Ok((inner.transact(body)?, None));
             }
-            Ok(out)
+            let commit = inner.flusher.begin();
+            let out = inner.transact(body)?;
+            let ticket = Some(commit.committed());
+            Ok::<_, LedgerError>((out, ticket))
         })
         .await
         .map_err(|e| {
             LedgerError::Storage(sled::Error::ReportableBug(format!(
                 "ledger transaction thread failed: {e}"
             )))
-        })?
+        })??;
+        if let Some(ticket) = ticket {
+            ticket.durable().await?;
+        }
+        Ok(out)
     }
 
     /// Adds credits to the guild's current pool; a negative amount takes them back (never
@@ -267,7 +279,7 @@ impl Ledger {
     }
 
     /// Makes a job change that moves no money (its guard decides whether it applies), flushed
-    /// like every other write. Returns the record as stored after the change.
+    /// like every other write and sharing the same group commit. Returns the record as stored after the change.
     pub async fn write_job(&self, job: JobWrite) -> Result<Option<Vec<u8>>, LedgerError> {
         self.write(move |tx| tx.write_job(Some(&job))).await
     }

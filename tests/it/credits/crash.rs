@@ -139,7 +139,9 @@ fn kill_nine_at_random_moments_loses_no_acknowledged_operation() {
     );
 }
 
-fn check_after_restart(
+/// Reopens the store and checks every acknowledged hold, the invariants, and that live
+/// jobs and pending holds agree.
+pub(super) fn check_after_restart(
     dir: &std::path::Path,
     acked_grants: u64,
     acked: &BTreeMap<String, (HoldState, Option<u64>)>,

@@ -9,6 +9,7 @@ use seedance_bot::credits::{EntryKind, Ledger, LedgerSettings, PoolId};
 mod cli;
 mod concurrency;
 mod crash;
+mod group_commit;
 mod history;
 mod properties;
 
