@@ -2,7 +2,8 @@
 //! it costs: resident memory, CPU while the jobs wait, status calls per second against the
 //! budget, and the lag from the provider finishing a task to the success report.
 //!
-//! Run: `cargo bench --bench jobs` (JOBS=10000 STATUS_PER_SECOND=500 SAMPLES=200 to change).
+//! Run: `cargo bench --bench jobs` (JOBS=10000 BURST=500 STATUS_PER_SECOND=500 SAMPLES=200 to
+//! change).
 
 #[path = "../tests/it/support/fake_provider.rs"]
 mod fake_provider;
@@ -89,6 +90,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 #[tokio::main]
 async fn main() {
     let n = env_or("JOBS", 10_000);
+    let burst = env_or("BURST", 500);
     let budget = env_or("STATUS_PER_SECOND", 500);
     let samples = env_or("SAMPLES", 200).min(n);
     let fake = FakeProvider::start().await;
@@ -110,7 +112,7 @@ poll_max = "30s"
 deadline = "2h"
 "#,
             fake.base_url(),
-            n + 1
+            n + burst + 1
         ))
         .unwrap(),
     );
@@ -140,6 +142,36 @@ deadline = "2h"
     tokio::spawn(async move { runner.run(std::future::pending()).await });
     let idle_rss = rss_mib();
 
+    // A burst: BURST members submit at once (as a burst of /video does); each submission's
+    // time from the start of the burst to its answer.
+    let burst_started = Instant::now();
+    let answers = futures::future::join_all((0..burst).map(|i| {
+        let jobs = jobs.clone();
+        async move {
+            let req = JobRequest {
+                key: format!("burst-{i}"),
+                guild: GuildId(1),
+                member: MemberId(900_000 + i as u64),
+                channel: ChannelId(1),
+                prompt: "a lighthouse at dusk, slow dolly in".into(),
+                references: vec![],
+                resolution: Resolution::P480,
+                ratio: Ratio::Landscape,
+                duration: 5,
+                generate_audio: false,
+                web_search: false,
+                nsfw_checker: true,
+                interaction: None,
+            };
+            jobs.submit(req).await.unwrap();
+            burst_started.elapsed()
+        }
+    }))
+    .await;
+    let burst_total = burst_started.elapsed();
+    let mut answers = answers;
+    answers.sort();
+
     let started = Instant::now();
     let mut submit_each = Vec::with_capacity(n);
     for i in 0..n {
@@ -163,7 +195,7 @@ deadline = "2h"
         submit_each.push(one.elapsed());
     }
     let submit_time = started.elapsed();
-    while fake.created_task_ids().len() < n {
+    while fake.created_task_ids().len() < n + burst {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let all_running = started.elapsed();
@@ -184,7 +216,7 @@ deadline = "2h"
     let ids = fake.created_task_ids();
     let mut flipped = HashMap::new();
     let by_task: HashMap<String, JobId> = jobs
-        .recent(GuildId(1), None, n)
+        .recent(GuildId(1), None, n + burst)
         .into_iter()
         .filter_map(|j| match j.state {
             JobState::Running { task_id, .. } => Some((task_id, j.id)),
@@ -206,6 +238,12 @@ deadline = "2h"
         .collect();
     lags.sort();
 
+    println!(
+        "burst of {burst} concurrent submits: all answered in {:.0} ms; answer p50 {:.1} ms, p99 {:.1} ms",
+        burst_total.as_secs_f64() * 1000.0,
+        percentile(&answers, 0.5).as_secs_f64() * 1000.0,
+        percentile(&answers, 0.99).as_secs_f64() * 1000.0
+    );
     println!("jobs tracked:                 {n}");
     println!(
         "submit (validate+reserve+store, sequential): {:.1} s ({:.2} ms/job)",

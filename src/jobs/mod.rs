@@ -10,6 +10,7 @@ pub mod export;
 mod lifecycle;
 pub mod limiter;
 mod live;
+mod member_lock;
 pub mod model;
 pub mod provider;
 pub mod queue;
@@ -140,8 +141,9 @@ struct Inner {
     guild_settings: GuildSettings,
     sched: Mutex<Sched>,
     wake: Notify,
-    /// Serialises the "how many active jobs" check with the reservation that follows it.
-    submit_lock: tokio::sync::Mutex<()>,
+    /// Serialises a member's "how many active jobs" and cooldown checks with the
+    /// reservation that follows them; other members are not held up.
+    member_locks: member_lock::MemberLocks,
 }
 
 impl Jobs {
@@ -171,7 +173,7 @@ impl Jobs {
                 guild_settings,
                 sched: Mutex::new(sched),
                 wake: Notify::new(),
-                submit_lock: tokio::sync::Mutex::new(()),
+                member_locks: member_lock::MemberLocks::default(),
             }),
         };
         jobs.recover().await?;
@@ -208,7 +210,7 @@ impl Jobs {
             .credits
             .price(req.resolution, req.duration, req.generate_audio)
             .ok_or_else(|| SubmitError::NoPrice(req.resolution.to_string()))?;
-        let _serial = self.inner.submit_lock.lock().await;
+        let _serial = self.inner.member_locks.lock(req.member).await;
         // The same interaction may have been submitted while this one waited for the lock.
         if let Some(existing) = self.get(&id) {
             return Ok(self.submitted(existing, true));
