@@ -2,8 +2,6 @@
 //! and the invariants hold (the way sled's own crash tests work: re-exec this binary).
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
@@ -11,6 +9,7 @@ use seedance_bot::credits::{Actor, HoldState, JobWrite, Ledger, LedgerSettings, 
 use seedance_bot::ids::{GuildId, MemberId};
 
 use super::{assert_consistent, jobs};
+use crate::support::child::ChildTest;
 
 const DIR_VAR: &str = "SEEDANCE_CREDITS_CRASH_DIR";
 const CHILD: &str = "credits::crash::child_loop_for_crash_test";
@@ -84,30 +83,9 @@ fn kill_nine_at_random_moments_loses_no_acknowledged_operation() {
     let mut acked: BTreeMap<String, (HoldState, Option<u64>)> = BTreeMap::new();
     let mut total_ops = 0;
     for _ in 0..KILLS {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                CHILD,
-                "--ignored",
-                "--exact",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(DIR_VAR, dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<_>>()
-        });
-        std::thread::sleep(Duration::from_millis(rng.gen_range(20..300)));
-        child.kill().unwrap();
-        child.wait().unwrap();
-        for line in reader.join().unwrap() {
+        let after = Duration::from_millis(rng.gen_range(20..300));
+        let lines = ChildTest::run_killed_after(CHILD, &[(DIR_VAR, dir.path().as_os_str())], after);
+        for line in lines {
             let words: Vec<&str> = line.split_whitespace().collect();
             match words.as_slice() {
                 ["ACK", "grant", n] => acked_grants += n.parse::<u64>().unwrap(),

@@ -2,8 +2,6 @@
 //! settle, void and job-only write a child acknowledged survives the restart.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use rand::Rng;
@@ -12,6 +10,7 @@ use seedance_bot::ids::{GuildId, MemberId};
 
 use super::crash::check_after_restart;
 use super::jobs;
+use crate::support::child::ChildTest;
 
 const DIR_VAR: &str = "SEEDANCE_GROUP_COMMIT_CRASH_DIR";
 const CHILD: &str = "credits::group_commit::concurrent_child_for_crash_test";
@@ -97,30 +96,9 @@ fn concurrent_writers_acknowledged_before_kill_nine_all_survive() {
     let mut progress: BTreeSet<String> = BTreeSet::new();
     let mut writers_seen: BTreeSet<String> = BTreeSet::new();
     for _ in 0..KILLS {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                CHILD,
-                "--ignored",
-                "--exact",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(DIR_VAR, dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<_>>()
-        });
-        std::thread::sleep(Duration::from_millis(rng.gen_range(100..400)));
-        child.kill().unwrap();
-        child.wait().unwrap();
-        for line in reader.join().unwrap() {
+        let after = Duration::from_millis(rng.gen_range(100..400));
+        let lines = ChildTest::run_killed_after(CHILD, &[(DIR_VAR, dir.path().as_os_str())], after);
+        for line in lines {
             let words: Vec<&str> = line.split_whitespace().collect();
             match words.as_slice() {
                 ["ACK", "grant", n] => acked_grants += n.parse::<u64>().unwrap(),

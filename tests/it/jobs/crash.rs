@@ -5,8 +5,7 @@
 //! message), and the ledger verifies. The child is this test binary, re-executed.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +19,7 @@ use seedance_bot::jobs::{
 
 use super::restart::fake_provider;
 use super::{config_with, ms, request};
+use crate::support::child::ChildTest;
 use crate::support::fake_provider::{Endpoint, Scripted, Step};
 
 const DIR_VAR: &str = "SEEDANCE_JOBS_CRASH_DIR";
@@ -110,36 +110,14 @@ async fn child_runs_jobs_for_crash_test() {
     }
 }
 
-fn spawn_child(dir: &std::path::Path, url: &str, mode: &str) -> Child {
-    Command::new(std::env::current_exe().unwrap())
-        .args([
-            CHILD,
-            "--ignored",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(DIR_VAR, dir)
-        .env(URL_VAR, url)
-        .env(MODE_VAR, mode)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-/// Reads the child's lines on a thread of its own.
-fn lines_of(child: &mut Child) -> std::sync::mpsc::Receiver<String> {
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
+/// The child in `mode` (`submit` or `drain`), on the store in `dir`.
+fn spawn_child(dir: &std::path::Path, url: &str, mode: &str) -> ChildTest {
+    let env = [
+        (DIR_VAR, dir.as_os_str()),
+        (URL_VAR, std::ffi::OsStr::new(url)),
+        (MODE_VAR, std::ffi::OsStr::new(mode)),
+    ];
+    ChildTest::spawn(CHILD, &env)
 }
 
 fn record_finals(line: &str, finals: &mut BTreeMap<String, Vec<String>>) {
@@ -210,29 +188,24 @@ fn kill_nine_while_jobs_run_ends_every_job_once() {
     let mut finals: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut seen_states = BTreeSet::new();
     for _ in 0..KILLS {
-        let mut child = spawn_child(dir.path(), &url, "submit");
-        let lines = lines_of(&mut child);
+        let child = spawn_child(dir.path(), &url, "submit");
         std::thread::sleep(ms(rng.gen_range(150..700)));
-        child.kill().unwrap();
-        child.wait().unwrap();
         // Every line the child wrote, up to the end of the pipe.
-        for line in lines.iter() {
+        for line in child.kill() {
             record_finals(&line, &mut finals);
         }
         seen_states.extend(check_store(dir.path()).into_values());
     }
-    let mut child = spawn_child(dir.path(), &url, "drain");
-    let lines = lines_of(&mut child);
+    let child = spawn_child(dir.path(), &url, "drain");
     let mut drained = false;
-    while let Ok(line) = lines.recv_timeout(Duration::from_secs(60)) {
+    while let Ok(line) = child.lines.recv_timeout(Duration::from_secs(60)) {
         record_finals(&line, &mut finals);
         if line.ends_with("DRAINED") {
             drained = true;
             break;
         }
     }
-    let _ = child.kill();
-    child.wait().unwrap();
+    child.kill();
     assert!(drained, "the jobs never all ended");
     let states = check_store(dir.path());
     eprintln!(
