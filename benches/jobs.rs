@@ -83,6 +83,25 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// One member's plain 480p, 5 s video in server 1.
+fn request(key: String, member: u64) -> JobRequest {
+    JobRequest {
+        key,
+        guild: GuildId(1),
+        member: MemberId(member),
+        channel: ChannelId(1),
+        prompt: "a lighthouse at dusk, slow dolly in".into(),
+        references: vec![],
+        resolution: Resolution::P480,
+        ratio: Ratio::Landscape,
+        duration: 5,
+        generate_audio: false,
+        web_search: false,
+        nsfw_checker: true,
+        interaction: None,
+    }
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -148,22 +167,9 @@ deadline = "2h"
     let answers = futures::future::join_all((0..burst).map(|i| {
         let jobs = jobs.clone();
         async move {
-            let req = JobRequest {
-                key: format!("burst-{i}"),
-                guild: GuildId(1),
-                member: MemberId(900_000 + i as u64),
-                channel: ChannelId(1),
-                prompt: "a lighthouse at dusk, slow dolly in".into(),
-                references: vec![],
-                resolution: Resolution::P480,
-                ratio: Ratio::Landscape,
-                duration: 5,
-                generate_audio: false,
-                web_search: false,
-                nsfw_checker: true,
-                interaction: None,
-            };
-            jobs.submit(req).await.unwrap();
+            jobs.submit(request(format!("burst-{i}"), 900_000 + i as u64))
+                .await
+                .unwrap();
             burst_started.elapsed()
         }
     }))
@@ -175,21 +181,7 @@ deadline = "2h"
     let started = Instant::now();
     let mut submit_each = Vec::with_capacity(n);
     for i in 0..n {
-        let req = JobRequest {
-            key: format!("bench-{i}"),
-            guild: GuildId(1),
-            member: MemberId(1_000 + i as u64),
-            channel: ChannelId(1),
-            prompt: "a lighthouse at dusk, slow dolly in".into(),
-            references: vec![],
-            resolution: Resolution::P480,
-            ratio: Ratio::Landscape,
-            duration: 5,
-            generate_audio: false,
-            web_search: false,
-            nsfw_checker: true,
-            interaction: None,
-        };
+        let req = request(format!("bench-{i}"), 1_000 + i as u64);
         let one = Instant::now();
         jobs.submit(req).await.unwrap();
         submit_each.push(one.elapsed());
