@@ -6,6 +6,7 @@
 //! running ones on a backing-off timetable, and ends each job exactly once: settled on
 //! success, voided (refunded) otherwise, with a final report retried until confirmed.
 
+mod create;
 pub mod export;
 mod lifecycle;
 pub mod limiter;
