@@ -81,8 +81,9 @@ mod tests {
                 let _again = locks.lock(MemberId(1)).await;
             })
         };
-        tokio::task::yield_now().await;
-        assert!(!waiting.is_finished(), "the same member did not wait");
+        let mut waiting = waiting;
+        let early = tokio::time::timeout(Duration::from_millis(100), &mut waiting).await;
+        assert!(early.is_err(), "the same member did not wait");
         drop(first);
         waiting.await.unwrap();
         assert_eq!(locks.len(), 0, "idle members keep an entry");
