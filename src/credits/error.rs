@@ -27,7 +27,7 @@ pub enum LedgerError {
     #[error("invalid amount: {0}")]
     InvalidAmount(String),
     #[error("credit storage failed: {0}")]
-    Storage(#[from] sled::Error),
+    Storage(#[from] crate::store::StorageError),
     #[error("credit records are damaged: {0}")]
     Corrupt(String),
     /// A job change's guard refused (the job is no longer in the state the change needs),
@@ -53,6 +53,12 @@ pub fn format_utc(millis: i64) -> String {
     let text = humantime::format_rfc3339_seconds(time).to_string();
     // "2024-05-01T00:00:00Z" -> "2024-05-01 00:00 UTC"
     format!("{} {} UTC", &text[..10], &text[11..16])
+}
+
+impl From<sled::Error> for LedgerError {
+    fn from(e: sled::Error) -> LedgerError {
+        LedgerError::Storage(e.into())
+    }
 }
 
 #[cfg(test)]

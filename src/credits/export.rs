@@ -19,7 +19,7 @@ pub(crate) fn write(
     format: ExportFormat,
     out: &mut dyn Write,
 ) -> Result<usize, LedgerError> {
-    let io = |e: std::io::Error| LedgerError::Storage(sled::Error::Io(e));
+    let io = |e: std::io::Error| LedgerError::Storage(e.into());
     if format == ExportFormat::Csv {
         writeln!(out, "{CSV_HEADER}").map_err(io)?;
     }

@@ -81,7 +81,7 @@ impl Flusher {
             std::thread::Builder::new()
                 .name("ledger-flusher".into())
                 .spawn(move || run(&db, &shared))
-                .map_err(|e| LedgerError::Storage(sled::Error::Io(e)))?
+                .map_err(|e| LedgerError::Storage(e.into()))?
         };
         Ok(Flusher {
             shared,
@@ -129,10 +129,10 @@ impl Ticket {
     /// Waits for the flush that covers this request; its error is this caller's error.
     pub(super) async fn durable(self) -> Result<(), LedgerError> {
         match self.0.await {
-            Ok(result) => result.map_err(LedgerError::Storage),
-            Err(_) => Err(LedgerError::Storage(sled::Error::ReportableBug(
-                "the ledger's flusher thread stopped".into(),
-            ))),
+            Ok(result) => result.map_err(|e| LedgerError::Storage(e.into())),
+            Err(_) => Err(LedgerError::Storage(
+                std::io::Error::other("the ledger's flusher thread stopped").into(),
+            )),
         }
     }
 }

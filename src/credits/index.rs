@@ -33,7 +33,7 @@ impl Ledger {
     /// then marks it and flushes. Rebuilding is safe: rows are derived, so a build cut
     /// short by a crash is simply done again at the next open.
     pub(super) fn ensure_indexes(&self) -> Result<(), LedgerError> {
-        let marks = self.inner.db.open_tree(INDEX_MARKS)?;
+        let marks = self.inner.store.tree(INDEX_MARKS)?;
         let mut built = false;
         for name in [JOURNAL_BY_MEMBER, JOBS_BY_MEMBER] {
             if marks.get(name)?.is_some() {
@@ -55,8 +55,8 @@ impl Ledger {
             marks.insert(name, &INDEX_VERSION.to_be_bytes())?;
             built = true;
         }
-        if built {
-            self.inner.db.flush()?;
+        if built && let Some(db) = self.inner.store.sled() {
+            db.flush()?;
         }
         Ok(())
     }
@@ -80,7 +80,7 @@ impl Ledger {
             None => tree.scan_prefix(prefix),
         };
         let mut jobs = Vec::new();
-        for key in keys.keys().rev() {
+        for key in keys.rev().keys() {
             if jobs.len() >= limit {
                 break;
             }

@@ -58,8 +58,8 @@ impl Ledger {
             .inner
             .tree(JOURNAL_BY_MEMBER)
             .range(start..end.to_vec())
-            .keys()
             .rev()
+            .keys()
             .take(limit)
         {
             let key = key?;
@@ -80,7 +80,7 @@ impl Ledger {
     pub(crate) fn journal_rows(
         &self,
         pool: PoolId,
-    ) -> impl DoubleEndedIterator<Item = Result<JournalEntry, LedgerError>> + use<> {
+    ) -> impl Iterator<Item = Result<JournalEntry, LedgerError>> + use<> {
         self.inner
             .tree("credits.journal")
             .scan_prefix(records::pool_key(pool.0))

@@ -14,11 +14,9 @@
 
 use std::sync::Arc;
 
-use sled::Transactional;
-use sled::transaction::TransactionError;
-
 use crate::clock::{self, Clock};
 use crate::ids::{GuildId, MemberId};
+use crate::store::{Store, TxFail};
 
 mod error;
 mod export;
@@ -54,18 +52,19 @@ pub struct Ledger {
 
 #[derive(Clone)]
 struct Inner {
-    db: sled::Db,
+    store: Store,
     /// In `TREE_NAMES` order.
-    trees: Vec<sled::Tree>,
+    trees: Vec<crate::store::Tree>,
     settings: LedgerSettings,
     clock: Clock,
-    /// Shared by every clone of the ledger; its thread stops when the last one is dropped.
-    flusher: Arc<flusher::Flusher>,
+    /// sled only (PostgreSQL commits are durable): shared by every clone of the ledger; its
+    /// thread stops when the last one is dropped.
+    flusher: Option<Arc<flusher::Flusher>>,
     flush: bool,
 }
 
 impl Inner {
-    fn tree(&self, name: &str) -> &sled::Tree {
+    fn tree(&self, name: &str) -> &crate::store::Tree {
         let i = TREE_NAMES
             .iter()
             .position(|n| *n == name)
@@ -74,32 +73,43 @@ impl Inner {
     }
 
     /// Runs one transaction body over every ledger tree.
-    fn transact<T>(&self, body: impl Fn(&tx::Tx) -> tx::TxResult<T>) -> Result<T, LedgerError> {
-        self.trees
-            .as_slice()
-            .transaction(|views| body(&tx::Tx::new(views)))
+    fn transact<T: Send>(
+        &self,
+        body: impl Fn(&tx::Tx) -> tx::TxResult<T> + Sync,
+    ) -> Result<T, LedgerError> {
+        self.store
+            .transact(&TREE_NAMES, |kv| body(&tx::Tx::new(kv)))
             .map_err(|e| match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => LedgerError::Storage(e),
+                TxFail::Abort(e) => e,
+                TxFail::Storage(e) => LedgerError::Storage(e),
+                TxFail::Conflict => LedgerError::Storage(crate::store::StorageError::Postgres(
+                    "a transaction kept conflicting".into(),
+                )),
             })
     }
 }
 
 impl Ledger {
-    /// Opens the ledger's trees in `db` (see [`crate::store::open`]). A store written
-    /// before the history indexes existed gets them now (once: a full scan and a flush).
-    pub fn open(db: &sled::Db, settings: LedgerSettings) -> Result<Ledger, LedgerError> {
+    /// Opens the ledger's trees in `store` (sled: see [`crate::store::open`]; PostgreSQL:
+    /// [`crate::store::postgres::PgStore::connect`]). A store written before the history
+    /// indexes existed gets them now (once: a full scan and a flush).
+    pub fn open(store: impl Into<Store>, settings: LedgerSettings) -> Result<Ledger, LedgerError> {
+        let store = store.into();
         let trees = TREE_NAMES
             .iter()
-            .map(|name| db.open_tree(name))
+            .map(|name| store.tree(name))
             .collect::<Result<Vec<_>, _>>()?;
+        let flusher = match store.sled() {
+            Some(db) => Some(Arc::new(flusher::Flusher::start(db.clone())?)),
+            None => None,
+        };
         let ledger = Ledger {
             inner: Arc::new(Inner {
-                db: db.clone(),
+                store,
                 trees,
                 settings,
                 clock: clock::system(),
-                flusher: Arc::new(flusher::Flusher::start(db.clone())?),
+                flusher,
                 flush: true,
             }),
         };
@@ -128,12 +138,12 @@ impl Ledger {
     }
 
     /// The store the ledger lives in, for other parts of the core to open their own trees.
-    pub fn db(&self) -> &sled::Db {
-        &self.inner.db
+    pub fn store(&self) -> &Store {
+        &self.inner.store
     }
 
     /// The tree [`JobWrite`]s go to; the job queue reads it.
-    pub fn jobs_tree(&self) -> &sled::Tree {
+    pub fn jobs_tree(&self) -> &crate::store::Tree {
         self.inner.tree("jobs")
     }
 
@@ -153,23 +163,23 @@ impl Ledger {
     async fn write<T, F>(&self, body: F) -> Result<T, LedgerError>
     where
         T: Send + 'static,
-        F: Fn(&tx::Tx) -> tx::TxResult<T> + Send + 'static,
+        F: Fn(&tx::Tx) -> tx::TxResult<T> + Send + Sync + 'static,
     {
         let inner = self.inner.clone();
         let (out, ticket) = tokio::task::spawn_blocking(move || {
-            if !inner.flush {
+            let Some(flusher) = inner.flusher.as_ref().filter(|_| inner.flush) else {
                 return Ok((inner.transact(body)?, None));
-            }
-            let commit = inner.flusher.begin();
+            };
+            let commit = flusher.begin();
             let out = inner.transact(body)?;
             let ticket = Some(commit.committed());
             Ok::<_, LedgerError>((out, ticket))
         })
         .await
         .map_err(|e| {
-            LedgerError::Storage(sled::Error::ReportableBug(format!(
-                "ledger transaction thread failed: {e}"
-            )))
+            LedgerError::Storage(
+                std::io::Error::other(format!("ledger transaction thread failed: {e}")).into(),
+            )
         })??;
         if let Some(ticket) = ticket {
             ticket.durable().await?;
@@ -366,8 +376,9 @@ impl Ledger {
             None => records::PoolRecord::default(),
         };
         let available = tx::available(&p).map_err(|e| match e {
-            sled::transaction::ConflictableTransactionError::Abort(e) => e,
-            other => LedgerError::Corrupt(other.to_string()),
+            TxFail::Abort(e) => e,
+            TxFail::Storage(e) => LedgerError::Storage(e),
+            TxFail::Conflict => LedgerError::Corrupt("unexpected conflict".into()),
         })?;
         Ok(Balance {
             pool,

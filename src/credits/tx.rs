@@ -2,7 +2,7 @@
 //! every ledger tree. sled may run them more than once, so they do no I/O, no logging and
 //! read the clock never (the caller passes `now`).
 
-use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+use crate::store::{KvTx, TxFail};
 
 use super::records::{
     self, ActorRecord, GuildRecord, HoldRecord, HoldStateRecord, JournalRecord, KindRecord,
@@ -11,24 +11,43 @@ use super::records::{
 use super::{JobWrite, LedgerError, MAX_AMOUNT, MAX_POOL_TOTAL};
 use crate::store::SCHEMA_VERSION;
 
-pub(crate) type TxResult<T> = Result<T, ConflictableTransactionError<LedgerError>>;
+pub(crate) type TxResult<T> = Result<T, TxFail<LedgerError>>;
 
 pub(crate) fn abort<T>(e: LedgerError) -> TxResult<T> {
-    Err(ConflictableTransactionError::Abort(e))
+    Err(TxFail::Abort(e))
+}
+
+/// One of the ledger's trees inside a transaction: its index in `TREE_NAMES`.
+#[derive(Clone, Copy)]
+struct View<'a> {
+    kv: &'a dyn KvTx,
+    tree: usize,
+}
+
+impl View<'_> {
+    fn get(&self, key: impl AsRef<[u8]>) -> TxResult<Option<sled::IVec>> {
+        Ok(self.kv.get(self.tree, key.as_ref())?)
+    }
+    fn insert(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> TxResult<()> {
+        Ok(self.kv.insert(self.tree, key.as_ref(), value.as_ref())?)
+    }
+    fn remove(&self, key: impl AsRef<[u8]>) -> TxResult<()> {
+        Ok(self.kv.remove(self.tree, key.as_ref())?)
+    }
 }
 
 /// Typed access to the ledger's trees inside one transaction, in `TREE_NAMES` order.
 pub(crate) struct Tx<'a> {
-    pools: &'a TransactionalTree,
-    guilds: &'a TransactionalTree,
-    member_caps: &'a TransactionalTree,
-    holds: &'a TransactionalTree,
-    pending: &'a TransactionalTree,
-    usage: &'a TransactionalTree,
-    journal: &'a TransactionalTree,
-    jobs: &'a TransactionalTree,
-    journal_by_member: &'a TransactionalTree,
-    jobs_by_member: &'a TransactionalTree,
+    pools: View<'a>,
+    guilds: View<'a>,
+    member_caps: View<'a>,
+    holds: View<'a>,
+    pending: View<'a>,
+    usage: View<'a>,
+    journal: View<'a>,
+    jobs: View<'a>,
+    journal_by_member: View<'a>,
+    jobs_by_member: View<'a>,
 }
 
 /// A journal row before the ledger numbers it and stamps the balance after.
@@ -45,22 +64,23 @@ pub(crate) struct Row<'a> {
 }
 
 fn corrupt<T>(r: Result<T, LedgerError>) -> TxResult<T> {
-    r.map_err(ConflictableTransactionError::Abort)
+    r.map_err(TxFail::Abort)
 }
 
 impl<'a> Tx<'a> {
-    pub fn new(views: &'a [TransactionalTree]) -> Tx<'a> {
+    pub fn new(kv: &'a dyn KvTx) -> Tx<'a> {
+        let view = |tree| View { kv, tree };
         Tx {
-            pools: &views[0],
-            guilds: &views[1],
-            member_caps: &views[2],
-            holds: &views[3],
-            pending: &views[4],
-            usage: &views[5],
-            journal: &views[6],
-            jobs: &views[7],
-            journal_by_member: &views[8],
-            jobs_by_member: &views[9],
+            pools: view(0),
+            guilds: view(1),
+            member_caps: view(2),
+            holds: view(3),
+            pending: view(4),
+            usage: view(5),
+            journal: view(6),
+            jobs: view(7),
+            journal_by_member: view(8),
+            jobs_by_member: view(9),
         }
     }
 
@@ -86,7 +106,7 @@ impl<'a> Tx<'a> {
 
     pub fn put_guild(&self, guild: u64, record: &GuildRecord) -> TxResult<()> {
         self.guilds
-            .insert(&records::guild_key(guild), encode(record))?;
+            .insert(records::guild_key(guild), encode(record))?;
         Ok(())
     }
 
@@ -115,10 +135,10 @@ impl<'a> Tx<'a> {
                     v: SCHEMA_VERSION,
                     cap,
                 };
-                self.member_caps.insert(&key, encode(&record))?;
+                self.member_caps.insert(key, encode(&record))?;
             }
             None => {
-                self.member_caps.remove(&key)?;
+                self.member_caps.remove(key)?;
             }
         }
         Ok(())
@@ -135,7 +155,7 @@ impl<'a> Tx<'a> {
     pub fn put_hold(&self, key: &str, hold: &HoldRecord) -> TxResult<()> {
         self.holds.insert(key.as_bytes(), encode(hold))?;
         if hold.state == HoldStateRecord::Pending {
-            self.pending.insert(key.as_bytes(), &[])?;
+            self.pending.insert(key.as_bytes(), [])?;
         } else {
             self.pending.remove(key.as_bytes())?;
         }
@@ -152,9 +172,9 @@ impl<'a> Tx<'a> {
     pub fn put_usage(&self, pool: u64, member: u64, day: i64, used: u64) -> TxResult<()> {
         let key = records::usage_key(pool, member, day);
         if used == 0 {
-            self.usage.remove(&key)?;
+            self.usage.remove(key)?;
         } else {
-            self.usage.insert(&key, &used.to_be_bytes())?;
+            self.usage.insert(key, used.to_be_bytes())?;
         }
         Ok(())
     }
@@ -176,7 +196,7 @@ impl<'a> Tx<'a> {
             Ok(Some(value)) => {
                 self.jobs.insert(job.key.as_slice(), value.as_slice())?;
                 for key in index_keys.iter().flatten() {
-                    self.jobs_by_member.insert(key.as_slice(), &[])?;
+                    self.jobs_by_member.insert(key.as_slice(), [])?;
                 }
                 Ok(Some(value))
             }
@@ -211,13 +231,13 @@ impl<'a> Tx<'a> {
             available_after: available(&record)?,
         };
         self.journal
-            .insert(&records::journal_key(pool, seq), encode(&entry))?;
+            .insert(records::journal_key(pool, seq), encode(&entry))?;
         if let Some(member) = entry.member {
             self.journal_by_member
-                .insert(&records::journal_member_key(pool, member, seq), &[])?;
+                .insert(records::journal_member_key(pool, member, seq), [])?;
         }
         self.pools
-            .insert(&records::pool_key(pool), encode(&record))?;
+            .insert(records::pool_key(pool), encode(&record))?;
         Ok(())
     }
 }

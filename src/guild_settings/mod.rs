@@ -9,6 +9,7 @@
 pub mod policy;
 pub mod rate;
 
+use crate::store::{Store, TxFail};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ChannelId, GuildId};
@@ -87,7 +88,7 @@ struct SettingsRecord {
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error("server settings could not be stored: {0}")]
-    Storage(#[from] sled::Error),
+    Storage(#[from] crate::store::StorageError),
     #[error("stored server settings are unreadable (server {guild}): {source}")]
     Corrupt {
         guild: GuildId,
@@ -102,15 +103,28 @@ pub enum SettingsError {
 /// The settings of every server, and the command rate limit. Cheap to clone.
 #[derive(Clone)]
 pub struct GuildSettings {
-    tree: sled::Tree,
+    store: Store,
+    tree: crate::store::Tree,
     rate: std::sync::Arc<CommandRate>,
 }
 
+impl From<sled::Error> for SettingsError {
+    fn from(e: sled::Error) -> SettingsError {
+        SettingsError::Storage(e.into())
+    }
+}
+
 impl GuildSettings {
-    /// Opens the settings tree of `db` (the store the ledger uses), with `rate` for commands.
-    pub fn open(db: &sled::Db, rate: CommandRate) -> Result<GuildSettings, SettingsError> {
+    /// Opens the settings tree of `store` (the store the ledger uses), with `rate` for
+    /// commands.
+    pub fn open(
+        store: impl Into<Store>,
+        rate: CommandRate,
+    ) -> Result<GuildSettings, SettingsError> {
+        let store = store.into();
         Ok(GuildSettings {
-            tree: db.open_tree(TREE)?,
+            tree: store.tree(TREE)?,
+            store,
             rate: std::sync::Arc::new(rate),
         })
     }
@@ -133,31 +147,33 @@ impl GuildSettings {
     pub async fn update(
         &self,
         guild: GuildId,
-        change: impl Fn(&mut ServerSettings),
+        change: impl Fn(&mut ServerSettings) + Send + Sync + 'static,
     ) -> Result<ServerSettings, SettingsError> {
-        let mut failure = None;
-        let stored = self.tree.update_and_fetch(guild.0.to_be_bytes(), |old| {
-            let mut settings = match old.map(|b| decode(guild, b)) {
-                Some(Ok(s)) => s,
-                Some(Err(e)) => {
-                    failure = Some(e);
-                    return old.map(<[u8]>::to_vec);
-                }
-                None => ServerSettings::new(),
-            };
-            failure = None;
-            change(&mut settings);
-            Some(encode(&settings))
+        let store = self.store.clone();
+        let key = guild.0.to_be_bytes();
+        let changed = tokio::task::spawn_blocking(move || {
+            store.transact(&[TREE], |kv| {
+                let mut settings = match kv.get(0, &key)? {
+                    Some(bytes) => decode(guild, &bytes).map_err(TxFail::Abort)?,
+                    None => ServerSettings::new(),
+                };
+                change(&mut settings);
+                kv.insert(0, &key, &encode(&settings))?;
+                Ok(settings)
+            })
+        })
+        .await
+        .map_err(|e| SettingsError::Storage(std::io::Error::other(e.to_string()).into()))?
+        .map_err(|fail| match fail {
+            TxFail::Abort(e) => e,
+            TxFail::Storage(e) => SettingsError::Storage(e),
+            TxFail::Conflict => {
+                SettingsError::Storage(std::io::Error::other("conflicting writes").into())
+            }
         })?;
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        crate::store::flush(&self.tree).await?;
+        self.store.flush().await?;
         tracing::info!("server settings changed");
-        match stored {
-            Some(bytes) => decode(guild, &bytes),
-            None => Ok(ServerSettings::new()),
-        }
+        Ok(changed)
     }
 }
 

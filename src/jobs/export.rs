@@ -129,7 +129,7 @@ fn csv_line(a: &AuditRow<'_>) -> String {
 
 /// Writes every job of `guild` found in the job tree `jobs`, oldest first; returns how many.
 pub fn export(
-    jobs: &sled::Tree,
+    jobs: &crate::store::Tree,
     guild: GuildId,
     format: ExportFormat,
     out: &mut dyn Write,

@@ -161,9 +161,9 @@ impl Jobs {
         let sched = Sched::new(&settings);
         let members = &settings.config.members;
         let rate = CommandRate::new(members.commands_per_window, members.command_window);
-        let guild_settings = GuildSettings::open(ledger.db(), rate).map_err(|e| match e {
+        let guild_settings = GuildSettings::open(ledger.store(), rate).map_err(|e| match e {
             crate::guild_settings::SettingsError::Storage(e) => LedgerError::Storage(e),
-            other => LedgerError::Storage(sled::Error::Unsupported(other.to_string())),
+            other => LedgerError::Storage(std::io::Error::other(other.to_string()).into()),
         })?;
         let jobs = Jobs {
             inner: Arc::new(Inner {

@@ -62,7 +62,7 @@ fn managed_guild(inv: &Invocation) -> Result<GuildId, CommandError> {
 async fn change(
     inv: &Invocation,
     data: &Data,
-    what: impl Fn(&mut ServerSettings),
+    what: impl Fn(&mut ServerSettings) + Send + Sync + 'static,
     done: &str,
 ) -> Result<Reply, CommandError> {
     let guild = managed_guild(inv)?;

@@ -302,10 +302,17 @@ async fn submitted_jobs_are_listed_newest_first_from_the_index() {
     assert!(bot.ledger.verify().unwrap().is_empty());
 
     for tree in ["jobs.by_member", "credits.indexes"] {
-        bot.ledger.db().open_tree(tree).unwrap().clear().unwrap();
+        bot.ledger
+            .store()
+            .sled()
+            .unwrap()
+            .open_tree(tree)
+            .unwrap()
+            .clear()
+            .unwrap();
     }
     assert!(bot.jobs.recent(GuildId(1), None, 10).is_empty());
-    let reopened = Ledger::open(bot.ledger.db(), LedgerSettings::default()).unwrap();
+    let reopened = Ledger::open(bot.ledger.store(), LedgerSettings::default()).unwrap();
     let listed = reopened.recent_jobs(GuildId(1), None, None, 10).unwrap();
     assert_eq!(ids(&listed), ["j4", "j2", "j1"]);
     assert!(reopened.verify().unwrap().is_empty());

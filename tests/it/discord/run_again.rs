@@ -96,7 +96,7 @@ async fn run_again_takes_the_content_filter_of_today_not_the_stored_one() {
         let jobs = app.jobs.clone();
         async move {
             jobs.guild_settings()
-                .update(GuildId(GUILD), |s| s.content_filter = filter)
+                .update(GuildId(GUILD), move |s| s.content_filter = filter)
                 .await
                 .unwrap();
         }

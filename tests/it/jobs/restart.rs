@@ -206,7 +206,7 @@ fn stray_holds_are_resolved_at_start() {
         };
         ledger
             .jobs_tree()
-            .insert(ended.id.0.as_bytes(), ended.to_bytes())
+            .insert(ended.id.0.as_bytes(), &ended.to_bytes())
             .unwrap();
         // A hold with no job at all.
         let reserve = Reserve {
@@ -218,9 +218,7 @@ fn stray_holds_are_resolved_at_start() {
         };
         ledger.reserve(reserve, None::<JobWrite>).await.unwrap();
         assert_eq!(ledger.balance(GuildId(1)).unwrap().pending, COST + 50);
-        seedance_bot::store::flush(ledger.jobs_tree())
-            .await
-            .unwrap();
+        ledger.store().flush().await.unwrap();
     });
     process(async {
         let bot = Bot::open(dir.path(), cfg.clone(), Arc::default()).await;

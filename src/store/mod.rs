@@ -1,0 +1,349 @@
+//! The store seam: where the ledger, the job records and the server settings live.
+//!
+//! Two backends behind one handle ([`Store`]):
+//! - **sled** (the default): an embedded database in the data directory, one process at a
+//!   time (`sled_dir.rs` opens it);
+//! - **PostgreSQL** (`postgres.rs`): one database shared by any number of bot processes.
+//!
+//! Both hold the same named trees of ordered byte keys, and both run a transaction body
+//! (the ledger's money rules in `credits::ops`, the job state machine's guards) over a
+//! transactional view of them ([`KvTx`]): sled with its own optimistic transactions,
+//! PostgreSQL with row locks (`SELECT ... FOR UPDATE`) and a retry when the database reports
+//! a conflict. The rules are written once; nothing outside `src/store/` knows which backend
+//! runs them. Outside a transaction, [`Tree`] reads one tree (ranges forward or newest
+//! first) the same way on both.
+
+use std::ops::Bound;
+
+use sled::IVec;
+
+pub mod postgres;
+mod sled_dir;
+
+pub use sled_dir::{
+    DEFAULT_CACHE_MB, LOCK_PATIENCE, Missing, SCHEMA_VERSION, StoreError, absolute, exists, flush,
+    open, open_async, open_with,
+};
+
+/// A storage failure, whichever backend had it. Its words never hold a password.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("{0}")]
+    Sled(#[from] sled::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The store: sled in a data directory, or a PostgreSQL database. Cheap to clone.
+#[derive(Clone)]
+pub enum Store {
+    Sled(sled::Db),
+    Postgres(postgres::PgStore),
+}
+
+impl From<&sled::Db> for Store {
+    fn from(db: &sled::Db) -> Store {
+        Store::Sled(db.clone())
+    }
+}
+
+impl From<sled::Db> for Store {
+    fn from(db: sled::Db) -> Store {
+        Store::Sled(db)
+    }
+}
+
+impl From<&Store> for Store {
+    fn from(store: &Store) -> Store {
+        store.clone()
+    }
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.backend())
+    }
+}
+
+impl Store {
+    /// "sled" or "postgres", for the start line and `/healthz`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sled(_) => "sled",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Whether several processes may share this store (PostgreSQL).
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Store::Postgres(_))
+    }
+
+    /// One named tree, for reads and for writes outside a transaction.
+    pub fn tree(&self, name: &'static str) -> Result<Tree, StorageError> {
+        Ok(match self {
+            Store::Sled(db) => Tree::Sled(db.open_tree(name)?),
+            Store::Postgres(pg) => Tree::Pg(pg.clone(), name),
+        })
+    }
+
+    /// The sled database, when this store is one (the group-commit flusher needs it).
+    pub fn sled(&self) -> Option<&sled::Db> {
+        match self {
+            Store::Sled(db) => Some(db),
+            Store::Postgres(_) => None,
+        }
+    }
+
+    /// Runs `body` as one transaction over `trees` (its view's tree `i` is `trees[i]`).
+    /// The body may run more than once (a conflict is retried), so it must do no I/O of
+    /// its own. Blocking: async code calls it from a blocking thread.
+    pub fn transact<T: Send, E: Send>(
+        &self,
+        trees: &[&'static str],
+        body: impl Fn(&dyn KvTx) -> Result<T, TxFail<E>> + Sync,
+    ) -> Result<T, TxFail<E>> {
+        match self {
+            Store::Sled(db) => sled_transact(db, trees, body),
+            Store::Postgres(pg) => pg.transact(trees, body),
+        }
+    }
+
+    /// Makes every write so far durable. PostgreSQL commits are durable already.
+    pub async fn flush(&self) -> Result<(), StorageError> {
+        match self {
+            Store::Sled(db) => Ok(sled_dir::flush(db).await?),
+            Store::Postgres(_) => Ok(()),
+        }
+    }
+
+    /// A write that reaches the disk (sled) or the database (PostgreSQL), for `/healthz`.
+    pub async fn probe(&self, now: i64) -> Result<(), StorageError> {
+        let meta = self.tree("meta")?;
+        let write = {
+            let meta = meta.clone();
+            move || meta.insert(b"health_probe", &now.to_be_bytes())
+        };
+        match tokio::task::spawn_blocking(write).await {
+            Ok(result) => result?,
+            Err(e) => return Err(StorageError::Io(std::io::Error::other(e.to_string()))),
+        }
+        self.flush().await
+    }
+}
+
+/// Why a transaction body stopped: the caller's own refusal (nothing is written), or a
+/// conflict with a concurrent writer (the body is run again), or a storage failure.
+#[derive(Debug)]
+pub enum TxFail<E> {
+    Abort(E),
+    Conflict,
+    Storage(StorageError),
+}
+
+impl<E> From<KvError> for TxFail<E> {
+    fn from(e: KvError) -> TxFail<E> {
+        match e {
+            KvError::Conflict => TxFail::Conflict,
+            KvError::Storage(e) => TxFail::Storage(e),
+        }
+    }
+}
+
+/// A read or write inside a transaction failed: a conflict (the whole body is retried) or
+/// storage.
+#[derive(Debug)]
+pub enum KvError {
+    Conflict,
+    Storage(StorageError),
+}
+
+/// The transactional view a body runs over: `tree` is an index into the transaction's
+/// tree list. Reads see the transaction's own writes; on PostgreSQL a read also locks the
+/// row until the commit.
+pub trait KvTx {
+    fn get(&self, tree: usize, key: &[u8]) -> Result<Option<IVec>, KvError>;
+    fn insert(&self, tree: usize, key: &[u8], value: &[u8]) -> Result<(), KvError>;
+    fn remove(&self, tree: usize, key: &[u8]) -> Result<(), KvError>;
+}
+
+struct SledTx<'a>(&'a [sled::transaction::TransactionalTree]);
+
+fn sled_kv_error(e: sled::transaction::UnabortableTransactionError) -> KvError {
+    match e {
+        sled::transaction::UnabortableTransactionError::Conflict => KvError::Conflict,
+        sled::transaction::UnabortableTransactionError::Storage(e) => {
+            KvError::Storage(StorageError::Sled(e))
+        }
+    }
+}
+
+impl KvTx for SledTx<'_> {
+    fn get(&self, tree: usize, key: &[u8]) -> Result<Option<IVec>, KvError> {
+        self.0[tree].get(key).map_err(sled_kv_error)
+    }
+    fn insert(&self, tree: usize, key: &[u8], value: &[u8]) -> Result<(), KvError> {
+        self.0[tree]
+            .insert(key, value)
+            .map(drop)
+            .map_err(sled_kv_error)
+    }
+    fn remove(&self, tree: usize, key: &[u8]) -> Result<(), KvError> {
+        self.0[tree].remove(key).map(drop).map_err(sled_kv_error)
+    }
+}
+
+fn sled_transact<T, E>(
+    db: &sled::Db,
+    names: &[&'static str],
+    body: impl Fn(&dyn KvTx) -> Result<T, TxFail<E>>,
+) -> Result<T, TxFail<E>> {
+    use sled::Transactional;
+    use sled::transaction::{ConflictableTransactionError, TransactionError};
+    let trees = names
+        .iter()
+        .map(|name| db.open_tree(name))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| TxFail::Storage(e.into()))?;
+    let result = trees.as_slice().transaction(|views| {
+        body(&SledTx(views)).map_err(|fail| match fail {
+            TxFail::Abort(e) => ConflictableTransactionError::Abort(TxFail::Abort(e)),
+            TxFail::Conflict => ConflictableTransactionError::Conflict,
+            TxFail::Storage(StorageError::Sled(e)) => ConflictableTransactionError::Storage(e),
+            TxFail::Storage(other) => ConflictableTransactionError::Abort(TxFail::Storage(other)),
+        })
+    });
+    result.map_err(|e| match e {
+        TransactionError::Abort(fail) => fail,
+        TransactionError::Storage(e) => TxFail::Storage(e.into()),
+    })
+}
+
+/// One tree of the store, outside any transaction.
+#[derive(Clone)]
+pub enum Tree {
+    Sled(sled::Tree),
+    Pg(postgres::PgStore, &'static str),
+}
+
+/// A stored pair.
+pub type Pair = (IVec, IVec);
+
+impl Tree {
+    pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<IVec>, StorageError> {
+        match self {
+            Tree::Sled(t) => Ok(t.get(key)?),
+            Tree::Pg(pg, name) => pg.get(name, key.as_ref()),
+        }
+    }
+
+    pub fn contains_key(&self, key: impl AsRef<[u8]>) -> Result<bool, StorageError> {
+        Ok(self.get(key)?.is_some())
+    }
+
+    /// Writes one pair (not durable until a flush on sled).
+    pub fn insert(&self, key: impl AsRef<[u8]>, value: &[u8]) -> Result<(), StorageError> {
+        match self {
+            Tree::Sled(t) => t.insert(key.as_ref(), value).map(drop).map_err(Into::into),
+            Tree::Pg(pg, name) => pg.put(name, key.as_ref(), Some(value)),
+        }
+    }
+
+    pub fn remove(&self, key: impl AsRef<[u8]>) -> Result<(), StorageError> {
+        match self {
+            Tree::Sled(t) => t.remove(key.as_ref()).map(drop).map_err(Into::into),
+            Tree::Pg(pg, name) => pg.put(name, key.as_ref(), None),
+        }
+    }
+
+    /// Every pair, in key order.
+    pub fn iter(&self) -> Scan {
+        self.scan(Bound::Unbounded, Bound::Unbounded)
+    }
+
+    /// The pairs whose key starts with `prefix`, in key order.
+    pub fn scan_prefix(&self, prefix: impl AsRef<[u8]>) -> Scan {
+        let prefix = prefix.as_ref().to_vec();
+        let upper = successor(&prefix).map_or(Bound::Unbounded, Bound::Excluded);
+        self.scan(Bound::Included(prefix), upper)
+    }
+
+    /// The pairs with `start <= key < end`, in key order.
+    pub fn range(&self, range: std::ops::Range<impl AsRef<[u8]>>) -> Scan {
+        self.scan(
+            Bound::Included(range.start.as_ref().to_vec()),
+            Bound::Excluded(range.end.as_ref().to_vec()),
+        )
+    }
+
+    fn scan(&self, lower: Bound<Vec<u8>>, upper: Bound<Vec<u8>>) -> Scan {
+        match self {
+            Tree::Sled(t) => Scan::Sled(t.range((lower, upper)), false),
+            Tree::Pg(pg, name) => Scan::Pg(postgres::PgScan::new(pg.clone(), name, lower, upper)),
+        }
+    }
+}
+
+/// The smallest key greater than every key starting with `prefix` (`None`: no bound).
+fn successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// A range of one tree, read lazily (PostgreSQL: a page at a time), in key order or, after
+/// [`Scan::rev`], newest (greatest key) first.
+pub enum Scan {
+    Sled(sled::Iter, bool),
+    Pg(postgres::PgScan),
+}
+
+impl Scan {
+    /// The same range, greatest key first. Call before reading.
+    pub fn rev(self) -> Scan {
+        match self {
+            Scan::Sled(iter, reverse) => Scan::Sled(iter, !reverse),
+            Scan::Pg(scan) => Scan::Pg(scan.reversed()),
+        }
+    }
+
+    pub fn keys(self) -> impl Iterator<Item = Result<IVec, StorageError>> {
+        self.map(|pair| pair.map(|(k, _)| k))
+    }
+
+    pub fn values(self) -> impl Iterator<Item = Result<IVec, StorageError>> {
+        self.map(|pair| pair.map(|(_, v)| v))
+    }
+}
+
+impl Iterator for Scan {
+    type Item = Result<Pair, StorageError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Scan::Sled(iter, false) => iter.next().map(|r| r.map_err(Into::into)),
+            Scan::Sled(iter, true) => iter.next_back().map(|r| r.map_err(Into::into)),
+            Scan::Pg(scan) => scan.next(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::successor;
+
+    #[test]
+    fn the_successor_of_a_prefix_bounds_every_key_that_starts_with_it() {
+        assert_eq!(successor(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(successor(&[1, 0xff]), Some(vec![2]));
+        assert_eq!(successor(&[0xff, 0xff]), None);
+        assert_eq!(successor(b""), None);
+    }
+}

@@ -1,0 +1,620 @@
+//! The PostgreSQL backend: the store's trees as rows of one table, shared by every bot
+//! process pointed at the same database.
+//!
+//! - `seedance_kv (tree, key, value)`: one row per stored pair; `bytea` keys order byte by
+//!   byte, exactly as sled's do, so ranges and "newest first" read the same on both.
+//! - A transaction runs the caller's body with `READ COMMITTED` and row locks: every read
+//!   inside it is `SELECT ... FOR UPDATE`, so a read-modify-write (a pool's totals, a hold,
+//!   a job's state) waits for the writer before it and then sees its commit. A key read as
+//!   absent is created with a plain `INSERT`, so two transactions that both found it
+//!   missing cannot both create it: the second gets a unique violation. That, a deadlock and
+//!   a serialization failure all mean "run the body again" (it is pure, see `credits::tx`).
+//! - Migrations are embedded and run at open (and by `seedance-bot migrate`), under an
+//!   advisory lock so processes starting together migrate once.
+//!
+//! The `postgres` crate (the blocking client over `tokio-postgres`) is used from plain
+//! threads: each call borrows a connection from a small pool and runs on a scoped thread,
+//! so it never blocks inside the async runtime's context and needs no `'static` closures.
+
+use std::cell::RefCell;
+use std::collections::{HashSet, VecDeque};
+use std::ops::Bound;
+use std::sync::{Arc, Condvar, Mutex};
+
+use postgres::error::SqlState;
+use postgres::{Client, NoTls, Statement};
+use secrecy::{ExposeSecret, SecretString};
+use sled::IVec;
+
+use super::{KvError, KvTx, Pair, StorageError, TxFail};
+
+/// The most connections one process opens.
+const POOL_SIZE: usize = 16;
+/// How many times a transaction body runs before a run of conflicts is reported.
+const MAX_CONFLICTS: usize = 200;
+/// Rows fetched per page of a range read.
+const PAGE: i64 = 512;
+
+/// The schema, in order; each runs once, in its own transaction.
+const MIGRATIONS: &[(i32, &str)] = &[(
+    1,
+    "CREATE TABLE seedance_kv (
+         tree text NOT NULL,
+         key bytea NOT NULL,
+         value bytea NOT NULL,
+         PRIMARY KEY (tree, key)
+     );",
+)];
+
+/// A handle on the database. Cheap to clone; clones share the connection pool.
+#[derive(Clone)]
+pub struct PgStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: postgres::Config,
+    /// The URL with its password masked, for messages.
+    shown: String,
+    password: Option<String>,
+    idle: Mutex<Pool>,
+    freed: Condvar,
+}
+
+#[derive(Default)]
+struct Pool {
+    idle: Vec<Conn>,
+    open: usize,
+}
+
+/// A connection with its statements prepared once.
+struct Conn {
+    client: Client,
+    get: Statement,
+    get_locked: Statement,
+    insert_new: Statement,
+    upsert: Statement,
+    delete: Statement,
+    page_forward: Statement,
+    page_backward: Statement,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PgStore({})", self.inner.shown)
+    }
+}
+
+/// `url` with any password replaced by `***`: the only form of it that may be shown.
+pub fn mask_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            let mut shown = parsed.to_string();
+            // A password may also come as a query parameter.
+            if parsed.query_pairs().any(|(k, _)| k == "password") {
+                let pairs: Vec<(String, String)> = parsed
+                    .query_pairs()
+                    .map(|(k, v)| {
+                        let v = if k == "password" {
+                            "***".into()
+                        } else {
+                            v.into_owned()
+                        };
+                        (k.into_owned(), v)
+                    })
+                    .collect();
+                parsed.query_pairs_mut().clear().extend_pairs(pairs);
+                shown = parsed.to_string();
+            }
+            shown
+        }
+        // Not a URL (a "host=... password=..." string): show only that it was given.
+        Err(_) => "(a PostgreSQL connection string)".to_owned(),
+    }
+}
+
+impl PgStore {
+    /// Connects to `url` (one connection now, to fail early with a clear message), runs
+    /// the migrations and returns the store. Blocking.
+    pub fn connect(url: &SecretString) -> Result<PgStore, StorageError> {
+        let raw = url.expose_secret();
+        let shown = mask_url(raw);
+        let config: postgres::Config = raw.parse().map_err(|_| {
+            StorageError::Postgres(format!(
+                "storage.postgres_url is not a valid PostgreSQL URL: {shown}"
+            ))
+        })?;
+        let password = config
+            .get_password()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .filter(|p| !p.is_empty());
+        let store = PgStore {
+            inner: Arc::new(Inner {
+                config,
+                shown,
+                password,
+                idle: Mutex::new(Pool::default()),
+                freed: Condvar::new(),
+            }),
+        };
+        store.with_conn(|conn| migrate(&mut conn.client))?;
+        Ok(store)
+    }
+
+    /// The database as it may be shown (password masked).
+    pub fn shown(&self) -> &str {
+        &self.inner.shown
+    }
+
+    fn error(&self, e: &postgres::Error) -> StorageError {
+        StorageError::Postgres(self.words(e))
+    }
+
+    /// An error's words with the password taken out, should the server or the driver
+    /// ever echo it.
+    fn words(&self, e: &postgres::Error) -> String {
+        let mut words = match e.as_db_error() {
+            Some(db) => format!("{} ({})", db.message(), db.code().code()),
+            None => {
+                let mut chain = e.to_string();
+                let mut source = std::error::Error::source(e);
+                while let Some(s) = source {
+                    chain.push_str(": ");
+                    chain.push_str(&s.to_string());
+                    source = s.source();
+                }
+                chain
+            }
+        };
+        if let Some(password) = &self.inner.password {
+            words = words.replace(password.as_str(), "***");
+        }
+        format!("{words} [{}]", self.inner.shown)
+    }
+
+    fn kv_error(&self, e: &postgres::Error) -> KvError {
+        let retry = e.code().is_some_and(|code| {
+            *code == SqlState::T_R_SERIALIZATION_FAILURE
+                || *code == SqlState::T_R_DEADLOCK_DETECTED
+                || *code == SqlState::UNIQUE_VIOLATION
+        });
+        if retry {
+            KvError::Conflict
+        } else {
+            KvError::Storage(self.error(e))
+        }
+    }
+
+    /// Runs `work` with a pooled connection on a plain thread (never inside the async
+    /// runtime's context, where the blocking client must not run).
+    fn with_conn<T: Send>(
+        &self,
+        work: impl FnOnce(&mut Conn) -> Result<T, StorageError> + Send,
+    ) -> Result<T, StorageError> {
+        let conn = self.checkout();
+        std::thread::scope(|scope| {
+            scope
+                .spawn(move || {
+                    let mut conn = match conn {
+                        Some(conn) => conn,
+                        None => self.open_conn()?,
+                    };
+                    let out = work(&mut conn);
+                    self.checkin(conn);
+                    out
+                })
+                .join()
+                .unwrap_or_else(|_| {
+                    self.release_slot();
+                    Err(StorageError::Postgres("a database call panicked".into()))
+                })
+        })
+    }
+
+    /// An idle connection, or `None` when a new one may be opened (waiting while every
+    /// connection is in use).
+    fn checkout(&self) -> Option<Conn> {
+        let mut pool = self.inner.idle.lock().expect("pool lock");
+        loop {
+            if let Some(conn) = pool.idle.pop() {
+                return Some(conn);
+            }
+            if pool.open < POOL_SIZE {
+                pool.open += 1;
+                return None;
+            }
+            pool = self.inner.freed.wait(pool).expect("pool lock");
+        }
+    }
+
+    fn checkin(&self, conn: Conn) {
+        let mut pool = self.inner.idle.lock().expect("pool lock");
+        if conn.client.is_closed() {
+            pool.open -= 1;
+        } else {
+            pool.idle.push(conn);
+        }
+        self.inner.freed.notify_one();
+    }
+
+    fn release_slot(&self) {
+        let mut pool = self.inner.idle.lock().expect("pool lock");
+        pool.open = pool.open.saturating_sub(1);
+        self.inner.freed.notify_one();
+    }
+
+    fn open_conn(&self) -> Result<Conn, StorageError> {
+        let connected = self
+            .inner
+            .config
+            .connect(NoTls)
+            .map_err(|e| self.error(&e))
+            .and_then(|mut client| {
+                let mut prepare = |sql: &str| client.prepare(sql).map_err(|e| self.error(&e));
+                let get = prepare("SELECT value FROM seedance_kv WHERE tree = $1 AND key = $2");
+                let get_locked = prepare(
+                    "SELECT value FROM seedance_kv WHERE tree = $1 AND key = $2 FOR UPDATE",
+                );
+                let insert_new =
+                    prepare("INSERT INTO seedance_kv (tree, key, value) VALUES ($1, $2, $3)");
+                let upsert = prepare(
+                    "INSERT INTO seedance_kv (tree, key, value) VALUES ($1, $2, $3)
+                     ON CONFLICT (tree, key) DO UPDATE SET value = EXCLUDED.value",
+                );
+                let delete = prepare("DELETE FROM seedance_kv WHERE tree = $1 AND key = $2");
+                let page_forward = prepare(
+                    "SELECT key, value FROM seedance_kv
+                     WHERE tree = $1 AND key >= $2 AND ($3::bytea IS NULL OR key < $3)
+                     ORDER BY key LIMIT $4",
+                );
+                let page_backward = prepare(
+                    "SELECT key, value FROM seedance_kv
+                     WHERE tree = $1 AND key >= $2 AND ($3::bytea IS NULL OR key < $3)
+                     ORDER BY key DESC LIMIT $4",
+                );
+                Ok(Conn {
+                    get: get?,
+                    get_locked: get_locked?,
+                    insert_new: insert_new?,
+                    upsert: upsert?,
+                    delete: delete?,
+                    page_forward: page_forward?,
+                    page_backward: page_backward?,
+                    client,
+                })
+            });
+        if connected.is_err() {
+            self.release_slot();
+        }
+        connected
+    }
+
+    pub(super) fn get(&self, tree: &str, key: &[u8]) -> Result<Option<IVec>, StorageError> {
+        self.with_conn(|conn| {
+            let row = conn
+                .client
+                .query_opt(&conn.get, &[&tree, &key])
+                .map_err(|e| self.error(&e))?;
+            Ok(row.map(|r| IVec::from(r.get::<_, Vec<u8>>(0))))
+        })
+    }
+
+    pub(super) fn put(
+        &self,
+        tree: &str,
+        key: &[u8],
+        value: Option<&[u8]>,
+    ) -> Result<(), StorageError> {
+        self.with_conn(|conn| {
+            let done = match value {
+                Some(value) => conn.client.execute(&conn.upsert, &[&tree, &key, &value]),
+                None => conn.client.execute(&conn.delete, &[&tree, &key]),
+            };
+            done.map(drop).map_err(|e| self.error(&e))
+        })
+    }
+
+    /// One page of `tree` within `[lower, upper)` (`upper` `None`: no bound).
+    fn page(
+        &self,
+        tree: &str,
+        lower: &[u8],
+        upper: Option<&[u8]>,
+        backward: bool,
+    ) -> Result<Vec<Pair>, StorageError> {
+        self.with_conn(|conn| {
+            let statement = if backward {
+                &conn.page_backward
+            } else {
+                &conn.page_forward
+            };
+            let rows = conn
+                .client
+                .query(statement, &[&tree, &lower, &upper, &PAGE])
+                .map_err(|e| self.error(&e))?;
+            Ok(rows
+                .iter()
+                .map(|r| {
+                    (
+                        IVec::from(r.get::<_, Vec<u8>>(0)),
+                        IVec::from(r.get::<_, Vec<u8>>(1)),
+                    )
+                })
+                .collect())
+        })
+    }
+
+    /// Runs `body` in one transaction over `trees`, again after a conflict.
+    pub(super) fn transact<T: Send, E: Send>(
+        &self,
+        trees: &[&'static str],
+        body: impl Fn(&dyn KvTx) -> Result<T, TxFail<E>> + Sync,
+    ) -> Result<T, TxFail<E>> {
+        let body = &body;
+        // The body and its result stay on this side; only the connection work crosses.
+        let mut conflicts = 0;
+        loop {
+            let attempt = std::thread::scope(|scope| {
+                let conn = self.checkout();
+                scope
+                    .spawn(move || {
+                        let mut conn = match conn {
+                            Some(conn) => conn,
+                            None => match self.open_conn() {
+                                Ok(conn) => conn,
+                                Err(e) => return Err(TxFail::Storage(e)),
+                            },
+                        };
+                        let out = self.attempt(&mut conn, trees, body);
+                        self.checkin(conn);
+                        out
+                    })
+                    .join()
+            });
+            match attempt {
+                Ok(Err(TxFail::Conflict)) if conflicts < MAX_CONFLICTS => {
+                    conflicts += 1;
+                    // Let the winner finish before trying again.
+                    std::thread::sleep(std::time::Duration::from_micros(
+                        100 * conflicts.min(50) as u64,
+                    ));
+                }
+                Ok(Err(TxFail::Conflict)) => {
+                    return Err(TxFail::Storage(StorageError::Postgres(format!(
+                        "gave up after {conflicts} conflicting transactions"
+                    ))));
+                }
+                Ok(other) => return other,
+                Err(_) => {
+                    self.release_slot();
+                    return Err(TxFail::Storage(StorageError::Postgres(
+                        "a database transaction panicked".into(),
+                    )));
+                }
+            }
+        }
+    }
+
+    fn attempt<T, E>(
+        &self,
+        conn: &mut Conn,
+        trees: &[&'static str],
+        body: &(impl Fn(&dyn KvTx) -> Result<T, TxFail<E>> + ?Sized),
+    ) -> Result<T, TxFail<E>> {
+        let statements = Statements {
+            get_locked: conn.get_locked.clone(),
+            insert_new: conn.insert_new.clone(),
+            upsert: conn.upsert.clone(),
+            delete: conn.delete.clone(),
+        };
+        let tx = conn
+            .client
+            .transaction()
+            .map_err(|e| TxFail::from(self.kv_error(&e)))?;
+        let view = PgTx {
+            store: self,
+            tx: RefCell::new(tx),
+            trees,
+            statements,
+            absent: RefCell::new(HashSet::new()),
+        };
+        let out = body(&view)?;
+        let tx = view.tx.into_inner();
+        tx.commit().map_err(|e| TxFail::from(self.kv_error(&e)))?;
+        Ok(out)
+    }
+}
+
+struct Statements {
+    get_locked: Statement,
+    insert_new: Statement,
+    upsert: Statement,
+    delete: Statement,
+}
+
+/// One transaction's view: reads lock their rows; keys read as absent are created with a
+/// plain insert (a concurrent creator makes this transaction conflict and run again).
+struct PgTx<'a> {
+    store: &'a PgStore,
+    tx: RefCell<postgres::Transaction<'a>>,
+    trees: &'a [&'static str],
+    statements: Statements,
+    absent: RefCell<HashSet<(usize, Vec<u8>)>>,
+}
+
+impl KvTx for PgTx<'_> {
+    fn get(&self, tree: usize, key: &[u8]) -> Result<Option<IVec>, KvError> {
+        let row = self
+            .tx
+            .borrow_mut()
+            .query_opt(&self.statements.get_locked, &[&self.trees[tree], &key])
+            .map_err(|e| self.store.kv_error(&e))?;
+        match row {
+            Some(row) => Ok(Some(IVec::from(row.get::<_, Vec<u8>>(0)))),
+            None => {
+                self.absent.borrow_mut().insert((tree, key.to_vec()));
+                Ok(None)
+            }
+        }
+    }
+
+    fn insert(&self, tree: usize, key: &[u8], value: &[u8]) -> Result<(), KvError> {
+        let was_absent = self.absent.borrow_mut().remove(&(tree, key.to_vec()));
+        let statement = if was_absent {
+            &self.statements.insert_new
+        } else {
+            &self.statements.upsert
+        };
+        self.tx
+            .borrow_mut()
+            .execute(statement, &[&self.trees[tree], &key, &value])
+            .map(drop)
+            .map_err(|e| self.store.kv_error(&e))
+    }
+
+    fn remove(&self, tree: usize, key: &[u8]) -> Result<(), KvError> {
+        self.tx
+            .borrow_mut()
+            .execute(&self.statements.delete, &[&self.trees[tree], &key])
+            .map(drop)
+            .map_err(|e| self.store.kv_error(&e))
+    }
+}
+
+/// Runs every migration the database has not had, under an advisory lock.
+fn migrate(client: &mut Client) -> Result<(), StorageError> {
+    let pg = |e: postgres::Error| {
+        StorageError::Postgres(match e.as_db_error() {
+            Some(db) => format!("migration failed: {} ({})", db.message(), db.code().code()),
+            None => format!("migration failed: {e}"),
+        })
+    };
+    let mut tx = client.transaction().map_err(pg)?;
+    // One key for this application's migrations: processes starting together wait here.
+    tx.execute("SELECT pg_advisory_xact_lock(7301844271)", &[])
+        .map_err(pg)?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS seedance_schema (version integer NOT NULL)")
+        .map_err(pg)?;
+    let current: i32 = tx
+        .query_one("SELECT COALESCE(MAX(version), 0) FROM seedance_schema", &[])
+        .map_err(pg)?
+        .get(0);
+    let newest = MIGRATIONS.last().map_or(0, |(v, _)| *v);
+    if current > newest {
+        return Err(StorageError::Postgres(format!(
+            "the database was written by a newer seedance-bot (schema {current}, this build knows {newest})"
+        )));
+    }
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        tx.batch_execute(sql).map_err(pg)?;
+        tx.execute(
+            "INSERT INTO seedance_schema (version) VALUES ($1)",
+            &[version],
+        )
+        .map_err(pg)?;
+        tracing::info!(version, "database migrated");
+    }
+    tx.commit().map_err(pg)
+}
+
+/// A lazily read range of one tree, a page at a time.
+pub struct PgScan {
+    store: PgStore,
+    tree: &'static str,
+    /// Inclusive.
+    lower: Vec<u8>,
+    /// Exclusive; `None`: no bound.
+    upper: Option<Vec<u8>>,
+    backward: bool,
+    buffer: VecDeque<Pair>,
+    done: bool,
+}
+
+/// The least key after `key`.
+fn after(key: &[u8]) -> Vec<u8> {
+    let mut next = key.to_vec();
+    next.push(0);
+    next
+}
+
+impl PgScan {
+    pub(super) fn new(
+        store: PgStore,
+        tree: &'static str,
+        lower: Bound<Vec<u8>>,
+        upper: Bound<Vec<u8>>,
+    ) -> PgScan {
+        let lower = match lower {
+            Bound::Included(k) => k,
+            Bound::Excluded(k) => after(&k),
+            Bound::Unbounded => Vec::new(),
+        };
+        let upper = match upper {
+            Bound::Included(k) => Some(after(&k)),
+            Bound::Excluded(k) => Some(k),
+            Bound::Unbounded => None,
+        };
+        PgScan {
+            store,
+            tree,
+            lower,
+            upper,
+            backward: false,
+            buffer: VecDeque::new(),
+            done: false,
+        }
+    }
+
+    pub(super) fn reversed(mut self) -> PgScan {
+        self.backward = !self.backward;
+        self
+    }
+}
+
+impl Iterator for PgScan {
+    type Item = Result<Pair, StorageError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.buffer.is_empty() && !self.done {
+            match self
+                .store
+                .page(self.tree, &self.lower, self.upper.as_deref(), self.backward)
+            {
+                Ok(rows) => {
+                    self.done = (rows.len() as i64) < PAGE;
+                    if let Some((last, _)) = rows.last() {
+                        if self.backward {
+                            self.upper = Some(last.to_vec());
+                        } else {
+                            self.lower = after(last);
+                        }
+                    }
+                    self.buffer.extend(rows);
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        self.buffer.pop_front().map(Ok)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_url;
+
+    #[test]
+    fn a_shown_url_never_holds_the_password() {
+        let shown = mask_url("postgres://bot:s3cret@db.example:5432/seedance");
+        assert_eq!(shown, "postgres://bot:***@db.example:5432/seedance");
+        let shown = mask_url("postgres://bot@db/seedance?password=s3cret&sslmode=disable");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("sslmode=disable"), "{shown}");
+        assert!(!mask_url("host=db password=s3cret").contains("s3cret"));
+    }
+}
