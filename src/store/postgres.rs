@@ -67,6 +67,19 @@ struct Pool {
     open: usize,
 }
 
+impl Drop for Pool {
+    /// Closing a connection runs the blocking client's own runtime, which must not happen
+    /// on an async runtime's thread: the last handle may be dropped anywhere.
+    fn drop(&mut self) {
+        let idle = std::mem::take(&mut self.idle);
+        if !idle.is_empty() {
+            std::thread::scope(|s| {
+                s.spawn(move || drop(idle));
+            });
+        }
+    }
+}
+
 /// A connection with its statements prepared once.
 struct Conn {
     client: Client,
@@ -140,8 +153,25 @@ impl PgStore {
                 freed: Condvar::new(),
             }),
         };
-        store.with_conn(|conn| migrate(&mut conn.client))?;
+        store.migrate()?;
         Ok(store)
+    }
+
+    /// Brings the database's tables up to this build's schema (also `seedance-bot migrate`).
+    pub fn migrate(&self) -> Result<(), StorageError> {
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let mut client = self
+                        .inner
+                        .config
+                        .connect(NoTls)
+                        .map_err(|e| self.error(&e))?;
+                    migrate(&mut client)
+                })
+                .join()
+                .unwrap_or_else(|_| Err(StorageError::Postgres("the migration panicked".into())))
+        })
     }
 
     /// The database as it may be shown (password masked).

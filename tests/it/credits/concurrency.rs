@@ -3,11 +3,22 @@
 use seedance_bot::credits::{Actor, LedgerError, PoolId, Reserve};
 use seedance_bot::ids::{GuildId, MemberId};
 
-use super::{assert_consistent, test_ledger};
+use super::{Backend, assert_consistent, test_ledger_on};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sixty_four_reserves_against_305_credits_make_exactly_thirty_holds() {
-    let t = test_ledger(0);
+async fn sixty_four_reserves_against_305_credits_make_exactly_thirty_holds_sled() {
+    sixty_four_reserves_against_305_credits_make_exactly_thirty_holds(Backend::Sled).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_reserves_against_305_credits_make_exactly_thirty_holds_postgres() {
+    sixty_four_reserves_against_305_credits_make_exactly_thirty_holds(Backend::Postgres).await;
+}
+
+async fn sixty_four_reserves_against_305_credits_make_exactly_thirty_holds(backend: Backend) {
+    let Some(t) = test_ledger_on(backend, 0) else {
+        return;
+    };
     let guild = GuildId(7);
     t.ledger
         .grant(guild, 305, Actor::Cli, "top-up")
@@ -53,8 +64,19 @@ async fn sixty_four_reserves_against_305_credits_make_exactly_thirty_holds() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_repeats_of_one_key_make_one_hold() {
-    let t = test_ledger(0);
+async fn concurrent_repeats_of_one_key_make_one_hold_sled() {
+    concurrent_repeats_of_one_key_make_one_hold(Backend::Sled).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_repeats_of_one_key_make_one_hold_postgres() {
+    concurrent_repeats_of_one_key_make_one_hold(Backend::Postgres).await;
+}
+
+async fn concurrent_repeats_of_one_key_make_one_hold(backend: Backend) {
+    let Some(t) = test_ledger_on(backend, 0) else {
+        return;
+    };
     let guild = GuildId(8);
     t.ledger
         .grant(guild, 1000, Actor::Cli, "top-up")

@@ -16,26 +16,46 @@ mod properties;
 /// 2023-11-14 23:00 UTC: an hour before midnight, so short runs cross a UTC day.
 pub const START_MILLIS: i64 = 1_700_002_800_000;
 
-/// A ledger on a fresh temp directory with a clock the test moves.
+/// Where a test's ledger lives: the suite runs against both backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sled,
+    Postgres,
+}
+
+/// A ledger on a fresh store with a clock the test moves.
 pub struct TestLedger {
     pub ledger: Ledger,
     pub clock: Arc<AtomicI64>,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
+/// A ledger on a fresh sled temp directory.
 pub fn test_ledger(default_daily_cap: u64) -> TestLedger {
-    let dir = tempfile::tempdir().unwrap();
-    let db = seedance_bot::store::open(dir.path()).unwrap();
+    test_ledger_on(Backend::Sled, default_daily_cap).expect("sled is always there")
+}
+
+/// A ledger on a fresh store of `backend`: a sled temp directory, or a database of its own
+/// on the test PostgreSQL server (`None`, after a loud message, when there is none).
+pub fn test_ledger_on(backend: Backend, default_daily_cap: u64) -> Option<TestLedger> {
+    let (store, dir) = match backend {
+        Backend::Sled => {
+            let dir = tempfile::tempdir().unwrap();
+            let db = seedance_bot::store::open(dir.path()).unwrap();
+            (seedance_bot::store::Store::from(db), Some(dir))
+        }
+        Backend::Postgres => (crate::support::postgres::store()?, None),
+    };
     let clock = Arc::new(AtomicI64::new(START_MILLIS));
     let read = clock.clone();
-    let ledger = Ledger::open(&db, LedgerSettings { default_daily_cap })
+    let ledger = Ledger::open(store, LedgerSettings { default_daily_cap })
         .unwrap()
         .with_clock(Arc::new(move || read.load(Ordering::SeqCst)));
-    TestLedger {
+    Some(TestLedger {
         ledger,
         clock,
         _dir: dir,
-    }
+    })
 }
 
 /// The ledger's own full check, plus an independent replay of each pool's journal and each

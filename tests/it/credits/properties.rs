@@ -10,7 +10,7 @@ use seedance_bot::credits::{
 };
 use seedance_bot::ids::{GuildId, MemberId};
 
-use super::{START_MILLIS, assert_consistent, jobs, test_ledger};
+use super::{Backend, START_MILLIS, assert_consistent, jobs, test_ledger_on};
 
 const DAY: i64 = 86_400_000;
 const DEFAULT_CAP: u64 = 300;
@@ -415,20 +415,43 @@ fn check(ledger: &Ledger, m: &Model) {
     assert_consistent(ledger, m.pools.keys().map(|&p| PoolId(p)));
 }
 
+/// One random sequence on a fresh ledger of `backend`, checked after every step.
+fn run_sequence(backend: Backend, ops: &[Op]) {
+    let Some(t) = test_ledger_on(backend, DEFAULT_CAP) else {
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut m = Model {
+        now: START_MILLIS,
+        ..Model::default()
+    };
+    // Start with money in every pool so most reserves get past the balance check.
+    let opening = GUILDS.map(|guild| Op::Grant { guild, amount: 400 });
+    for (n, op) in opening.iter().chain(ops).enumerate() {
+        runtime.block_on(step(&t.ledger, &mut m, op, n));
+        t.clock.store(m.now, Ordering::SeqCst);
+        check(&t.ledger, &m);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
-    fn random_operations_keep_every_invariant(ops in proptest::collection::vec(op(), 1..45)) {
-        let t = test_ledger(DEFAULT_CAP);
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let mut m = Model { now: START_MILLIS, ..Model::default() };
-        // Start with money in every pool so most reserves get past the balance check.
-        let opening = GUILDS.map(|guild| Op::Grant { guild, amount: 400 });
-        for (n, op) in opening.iter().chain(&ops).enumerate() {
-            runtime.block_on(step(&t.ledger, &mut m, op, n));
-            t.clock.store(m.now, Ordering::SeqCst);
-            check(&t.ledger, &m);
-        }
+    fn random_operations_keep_every_invariant_sled(ops in proptest::collection::vec(op(), 1..45)) {
+        run_sequence(Backend::Sled, &ops);
+    }
+}
+
+proptest! {
+    // Each case is a database of its own on the test server: fewer cases, same rules.
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_operations_keep_every_invariant_postgres(ops in proptest::collection::vec(op(), 1..45)) {
+        run_sequence(Backend::Postgres, &ops);
     }
 }

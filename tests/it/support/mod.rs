@@ -3,3 +3,4 @@
 pub mod child;
 pub mod discord_double;
 pub mod fake_provider;
+pub mod postgres;
