@@ -30,11 +30,6 @@ pub struct TestLedger {
     _dir: Option<tempfile::TempDir>,
 }
 
-/// A ledger on a fresh sled temp directory.
-pub fn test_ledger(default_daily_cap: u64) -> TestLedger {
-    test_ledger_on(Backend::Sled, default_daily_cap).expect("sled is always there")
-}
-
 /// A ledger on a fresh store of `backend`: a sled temp directory, or a database of its own
 /// on the test PostgreSQL server (`None`, after a loud message, when there is none).
 pub fn test_ledger_on(backend: Backend, default_daily_cap: u64) -> Option<TestLedger> {
