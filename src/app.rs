@@ -34,7 +34,7 @@ pub enum AppError {
 /// The bot, built and ready to run.
 pub struct App {
     config: Arc<Config>,
-    db: sled::Db,
+    store: store::Store,
     health: Arc<Health>,
     /// Bound at build time so a taken port fails the start, not the first scrape.
     http: Option<tokio::net::TcpListener>,
@@ -50,13 +50,9 @@ impl App {
         if !missing.is_empty() {
             return Err(AppError::MissingSecrets(missing.join(", ")));
         }
-        let created = !store::exists(&config.storage.path);
-        let db = store::open_async(
-            &config.storage.path,
-            store::Missing::Create,
-            config.storage.cache_mb,
-        )
-        .await?;
+        let created = config.storage.backend == crate::config::StorageBackend::Sled
+            && !store::exists(&config.storage.path);
+        let db = store::open_configured(&config.storage, store::Missing::Create).await?;
         log_start(&config, created);
         let ledger = Ledger::open(
             &db,
@@ -100,7 +96,7 @@ impl App {
         reporter.attach(jobs.clone());
         Ok(App {
             config,
-            db,
+            store: db,
             health,
             http: endpoint,
             jobs,
@@ -135,7 +131,7 @@ impl App {
             tokio::spawn(http::serve(
                 listener,
                 self.health.clone(),
-                self.db.clone(),
+                self.store.clone(),
                 signal(http_stopped),
             ))
         });
@@ -173,7 +169,7 @@ impl App {
         self.reporter.detach();
         // Every money-moving write was flushed when it was made; this covers the rest
         // (delivery marks, provider states) before the process exits.
-        if let Err(e) = crate::store::flush(&self.db).await {
+        if let Err(e) = self.store.flush().await {
             tracing::error!(error = %e, "could not flush the store on shutdown");
         }
         result.map_err(AppError::from)
@@ -218,13 +214,30 @@ fn log_start(config: &Config, created: bool) {
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         config = %config.source,
-        data_dir = %store::absolute(&config.storage.path).display(),
+        data_dir = %store_place(config),
         store = if created { "created (first start)" } else { "opened" },
-        backend = "sled 0.34.7",
+        backend = match config.storage.backend {
+            crate::config::StorageBackend::Sled => "sled 0.34.7",
+            crate::config::StorageBackend::Postgres => "postgres",
+        },
         mode,
         commands = %commands,
         "seedance-bot starting"
     );
+}
+
+/// Where the store is, as it may be shown: the data directory, or the database URL with its
+/// password masked.
+fn store_place(config: &Config) -> String {
+    match config.storage.backend {
+        crate::config::StorageBackend::Sled => {
+            store::absolute(&config.storage.path).display().to_string()
+        }
+        crate::config::StorageBackend::Postgres => {
+            use secrecy::ExposeSecret;
+            store::postgres::mask_url(config.storage.postgres_url.expose_secret())
+        }
+    }
 }
 
 /// Resolves on Ctrl-C, or on SIGTERM where there is one.

@@ -174,7 +174,7 @@ struct AppState {
 pub async fn serve(
     listener: tokio::net::TcpListener,
     health: Arc<Health>,
-    db: sled::Db,
+    db: crate::store::Store,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     health.record_store_check(probe_store(&db, health.now()).await);
@@ -200,7 +200,7 @@ pub async fn serve(
 /// `serve` itself was dropped).
 async fn probe_loop(
     health: Arc<Health>,
-    db: sled::Db,
+    db: crate::store::Store,
     mut stop: tokio::sync::oneshot::Receiver<()>,
 ) {
     let mut every = tokio::time::interval(health.store_probe_every);
@@ -258,12 +258,8 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// Writes and flushes a probe key: the store is writable only if both succeed.
-async fn probe_store(db: &sled::Db, now: i64) -> Result<(), String> {
-    let tree = db.open_tree("meta").map_err(|e| e.to_string())?;
-    tree.insert(b"health_probe", &now.to_be_bytes())
-        .map_err(|e| e.to_string())?;
-    crate::store::flush(db).await.map_err(|e| e.to_string())?;
-    Ok(())
+async fn probe_store(db: &crate::store::Store, now: i64) -> Result<(), String> {
+    db.probe(now).await.map_err(|e| e.to_string())
 }
 
 async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {

@@ -110,8 +110,9 @@ pub async fn run(command: CreditsCommand, config: &Config) -> ExitCode {
         _ => Missing::Refuse,
     };
     let path = &config.storage.path;
-    let new = !crate::store::exists(path);
-    let db = match crate::store::open_async(path, missing, config.storage.cache_mb).await {
+    let new = config.storage.backend == crate::config::StorageBackend::Sled
+        && !crate::store::exists(path);
+    let db = match crate::store::open_configured(&config.storage, missing).await {
         Ok(db) => db,
         Err(e) => return fail(&e),
     };

@@ -21,15 +21,12 @@ pub enum JobsCommand {
     },
 }
 
-pub fn run(command: JobsCommand, config: &Config) -> ExitCode {
-    let db = match crate::store::open_with(
-        &config.storage.path,
-        crate::store::Missing::Refuse,
-        config.storage.cache_mb,
-    ) {
-        Ok(db) => db,
-        Err(e) => return fail(&e),
-    };
+pub async fn run(command: JobsCommand, config: &Config) -> ExitCode {
+    let db =
+        match crate::store::open_configured(&config.storage, crate::store::Missing::Refuse).await {
+            Ok(db) => db,
+            Err(e) => return fail(&e),
+        };
     let ledger = match Ledger::open(&db, LedgerSettings::default()) {
         Ok(ledger) => ledger,
         Err(e) => return fail(&e),

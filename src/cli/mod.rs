@@ -45,12 +45,14 @@ pub enum Command {
     Healthcheck(healthcheck::HealthcheckArgs),
     /// Show the state of a provider task.
     Status(generate::StatusArgs),
-    /// Manage credit pools offline (while the bot is stopped).
+    /// Create or update the store's tables (PostgreSQL; `run` does it too) and exit.
+    Migrate,
+    /// Manage credit pools (sled: while the bot is stopped; PostgreSQL: any time).
     Credits {
         #[command(subcommand)]
         command: credits::CreditsCommand,
     },
-    /// Read the job audit trail offline (while the bot is stopped).
+    /// Read the job audit trail (sled: while the bot is stopped; PostgreSQL: any time).
     Jobs {
         #[command(subcommand)]
         command: jobs::JobsCommand,
@@ -97,7 +99,22 @@ async fn dispatch(command: Command, config: Config) -> ExitCode {
         Command::Status(args) => generate::status(args, &config).await,
         Command::Healthcheck(args) => healthcheck::run(args, &config).await,
         Command::Credits { command } => credits::run(command, &config).await,
-        Command::Jobs { command } => jobs::run(command, &config),
+        Command::Jobs { command } => jobs::run(command, &config).await,
+        Command::Migrate => migrate(&config).await,
+    }
+}
+
+/// Sets up or updates the store: the PostgreSQL tables, or a sled data directory.
+async fn migrate(config: &Config) -> ExitCode {
+    match crate::store::open_configured(&config.storage, crate::store::Missing::Create).await {
+        Ok(store) => {
+            println!("the {} store is up to date", store.backend());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -188,10 +188,24 @@ pub struct MembersConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StorageConfig {
+    /// Where the ledger, jobs and settings live: `sled` (the data directory, one process)
+    /// or `postgres` (a database several processes share).
+    pub backend: StorageBackend,
     /// The data directory holding the sled store.
     pub path: PathBuf,
     /// The most memory sled may use to cache the store, in MiB.
     pub cache_mb: u64,
+    /// The PostgreSQL URL (`postgres://user:password@host/db`), also `DATABASE_URL`. A
+    /// secret: shown only with its password masked.
+    #[serde(deserialize_with = "secret_text")]
+    pub postgres_url: SecretString,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    Sled,
+    Postgres,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -318,6 +332,7 @@ fn environment() -> Figment {
             .filter(|k| {
                 !k.as_str().eq_ignore_ascii_case("discord__token")
                     && !k.as_str().eq_ignore_ascii_case("seedance__api_key")
+                    && !k.as_str().eq_ignore_ascii_case("storage__postgres_url")
             })
             .split("__"),
     );
@@ -326,6 +341,11 @@ fn environment() -> Figment {
         ("DISCORD_TOKEN", "discord.token"),
         ("SEEDANCE_BOT__SEEDANCE__API_KEY", "seedance.api_key"),
         ("SEEDANCE_API_KEY", "seedance.api_key"),
+        ("DATABASE_URL", "storage.postgres_url"),
+        (
+            "SEEDANCE_BOT__STORAGE__POSTGRES_URL",
+            "storage.postgres_url",
+        ),
     ] {
         if let Ok(text) = std::env::var(var) {
             figment = figment.merge(Serialized::default(key, text));

@@ -210,6 +210,23 @@ impl Config {
                 "it must name the data directory (e.g. \"data\" or \"/var/lib/seedance-bot\"); empty would scatter the store's files in the working directory",
             );
         }
+        if self.storage.backend == super::StorageBackend::Postgres {
+            use secrecy::ExposeSecret;
+            let url = self.storage.postgres_url.expose_secret().trim();
+            if url.is_empty() {
+                bad(
+                    "storage.postgres_url",
+                    &"empty",
+                    "storage.backend is \"postgres\": set the database URL (postgres://user:password@host:5432/db), here or in DATABASE_URL",
+                );
+            } else if url.parse::<postgres::Config>().is_err() {
+                bad(
+                    "storage.postgres_url",
+                    &crate::store::postgres::mask_url(url),
+                    "it must be a PostgreSQL URL: postgres://user:password@host:5432/db",
+                );
+            }
+        }
         if !self.http.listen.is_empty() && !host_port(&self.http.listen) {
             bad(
                 "http.listen",

@@ -25,6 +25,55 @@ pub use sled_dir::{
     open, open_async, open_with,
 };
 
+/// Opens the store the configuration names: the sled data directory (`Missing` decides
+/// whether a missing one is created) or the PostgreSQL database (migrated; with
+/// `Missing::Refuse` a database without the bot's tables is refused). Either way the stored
+/// records' schema must be one this build reads.
+pub async fn open_configured(
+    config: &crate::config::StorageConfig,
+    missing: Missing,
+) -> Result<Store, StoreError> {
+    match config.backend {
+        crate::config::StorageBackend::Sled => Ok(Store::Sled(
+            open_async(&config.path, missing, config.cache_mb).await?,
+        )),
+        crate::config::StorageBackend::Postgres => {
+            let url = config.postgres_url.clone();
+            let create = missing == Missing::Create;
+            let store = tokio::task::spawn_blocking(move || {
+                let pg = postgres::PgStore::connect_with(&url, create)?;
+                check_schema(&Store::Postgres(pg.clone()))?;
+                Ok::<_, StorageError>(pg)
+            })
+            .await
+            .map_err(|e| StoreError::Postgres(std::io::Error::other(e.to_string()).into()))?
+            .map_err(StoreError::Postgres)?;
+            Ok(Store::Postgres(store))
+        }
+    }
+}
+
+/// Refuses records from a newer build; stamps a new store with this build's version.
+fn check_schema(store: &Store) -> Result<(), StorageError> {
+    let meta = store.tree("meta")?;
+    match meta.get(b"schema_version")? {
+        Some(bytes) => {
+            let found = bytes
+                .as_ref()
+                .try_into()
+                .map(u32::from_be_bytes)
+                .unwrap_or(u32::MAX);
+            if found > SCHEMA_VERSION {
+                return Err(StorageError::Postgres(format!(
+                    "the database was written by a newer seedance-bot (records schema {found}, this build reads {SCHEMA_VERSION})"
+                )));
+            }
+            Ok(())
+        }
+        None => meta.insert(b"schema_version", &SCHEMA_VERSION.to_be_bytes()),
+    }
+}
+
 /// A storage failure, whichever backend had it. Its words never hold a password.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {

@@ -133,6 +133,12 @@ impl PgStore {
     /// Connects to `url` (one connection now, to fail early with a clear message), runs
     /// the migrations and returns the store. Blocking.
     pub fn connect(url: &SecretString) -> Result<PgStore, StorageError> {
+        Self::connect_with(url, true)
+    }
+
+    /// [`PgStore::connect`]; with `create` false a database without the bot's tables is
+    /// refused instead of set up (the offline commands: a wrong URL must not look empty).
+    pub fn connect_with(url: &SecretString, create: bool) -> Result<PgStore, StorageError> {
         let raw = url.expose_secret();
         let shown = mask_url(raw);
         let config: postgres::Config = raw.parse().map_err(|_| {
@@ -153,12 +159,16 @@ impl PgStore {
                 freed: Condvar::new(),
             }),
         };
-        store.migrate()?;
+        store.migrate_with(create)?;
         Ok(store)
     }
 
     /// Brings the database's tables up to this build's schema (also `seedance-bot migrate`).
     pub fn migrate(&self) -> Result<(), StorageError> {
+        self.migrate_with(true)
+    }
+
+    fn migrate_with(&self, create: bool) -> Result<(), StorageError> {
         std::thread::scope(|scope| {
             scope
                 .spawn(|| {
@@ -167,6 +177,12 @@ impl PgStore {
                         .config
                         .connect(NoTls)
                         .map_err(|e| self.error(&e))?;
+                    if !create && !has_tables(&mut client).map_err(|e| self.error(&e))? {
+                        return Err(StorageError::Postgres(format!(
+                            "no seedance-bot tables in {}: is this the bot's database? Start the bot once (or run `seedance-bot migrate`) to set it up",
+                            self.inner.shown
+                        )));
+                    }
                     migrate(&mut client)
                 })
                 .join()
@@ -512,6 +528,12 @@ impl KvTx for PgTx<'_> {
             .map(drop)
             .map_err(|e| self.store.kv_error(&e))
     }
+}
+
+fn has_tables(client: &mut Client) -> Result<bool, postgres::Error> {
+    Ok(client
+        .query_one("SELECT to_regclass('seedance_schema') IS NOT NULL", &[])?
+        .get(0))
 }
 
 /// Runs every migration the database has not had, under an advisory lock.

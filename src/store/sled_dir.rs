@@ -33,6 +33,8 @@ pub enum StoreError {
     Open { path: PathBuf, source: sled::Error },
     #[error("storage error: {0}")]
     Sled(#[from] sled::Error),
+    #[error("the PostgreSQL store could not be opened: {0}")]
+    Postgres(super::StorageError),
 }
 
 /// Makes every write so far durable, on a blocking thread. One flush covers the whole

@@ -23,7 +23,7 @@ async fn start(health: Arc<Health>, db: sled::Db) -> Started {
     let listener = http::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(http::serve(listener, health, db, async {
+    let server = tokio::spawn(http::serve(listener, health, db.into(), async {
         let _ = stopped.await;
     }));
     (format!("http://{addr}"), stop, server)
