@@ -18,6 +18,10 @@ pub enum LedgerError {
         /// Unix millis of the next midnight UTC.
         resets_at: i64,
     },
+    #[error("the member already has {active} job(s) in progress (the latest is `{latest}`)")]
+    TooManyActive { active: usize, latest: String },
+    #[error("the member's cooldown in this server ends at {}", format_utc(*ready_at))]
+    Cooldown { ready_at: i64 },
     #[error("there is no credit hold for `{0}`")]
     UnknownHold(String),
     #[error("the credit hold `{key}` is already {state}")]

@@ -7,7 +7,12 @@ use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
-use super::records::{self, EVERY_MEMBER, INDEX_MARKS, JOBS_BY_MEMBER, JOURNAL_BY_MEMBER};
+use std::collections::BTreeMap;
+
+use super::records::{
+    self, EVERY_MEMBER, HoldRecord, HoldStateRecord, INDEX_MARKS, JOBS_BY_MEMBER,
+    JOURNAL_BY_MEMBER, MEMBERS, MemberRecord,
+};
 use super::{IndexedJob, Ledger, LedgerError};
 use crate::ids::{GuildId, MemberId};
 
@@ -55,6 +60,18 @@ impl Ledger {
             marks.insert(name, &INDEX_VERSION.to_be_bytes())?;
             built = true;
         }
+        if marks.get(MEMBERS)?.is_none() {
+            let members = self.expected_members()?;
+            if !members.is_empty() {
+                tracing::info!(members = members.len(), "recording members' live jobs");
+            }
+            let tree = self.inner.tree(MEMBERS);
+            for (member, record) in members {
+                tree.insert(member.to_be_bytes(), &records::encode(&record))?;
+            }
+            marks.insert(MEMBERS, &INDEX_VERSION.to_be_bytes())?;
+            built = true;
+        }
         if built && let Some(db) = self.inner.store.sled() {
             db.flush()?;
         }
@@ -90,6 +107,60 @@ impl Ledger {
             jobs.push(IndexedJob { id, created_at });
         }
         Ok(jobs)
+    }
+
+    /// Each member's record as the holds say it should be: pending holds are live jobs;
+    /// the latest hold per server is the last acceptance.
+    fn expected_members(&self) -> Result<BTreeMap<u64, MemberRecord>, LedgerError> {
+        let mut members: BTreeMap<u64, MemberRecord> = BTreeMap::new();
+        for entry in self.inner.tree("credits.holds").iter() {
+            let (key, bytes) = entry?;
+            let hold: HoldRecord = records::decode("hold", &bytes)?;
+            let record = members.entry(hold.member).or_default();
+            record.v = crate::store::SCHEMA_VERSION;
+            if hold.state == HoldStateRecord::Pending {
+                record
+                    .active
+                    .push((String::from_utf8_lossy(&key).into_owned(), hold.created_at));
+            }
+            match record.last.iter_mut().find(|(g, _)| *g == hold.guild) {
+                Some((_, at)) => *at = (*at).max(hold.created_at),
+                None => record.last.push((hold.guild, hold.created_at)),
+            }
+        }
+        for record in members.values_mut() {
+            record
+                .active
+                .sort_by_key(|(key, created)| (*created, key.clone()));
+        }
+        Ok(members)
+    }
+
+    /// Each member whose stored live jobs disagree with their pending holds.
+    pub(super) fn check_members(&self) -> Result<Vec<String>, LedgerError> {
+        let expected = self.expected_members()?;
+        let mut stored: BTreeMap<u64, MemberRecord> = BTreeMap::new();
+        for entry in self.inner.tree(MEMBERS).iter() {
+            let (key, bytes) = entry?;
+            let member = records::parse_u64_prefix(&key)
+                .ok_or_else(|| LedgerError::Corrupt("bad member key".into()))?;
+            stored.insert(member, records::decode("member", &bytes)?);
+        }
+        let live = |r: Option<&MemberRecord>| -> BTreeSet<String> {
+            r.map(|r| r.active.iter().map(|(k, _)| k.clone()).collect())
+                .unwrap_or_default()
+        };
+        let mut problems = Vec::new();
+        let ids: BTreeSet<u64> = expected.keys().chain(stored.keys()).copied().collect();
+        for member in ids {
+            let (want, have) = (live(expected.get(&member)), live(stored.get(&member)));
+            if want != have {
+                problems.push(format!(
+                    "{MEMBERS}: member {member} lists live jobs {have:?}, the pending holds are {want:?}"
+                ));
+            }
+        }
+        Ok(problems)
     }
 
     /// Every journal index row the journal says there should be.

@@ -34,7 +34,7 @@ pub use export::ExportFormat;
 pub(crate) use export::csv_text;
 pub use types::{
     Actor, Balance, EntryKind, GuildInfo, Hold, HoldState, IndexedJob, JobIndex, JobWrite,
-    JournalEntry, LedgerSettings, MemberUsage, PoolId, Reserve,
+    JournalEntry, LedgerSettings, MemberRules, MemberUsage, PoolId, Reserve,
 };
 
 use records::{DAY_MS, TREE_NAMES};
@@ -236,9 +236,21 @@ impl Ledger {
     /// stores nothing, so a later retry with the same key is a fresh attempt.
     #[tracing::instrument(skip_all, fields(key = %req.key, guild = req.guild.0, member = req.member.0, amount = req.amount))]
     pub async fn reserve(&self, req: Reserve, job: Option<JobWrite>) -> Result<Hold, LedgerError> {
+        self.admit(req, job, None).await
+    }
+
+    /// [`Ledger::reserve`] that also checks the member's active-job limit and cooldown in
+    /// the same transaction ([`LedgerError::TooManyActive`], [`LedgerError::Cooldown`]).
+    #[tracing::instrument(skip_all, fields(key = %req.key, guild = req.guild.0, member = req.member.0, amount = req.amount))]
+    pub async fn admit(
+        &self,
+        req: Reserve,
+        job: Option<JobWrite>,
+        rules: Option<MemberRules>,
+    ) -> Result<Hold, LedgerError> {
         let (now, default_cap) = (self.now(), self.inner.settings.default_daily_cap);
         let out = self
-            .write(move |tx| ops::reserve(tx, &req, job.as_ref(), default_cap, now))
+            .write(move |tx| ops::reserve(tx, &req, job.as_ref(), rules.as_ref(), default_cap, now))
             .await?;
         Ok(Hold::from_record(out.key, out.hold))
     }

@@ -2,7 +2,7 @@
 
 use super::records::{ActorRecord, DAY_MS, GuildRecord, HoldRecord, HoldStateRecord, KindRecord};
 use super::tx::{Row, Tx, TxResult, abort, add_total, available, check_amount, sub_total};
-use super::{JobWrite, LedgerError, MAX_AMOUNT, Reserve};
+use super::{JobWrite, LedgerError, MAX_AMOUNT, MemberRules, Reserve};
 use crate::store::SCHEMA_VERSION;
 
 /// What a reserve/settle/void returns: the hold under its key.
@@ -119,10 +119,14 @@ fn check_cap(cap: u64) -> TxResult<()> {
     Ok(())
 }
 
+/// How long a member's last acceptance in a server is remembered (past any cooldown).
+const LAST_KEPT_MS: i64 = 30 * DAY_MS;
+
 pub(crate) fn reserve(
     tx: &Tx,
     req: &Reserve,
     job: Option<&JobWrite>,
+    rules: Option<&MemberRules>,
     default_cap: u64,
     now: i64,
 ) -> TxResult<Outcome> {
@@ -134,6 +138,34 @@ pub(crate) fn reserve(
     }
     check_amount("a video's price", req.amount)?;
     let (guild, member) = (req.guild.0, req.member.0);
+    let mut activity = tx.member(member)?;
+    if let Some(rules) = rules {
+        let last = activity
+            .last
+            .iter()
+            .find(|(g, _)| *g == guild)
+            .map(|(_, at)| *at);
+        if let Some(last) = last
+            && rules.cooldown_ms > 0
+            && now < last.saturating_add(rules.cooldown_ms)
+        {
+            return abort(LedgerError::Cooldown {
+                ready_at: last.saturating_add(rules.cooldown_ms),
+            });
+        }
+        if activity.active.len() >= rules.max_active {
+            let latest = activity
+                .active
+                .iter()
+                .max_by_key(|(_, created)| *created)
+                .map(|(key, _)| key.clone())
+                .unwrap_or_default();
+            return abort(LedgerError::TooManyActive {
+                active: activity.active.len(),
+                latest,
+            });
+        }
+    }
     let pool = tx.pool_of(guild)?;
     let mut p = tx.pool(pool)?;
     let available = available(&p)?;
@@ -157,6 +189,12 @@ pub(crate) fn reserve(
     }
     p.pending = add_total(p.pending, req.amount)?;
     tx.put_usage(pool, member, day, used + req.amount)?;
+    activity.active.push((req.key.clone(), now));
+    activity
+        .last
+        .retain(|(g, at)| *g != guild && now - *at < LAST_KEPT_MS);
+    activity.last.push((guild, now));
+    tx.put_member(member, activity)?;
     let hold = HoldRecord {
         v: SCHEMA_VERSION,
         pool,
@@ -260,6 +298,9 @@ pub(crate) fn resolve(
     hold.resolved_at = Some(now);
     hold.v = SCHEMA_VERSION;
     tx.put_hold(key, &hold)?;
+    let mut activity = tx.member(hold.member)?;
+    activity.active.retain(|(k, _)| k != key);
+    tx.put_member(hold.member, activity)?;
     tx.write_job(job)?;
     let row = Row {
         at: now,

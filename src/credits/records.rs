@@ -14,7 +14,7 @@ use super::LedgerError;
 use crate::store::SCHEMA_VERSION;
 
 /// Tree names. `jobs` is shared with the job queue; the rest belong to the ledger alone.
-pub(crate) const TREE_NAMES: [&str; 10] = [
+pub(crate) const TREE_NAMES: [&str; 11] = [
     "credits.pools",
     "credits.guilds",
     "credits.member_caps",
@@ -25,7 +25,13 @@ pub(crate) const TREE_NAMES: [&str; 10] = [
     "jobs",
     JOURNAL_BY_MEMBER,
     JOBS_BY_MEMBER,
+    MEMBERS,
 ];
+
+/// Each member's live jobs and when they last had one accepted in each server:
+/// member id (BE) -> [`MemberRecord`]. Written with the holds it mirrors, so the active-job
+/// limit and the cooldown are checked inside the admit transaction, whichever process runs it.
+pub(crate) const MEMBERS: &str = "jobs.members";
 
 /// A member's journal rows: `pool ++ member ++ seq` -> empty.
 pub(crate) const JOURNAL_BY_MEMBER: &str = "credits.journal_by_member";
@@ -36,6 +42,16 @@ pub(crate) const JOBS_BY_MEMBER: &str = "jobs.by_member";
 pub(crate) const EVERY_MEMBER: u64 = 0;
 /// Which indexes a store has been given (name -> layout version), outside the transactions.
 pub(crate) const INDEX_MARKS: &str = "credits.indexes";
+
+/// A member's pending holds (their live jobs) and last acceptance per server.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct MemberRecord {
+    pub v: u32,
+    /// Hold key and creation time of each live job, oldest first.
+    pub active: Vec<(String, i64)>,
+    /// (guild, unix millis) of the member's latest accepted job in each server.
+    pub last: Vec<(u64, i64)>,
+}
 
 /// One millisecond-day: usage is counted per UTC day, `unix_millis.div_euclid(DAY_MS)`.
 pub(crate) const DAY_MS: i64 = 86_400_000;
@@ -248,6 +264,7 @@ macro_rules! versioned {
     )*};
 }
 versioned!(
+    MemberRecord,
     PoolRecord,
     GuildRecord,
     MemberCapRecord,

@@ -6,7 +6,7 @@ use crate::store::{KvTx, TxFail};
 
 use super::records::{
     self, ActorRecord, GuildRecord, HoldRecord, HoldStateRecord, JournalRecord, KindRecord,
-    MemberCapRecord, PoolRecord, decode, decode_u64, encode,
+    MemberCapRecord, MemberRecord, PoolRecord, decode, decode_u64, encode,
 };
 use super::{JobWrite, LedgerError, MAX_AMOUNT, MAX_POOL_TOTAL};
 use crate::store::SCHEMA_VERSION;
@@ -48,6 +48,7 @@ pub(crate) struct Tx<'a> {
     jobs: View<'a>,
     journal_by_member: View<'a>,
     jobs_by_member: View<'a>,
+    members: View<'a>,
 }
 
 /// A journal row before the ledger numbers it and stamps the balance after.
@@ -81,6 +82,7 @@ impl<'a> Tx<'a> {
             jobs: view(7),
             journal_by_member: view(8),
             jobs_by_member: view(9),
+            members: view(10),
         }
     }
 
@@ -142,6 +144,18 @@ impl<'a> Tx<'a> {
             }
         }
         Ok(())
+    }
+
+    pub fn member(&self, member: u64) -> TxResult<MemberRecord> {
+        match self.members.get(member.to_be_bytes())? {
+            Some(bytes) => corrupt(decode("member", &bytes)),
+            None => Ok(MemberRecord::default()),
+        }
+    }
+
+    pub fn put_member(&self, member: u64, mut record: MemberRecord) -> TxResult<()> {
+        record.v = SCHEMA_VERSION;
+        self.members.insert(member.to_be_bytes(), encode(&record))
     }
 
     pub fn hold(&self, key: &str) -> TxResult<Option<HoldRecord>> {

@@ -118,6 +118,15 @@ pub struct IndexedJob {
     pub created_at: i64,
 }
 
+/// The member rules an admission checks in its transaction (so they hold across every
+/// process sharing the store): at most `max_active` live jobs per member, and `cooldown_ms`
+/// between a member's accepted jobs in one server (0 = none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberRules {
+    pub max_active: usize,
+    pub cooldown_ms: i64,
+}
+
 /// A request to hold credits for one video.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reserve {

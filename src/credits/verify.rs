@@ -95,6 +95,7 @@ pub(crate) fn run(ledger: &Ledger) -> Result<Vec<String>, LedgerError> {
         problems.push(format!("holds name pool {id}, which has no record"));
     }
     problems.extend(ledger.check_indexes()?);
+    problems.extend(ledger.check_members()?);
     Ok(problems)
 }
 

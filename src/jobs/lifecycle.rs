@@ -191,16 +191,6 @@ impl Jobs {
         stored.sort_by_key(|j| j.created_at);
         self.reconcile_holds(&stored, &unreadable).await?;
         let (mut queued, mut resumed, mut unknown, mut redeliver) = (0, 0, 0, 0);
-        {
-            let mut sched = self.inner.sched.lock().expect("scheduler lock");
-            for job in &stored {
-                let last = sched
-                    .last_accepted
-                    .entry((job.request.guild, job.request.member))
-                    .or_default();
-                *last = (*last).max(job.created_at);
-            }
-        }
         for job in stored {
             match job.state.clone() {
                 JobState::Queued => {

@@ -55,9 +55,6 @@ pub(super) struct Sched {
     by_member: HashMap<MemberId, Vec<JobId>>,
     /// Live jobs by creation time: the deadline order.
     by_age: BTreeSet<(i64, JobId)>,
-    /// When each member last had a job accepted in each server (for the cooldown), so a
-    /// submission never scans the stored history.
-    pub last_accepted: HashMap<(GuildId, MemberId), i64>,
     pub queue: FairQueue,
     /// Queued jobs sitting out their own backoff after a failed createTask, by when they
     /// may go again; one job's trouble never holds up the others.
@@ -83,7 +80,6 @@ impl Sched {
             active: HashMap::new(),
             by_member: HashMap::new(),
             by_age: BTreeSet::new(),
-            last_accepted: HashMap::new(),
             queue: FairQueue::default(),
             waiting: BTreeSet::new(),
             waiting_until: HashMap::new(),
@@ -135,11 +131,6 @@ impl Sched {
                 .push(id.clone());
         }
         self.by_age.insert((live.created_at, id.clone()));
-        let last = self
-            .last_accepted
-            .entry((live.guild, live.member))
-            .or_default();
-        *last = (*last).max(live.created_at);
     }
 
     /// Forgets a job in every index of live work; returns what was known of it.

@@ -30,7 +30,7 @@ use tokio::sync::Notify;
 
 use crate::clock::now_ms;
 use crate::config::Config;
-use crate::credits::{Ledger, LedgerError, Reserve};
+use crate::credits::{Ledger, LedgerError, MemberRules, Reserve};
 use crate::guild_settings::{CommandRate, GuildSettings, SettingsRefusal, policy};
 use crate::ids::{GuildId, MemberId};
 use crate::store::SCHEMA_VERSION;
@@ -221,33 +221,19 @@ impl Jobs {
             .guild_settings
             .get(req.guild)
             .map_err(|e| SubmitError::Internal(e.to_string()))?;
-        let last_job_at = self
-            .inner
-            .sched
-            .lock()
-            .expect("scheduler lock")
-            .last_accepted
-            .get(&(req.guild, req.member))
-            .copied();
         let asked = policy::Asked {
             resolution: req.resolution,
             duration: req.duration,
             web_search: req.web_search,
         };
-        policy::check_job(&server, asked, last_job_at, now_ms())?;
-        let active = self.active_for(req.member);
-        if active.len() >= self.inner.settings.max_active_per_user {
-            let latest = active
-                .iter()
-                .max_by_key(|j| j.created_at)
-                .expect("non-empty")
-                .id
-                .clone();
-            return Err(SubmitError::TooManyActive {
-                active: active.len(),
-                latest,
-            });
-        }
+        // The cooldown and the active-job limit are checked in the admit transaction below,
+        // so they hold for every process sharing the store.
+        policy::check_job(&server, asked, None, now_ms())?;
+        let rules = MemberRules {
+            max_active: self.inner.settings.max_active_per_user,
+            cooldown_ms: i64::try_from(server.cooldown_secs.saturating_mul(1000))
+                .unwrap_or(i64::MAX),
+        };
         let simulated = self.is_simulated();
         let record = JobRecord {
             version: SCHEMA_VERSION,
@@ -287,7 +273,7 @@ impl Jobs {
         match self
             .inner
             .ledger
-            .reserve(reserve, Some(transition::admit(&record)))
+            .admit(reserve, Some(transition::admit(&record)), Some(rules))
             .await
         {
             Ok(_) => {}
@@ -295,6 +281,21 @@ impl Jobs {
                 e @ (LedgerError::InsufficientCredits { .. } | LedgerError::DailyCapReached { .. }),
             ) => {
                 return Err(SubmitError::Credits(e));
+            }
+            Err(LedgerError::TooManyActive { active, latest }) => {
+                return Err(SubmitError::TooManyActive {
+                    active,
+                    latest: JobId(latest),
+                });
+            }
+            Err(LedgerError::Cooldown { ready_at }) => {
+                let wait_ms = u64::try_from(ready_at - now_ms()).unwrap_or(0);
+                return Err(SubmitError::NotAllowed(
+                    crate::guild_settings::SettingsRefusal::Cooldown {
+                        cooldown_secs: server.cooldown_secs,
+                        wait_secs: wait_ms.div_ceil(1000).max(1),
+                    },
+                ));
             }
             Err(e) => return Err(SubmitError::Internal(e.to_string())),
         }

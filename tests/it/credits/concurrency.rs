@@ -106,3 +106,82 @@ async fn concurrent_repeats_of_one_key_make_one_hold(backend: Backend) {
     assert_eq!((b.available, b.pending), (960, 40));
     assert_consistent(&t.ledger, [PoolId(8)]);
 }
+
+/// The member rules are the admit transaction's, not a process's: two ledgers on one
+/// PostgreSQL database (as two bot processes) racing one member's submissions admit at
+/// most `max_active` of them, and the cooldown holds across both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn member_limit_and_cooldown_hold_across_two_processes_postgres() {
+    use seedance_bot::credits::{Ledger, LedgerSettings, MemberRules};
+    let Some(url) = crate::support::postgres::database_url() else {
+        return;
+    };
+    let open = |url: secrecy::SecretString| {
+        let store = seedance_bot::store::postgres::PgStore::connect(&url).unwrap();
+        Ledger::open(
+            seedance_bot::store::Store::Postgres(store),
+            LedgerSettings::default(),
+        )
+        .unwrap()
+    };
+    let (a, b) = (open(url.clone()), open(url));
+    let guild = GuildId(9);
+    a.grant(guild, 10_000, Actor::Cli, "top-up").await.unwrap();
+    let rules = MemberRules {
+        max_active: 2,
+        cooldown_ms: 0,
+    };
+    let tasks: Vec<_> = (0..12u64)
+        .map(|i| {
+            let ledger = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move {
+                let req = Reserve {
+                    key: format!("press-{i}"),
+                    guild,
+                    member: MemberId(5),
+                    amount: 10,
+                    memo: "video".into(),
+                };
+                ledger.admit(req, None, Some(rules)).await
+            })
+        })
+        .collect();
+    let mut admitted = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(hold) => admitted.push(hold.key),
+            Err(LedgerError::TooManyActive { active, .. }) => assert_eq!(active, 2),
+            Err(e) => panic!("unexpected error: {e:?}"),
+        }
+    }
+    assert_eq!(admitted.len(), 2, "{admitted:?}");
+    // Ending one job frees a place, seen by the other process.
+    a.void(&admitted[0], "test", None).await.unwrap();
+    let again = Reserve {
+        key: "press-after".into(),
+        guild,
+        member: MemberId(5),
+        amount: 10,
+        memo: "video".into(),
+    };
+    b.admit(again, None, Some(rules)).await.unwrap();
+    // A cooldown set on one process's admission refuses the next on the other.
+    let cooled = MemberRules {
+        max_active: 10,
+        cooldown_ms: 60_000,
+    };
+    let req = |key: &str| Reserve {
+        key: key.into(),
+        guild,
+        member: MemberId(6),
+        amount: 10,
+        memo: "video".into(),
+    };
+    a.admit(req("cool-1"), None, Some(cooled)).await.unwrap();
+    let refused = b.admit(req("cool-2"), None, Some(cooled)).await;
+    assert!(
+        matches!(refused, Err(LedgerError::Cooldown { .. })),
+        "{refused:?}"
+    );
+    assert_consistent(&a, [PoolId(9)]);
+}
