@@ -40,6 +40,8 @@ pub struct App {
     http: Option<tokio::net::TcpListener>,
     jobs: Jobs,
     reporter: Arc<DiscordReporter>,
+    /// `seedance-bot worker`: the scheduler and final reports, no Discord gateway.
+    worker: bool,
 }
 
 impl App {
@@ -101,7 +103,16 @@ impl App {
             http: endpoint,
             jobs,
             reporter,
+            worker: false,
         })
+    }
+
+    /// Runs as a worker: the scheduler (taking its turn at the scheduler lease) and the
+    /// final reports, without a Discord gateway. Only with a shared store (PostgreSQL).
+    pub fn into_worker(mut self) -> App {
+        debug_assert!(self.store.is_shared(), "a worker needs a shared store");
+        self.worker = true;
+        self
     }
 
     /// The job queue, e.g. for tests to look at jobs.
@@ -141,7 +152,20 @@ impl App {
             reporter: self.reporter.clone(),
             health: self.health.clone(),
         };
-        let client = discord::run(data, commands::all(&self.config), signal(stopped));
+        let client: std::pin::Pin<Box<dyn Future<Output = _> + Send>> = if self.worker {
+            tracing::info!("running as a worker: no Discord gateway");
+            let stopped = signal(stopped);
+            Box::pin(async move {
+                stopped.await;
+                Ok(())
+            })
+        } else {
+            Box::pin(discord::run(
+                data,
+                commands::all(&self.config),
+                signal(stopped),
+            ))
+        };
         tokio::pin!(client);
         tokio::pin!(shutdown);
         let result = tokio::select! {

@@ -35,6 +35,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the bot: connect to Discord, serve the commands and follow jobs until Ctrl-C or SIGTERM.
     Run,
+    /// Run only the job scheduler and final reports, without a Discord gateway, beside
+    /// other bot processes sharing one PostgreSQL store (add workers for failover).
+    Worker,
     /// Register the slash commands (in `discord.command_guild_ids`, else globally) and exit.
     RegisterCommands,
     /// Check the configuration and say what is missing, without starting anything.
@@ -76,7 +79,7 @@ pub fn main() -> ExitCode {
     // The bot logs what it does; the one-shot commands talk to a person: only warnings and
     // errors unless RUST_LOG asks.
     let level = match cli.command {
-        Command::Run | Command::RegisterCommands => "info",
+        Command::Run | Command::Worker | Command::RegisterCommands => "info",
         _ => "warn",
     };
     crate::telemetry::init(config.logging.format, level);
@@ -92,7 +95,8 @@ pub fn main() -> ExitCode {
 
 async fn dispatch(command: Command, config: Config) -> ExitCode {
     match command {
-        Command::Run => run(config).await,
+        Command::Run => run(config, false).await,
+        Command::Worker => run(config, true).await,
         Command::RegisterCommands => register_commands(&config).await,
         Command::CheckConfig => check_config(&config),
         Command::Generate(args) => generate::generate(args, &config).await,
@@ -132,9 +136,16 @@ fn check_config(config: &Config) -> ExitCode {
     }
 }
 
-async fn run(config: Config) -> ExitCode {
+async fn run(config: Config, worker: bool) -> ExitCode {
+    if worker && config.storage.backend != crate::config::StorageBackend::Postgres {
+        eprintln!(
+            "error: `seedance-bot worker` shares the work of other bot processes through a PostgreSQL store: set storage.backend = \"postgres\" and storage.postgres_url (or DATABASE_URL)"
+        );
+        return ExitCode::from(2);
+    }
     let config = std::sync::Arc::new(config);
-    let app = match crate::app::App::build(config).await {
+    let built = crate::app::App::build(config).await;
+    let app = match built.map(|app| if worker { app.into_worker() } else { app }) {
         Ok(app) => app,
         Err(e) => {
             eprintln!("error: {}", crate::telemetry::explain(&e));

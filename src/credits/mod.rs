@@ -338,6 +338,20 @@ impl Ledger {
         }
     }
 
+    /// The keys of every pending hold: the ids of every live job, read from the pending
+    /// index alone (cheap enough to poll).
+    pub fn pending_keys(&self) -> Result<Vec<String>, LedgerError> {
+        self.inner
+            .tree("credits.pending")
+            .iter()
+            .keys()
+            .map(|key| {
+                String::from_utf8(key?.to_vec())
+                    .map_err(|_| LedgerError::Corrupt("a hold key is not UTF-8".into()))
+            })
+            .collect()
+    }
+
     /// Every hold not yet settled or voided (e.g. to resume or refund after a restart).
     pub fn pending_holds(&self) -> Result<Vec<Hold>, LedgerError> {
         let mut holds = Vec::new();

@@ -133,6 +133,11 @@ impl Sched {
         self.by_age.insert((live.created_at, id.clone()));
     }
 
+    /// The ids of every live job known here.
+    pub fn ids(&self) -> impl Iterator<Item = &JobId> {
+        self.active.keys()
+    }
+
     /// Forgets a job in every index of live work; returns what was known of it.
     pub fn forget(&mut self, id: &JobId) -> Option<Live> {
         let live = self.active.remove(id)?;

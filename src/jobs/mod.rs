@@ -8,6 +8,7 @@
 
 mod create;
 pub mod export;
+mod fleet;
 mod lifecycle;
 pub mod limiter;
 mod live;
@@ -142,9 +143,12 @@ struct Inner {
     guild_settings: GuildSettings,
     sched: Mutex<Sched>,
     wake: Notify,
-    /// Serialises a member's "how many active jobs" and cooldown checks with the
-    /// reservation that follows them; other members are not held up.
+    /// One submission at a time per member (a double click waits for the first and finds
+    /// its job); other members are not held up. The member rules themselves are checked
+    /// in the admit transaction.
     member_locks: member_lock::MemberLocks,
+    /// Whether this process runs the scheduler (see `fleet`).
+    fleet: fleet::Fleet,
 }
 
 impl Jobs {
@@ -159,6 +163,10 @@ impl Jobs {
         reporter: Arc<dyn Reporter>,
     ) -> Result<Jobs, LedgerError> {
         let sched = Sched::new(&settings);
+        let fleet = fleet::Fleet::new(
+            ledger.store().is_shared(),
+            settings.config.seedance.request_timeout,
+        );
         let members = &settings.config.members;
         let rate = CommandRate::new(members.commands_per_window, members.command_window);
         let guild_settings = GuildSettings::open(ledger.store(), rate).map_err(|e| match e {
@@ -175,9 +183,13 @@ impl Jobs {
                 sched: Mutex::new(sched),
                 wake: Notify::new(),
                 member_locks: member_lock::MemberLocks::default(),
+                fleet,
             }),
         };
-        jobs.recover().await?;
+        // Sharing the store, the jobs are the lease holder's to recover (see `fleet`).
+        if !jobs.inner.fleet.is_shared() {
+            jobs.recover().await?;
+        }
         Ok(jobs)
     }
 
@@ -302,7 +314,10 @@ impl Jobs {
 
         tracing::info!(job_id = %id, cost, "job accepted");
         metrics::counter!("seedance_credits_reserved_total").increment(cost);
-        self.enqueue(&record);
+        // Another process may hold the scheduler lease: it finds the job in the store.
+        if self.inner.fleet.leads() {
+            self.enqueue(&record);
+        }
         Ok(self.submitted(record, false))
     }
 
@@ -313,7 +328,10 @@ impl Jobs {
         if record.request.member != by {
             return Err(CancelError::NotOwner);
         }
-        if !self.take_from_queue(id) {
+        // Sharing the store, the job may be in another process's queue: the guarded
+        // write decides (it refuses a job that has started).
+        let shared_queued = self.inner.fleet.is_shared() && record.state == JobState::Queued;
+        if !self.take_from_queue(id) && !shared_queued {
             return Err(CancelError::AlreadyStarted(record.state.label()));
         }
         match self.end(id, JobState::Cancelled).await {

@@ -40,6 +40,18 @@ impl Jobs {
     /// finish in their own tasks; whatever is left resumes on the next start.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        // Sharing a store with other processes: take part in the scheduler lease.
+        let (stop_lead, lead_stopped) = tokio::sync::watch::channel(false);
+        let lead = self.inner.fleet.is_shared().then(|| {
+            let jobs = self.clone();
+            let mut stopped = lead_stopped.clone();
+            tokio::spawn(async move {
+                jobs.lead(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await;
+            })
+        });
         loop {
             let next = self.step();
             tokio::select! {
@@ -47,6 +59,10 @@ impl Jobs {
                 _ = self.inner.wake.notified() => {}
                 _ = &mut shutdown => break,
             }
+        }
+        let _ = stop_lead.send(true);
+        if let Some(lead) = lead {
+            let _ = lead.await;
         }
         tracing::info!("job scheduler stopped");
     }
@@ -59,6 +75,13 @@ impl Jobs {
         let wall = now_ms();
         let mut actions = Vec::new();
         let mut next = now + settings.poll_max;
+        // Starts, polls and deadlines are the lease holder's (see `fleet`); reports of jobs
+        // this process ended are delivered by it either way.
+        let leads = self.inner.fleet.leads();
+        let may_send = self
+            .inner
+            .fleet
+            .may_send(now, settings.config.seedance.request_timeout);
         {
             let mut sched = self.inner.sched.lock().expect("scheduler lock");
             let sched = &mut *sched;
@@ -69,7 +92,7 @@ impl Jobs {
             let deadline_ms = settings.deadline.as_millis() as i64;
             let overdue: Vec<JobId> = sched
                 .older_than(wall - deadline_ms)
-                .filter(|id| !sched.creating.contains(*id))
+                .filter(|id| leads && !sched.creating.contains(*id))
                 .cloned()
                 .collect();
             for id in overdue {
@@ -94,7 +117,7 @@ impl Jobs {
             }
             // Starts: within the running cap and the createTask budget.
             let mut started = false;
-            while !sched.queue.is_empty() && sched.running() < settings.max_running {
+            while may_send && !sched.queue.is_empty() && sched.running() < settings.max_running {
                 if !sched.creates.try_take(now) {
                     next = next.min(sched.creates.next_free(now));
                     break;
@@ -114,7 +137,7 @@ impl Jobs {
                 }
             }
             // Polls: the most overdue first, within the status-call budget.
-            while let Some(when) = sched.next_poll_due() {
+            while let Some(when) = sched.next_poll_due().filter(|_| leads) {
                 if when > now {
                     next = next.min(when);
                     break;
@@ -187,6 +210,10 @@ impl Jobs {
     pub(super) fn enqueue(&self, job: &JobRecord) {
         {
             let mut sched = self.inner.sched.lock().expect("scheduler lock");
+            // Already in line (found by the fleet's sync as well as by its own admission).
+            if sched.live(&job.id).is_some() {
+                return;
+            }
             sched.track(&job.id, Live::of(job));
             let wait = job
                 .not_before

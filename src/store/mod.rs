@@ -160,6 +160,38 @@ impl Store {
         }
     }
 
+    /// Takes or renews the named lease for `owner` (see `postgres::PgStore::lease`). A sled
+    /// store has one process, which always holds every lease.
+    pub async fn lease(
+        &self,
+        name: &'static str,
+        owner: &str,
+        ttl: std::time::Duration,
+    ) -> Result<bool, StorageError> {
+        match self {
+            Store::Sled(_) => Ok(true),
+            Store::Postgres(pg) => {
+                let (pg, owner) = (pg.clone(), owner.to_owned());
+                tokio::task::spawn_blocking(move || pg.lease(name, &owner, ttl))
+                    .await
+                    .map_err(|e| StorageError::Io(std::io::Error::other(e.to_string())))?
+            }
+        }
+    }
+
+    /// Gives up a lease held by `owner`.
+    pub async fn release(&self, name: &'static str, owner: &str) -> Result<(), StorageError> {
+        match self {
+            Store::Sled(_) => Ok(()),
+            Store::Postgres(pg) => {
+                let (pg, owner) = (pg.clone(), owner.to_owned());
+                tokio::task::spawn_blocking(move || pg.release(name, &owner))
+                    .await
+                    .map_err(|e| StorageError::Io(std::io::Error::other(e.to_string())))?
+            }
+        }
+    }
+
     /// Makes every write so far durable. PostgreSQL commits are durable already.
     pub async fn flush(&self) -> Result<(), StorageError> {
         match self {

@@ -36,15 +36,29 @@ const MAX_CONFLICTS: usize = 200;
 const PAGE: i64 = 512;
 
 /// The schema, in order; each runs once, in its own transaction.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    "CREATE TABLE seedance_kv (
-         tree text NOT NULL,
-         key bytea NOT NULL,
-         value bytea NOT NULL,
-         PRIMARY KEY (tree, key)
-     );",
-)];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        "CREATE TABLE seedance_kv (
+             tree text NOT NULL,
+             key bytea NOT NULL,
+             value bytea NOT NULL,
+             PRIMARY KEY (tree, key)
+         );",
+    ),
+    (
+        2,
+        "CREATE TABLE seedance_leases (
+             name text PRIMARY KEY,
+             owner text NOT NULL,
+             until_ms bigint NOT NULL
+         );",
+    ),
+];
+
+/// The database's clock in unix millis: every lease is timed by it, so the processes'
+/// own clocks never have to agree.
+const DB_NOW_MS: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
 /// A handle on the database. Cheap to clone; clones share the connection pool.
 #[derive(Clone)]
@@ -390,6 +404,43 @@ impl PgStore {
                     )
                 })
                 .collect())
+        })
+    }
+
+    /// Takes or renews the lease `name` for `owner` for `ttl` (database time): true when
+    /// `owner` holds it now, false while another owner's lease is unexpired.
+    pub fn lease(
+        &self,
+        name: &str,
+        owner: &str,
+        ttl: std::time::Duration,
+    ) -> Result<bool, StorageError> {
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        self.with_conn(|conn| {
+            let sql = format!(
+                "INSERT INTO seedance_leases (name, owner, until_ms) VALUES ($1, $2, {DB_NOW_MS} + $3)
+                 ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, until_ms = EXCLUDED.until_ms
+                 WHERE seedance_leases.owner = EXCLUDED.owner OR seedance_leases.until_ms < {DB_NOW_MS}
+                 RETURNING owner"
+            );
+            let row = conn
+                .client
+                .query_opt(sql.as_str(), &[&name, &owner, &ttl_ms])
+                .map_err(|e| self.error(&e))?;
+            Ok(row.is_some())
+        })
+    }
+
+    /// Gives the lease up at once (a clean stop), so another process need not wait it out.
+    pub fn release(&self, name: &str, owner: &str) -> Result<(), StorageError> {
+        self.with_conn(|conn| {
+            conn.client
+                .execute(
+                    "DELETE FROM seedance_leases WHERE name = $1 AND owner = $2",
+                    &[&name, &owner],
+                )
+                .map(drop)
+                .map_err(|e| self.error(&e))
         })
     }
 

@@ -6,6 +6,7 @@ mod cli;
 mod credits;
 mod discord;
 mod first_hour;
+mod fleet;
 mod http;
 mod jobs;
 mod process;

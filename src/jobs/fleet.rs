@@ -1,0 +1,203 @@
+//! Several bot processes sharing one store (PostgreSQL): which of them runs the scheduler.
+//!
+//! Every process admits jobs, cancels them and delivers the reports of jobs it ended (each
+//! a guarded write in the shared store, so the store decides every race). Starting jobs,
+//! polling the provider and enforcing deadlines belong to one process at a time: the one
+//! holding the `scheduler` lease, timed by the database's clock. So the provider's budgets
+//! (createTask and recordInfo per window, the running cap) hold for the fleet as a whole.
+//!
+//! - The holder renews the lease every quarter of its life; a process that cannot renew
+//!   steps down (forgets its scheduling state) before the lease can pass to another.
+//! - A createTask is only sent while the lease has at least `seedance.request_timeout`
+//!   (plus a margin) left, so no send is still in flight when another process takes over.
+//!   That is why a job found in `submitting` by a new holder is "outcome unknown" only once
+//!   the old lease has expired, never because another live process is sending it.
+//! - A new holder rebuilds its state from the store as after a restart (the restart
+//!   policy), then keeps it in step with jobs admitted or ended by other processes by
+//!   reading the live-job set (the pending holds) every [`SYNC_EVERY`].
+//! - A clean stop gives the lease up at once; a killed holder's lease runs out.
+//!
+//! On sled (one process) this process always holds the lease and nothing here runs.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::Jobs;
+use crate::jobs::model::{JobId, JobState};
+
+/// The lease's name in the store.
+const LEASE: &str = "scheduler";
+/// How often the holder reads which jobs are live.
+pub(super) const SYNC_EVERY: Duration = Duration::from_millis(500);
+/// Kept free between the end of a createTask's timeout and the end of the lease.
+const MARGIN: Duration = Duration::from_secs(1);
+
+/// This process's part in the fleet.
+pub(super) struct Fleet {
+    shared: bool,
+    /// Names this process in the lease table: host, pid and a random part.
+    owner: String,
+    ttl: Duration,
+    /// `Some(until)` while this process holds the lease: when it ends at the earliest,
+    /// counted from before the renewal was asked for.
+    held: Mutex<Option<Instant>>,
+}
+
+impl Fleet {
+    pub fn new(shared: bool, request_timeout: Duration) -> Fleet {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+        let tag: u32 = rand::random();
+        Fleet {
+            shared,
+            owner: format!("{host}-{}-{tag:08x}", std::process::id()),
+            // Renewed every quarter of its life, a held lease always has more than half of
+            // it left: more than a createTask's timeout and the margin.
+            ttl: (request_timeout + MARGIN) * 2,
+            held: Mutex::new(None),
+        }
+    }
+
+    pub fn is_shared(&self) -> bool {
+        self.shared
+    }
+
+    /// Whether this process runs the scheduler now.
+    pub fn leads(&self) -> bool {
+        !self.shared || self.held.lock().expect("fleet lock").is_some()
+    }
+
+    /// Whether a createTask taking up to `timeout` may be sent now.
+    pub fn may_send(&self, now: Instant, timeout: Duration) -> bool {
+        if !self.shared {
+            return true;
+        }
+        self.held
+            .lock()
+            .expect("fleet lock")
+            .is_some_and(|until| until > now + timeout + MARGIN)
+    }
+
+    fn renew_every(&self) -> Duration {
+        self.ttl / 4
+    }
+}
+
+impl Jobs {
+    /// Holds, renews and gives up the scheduler lease; while held, keeps the scheduler in
+    /// step with the live jobs in the store. Runs until `stop` resolves (then releases).
+    pub(super) async fn lead(&self, stop: impl std::future::Future<Output = ()>) {
+        let fleet = &self.inner.fleet;
+        tokio::pin!(stop);
+        let mut renew = tokio::time::interval(fleet.renew_every());
+        let mut sync = tokio::time::interval(SYNC_EVERY);
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                _ = renew.tick() => self.renew_lease().await,
+                _ = sync.tick(), if fleet.leads() => self.sync_live(),
+            }
+        }
+        if fleet.leads() {
+            *fleet.held.lock().expect("fleet lock") = None;
+            match self.inner.ledger.store().release(LEASE, &fleet.owner).await {
+                Ok(()) => tracing::info!("scheduler lease given up"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not give up the scheduler lease; it runs out")
+                }
+            }
+        }
+    }
+
+    async fn renew_lease(&self) {
+        let fleet = &self.inner.fleet;
+        let asked_at = Instant::now();
+        let store = self.inner.ledger.store();
+        let held = match store.lease(LEASE, &fleet.owner, fleet.ttl).await {
+            Ok(held) => held,
+            Err(e) => {
+                tracing::error!(error = %e, "could not renew the scheduler lease");
+                false
+            }
+        };
+        let was = fleet.leads();
+        if held {
+            *fleet.held.lock().expect("fleet lock") = Some(asked_at + fleet.ttl);
+        }
+        match (was, held) {
+            (false, true) => {
+                tracing::info!(owner = %fleet.owner, "this process now runs the scheduler");
+                self.reset_scheduler();
+                if let Err(e) = self.recover().await {
+                    tracing::error!(error = %e, "could not load the jobs; giving the lease back");
+                    *fleet.held.lock().expect("fleet lock") = None;
+                    let _ = store.release(LEASE, &fleet.owner).await;
+                }
+            }
+            (true, false) => {
+                *fleet.held.lock().expect("fleet lock") = None;
+                tracing::warn!("the scheduler lease was lost; another process takes over");
+                self.reset_scheduler();
+            }
+            _ => {}
+        }
+    }
+
+    /// Forgets every live job (the store keeps them): before leading, or after losing the
+    /// lease. Reports already due stay: they belong to jobs this process ended.
+    fn reset_scheduler(&self) {
+        let mut sched = self.inner.sched.lock().expect("scheduler lock");
+        let deliveries = std::mem::take(&mut sched.deliveries);
+        let delivering = sched.delivering;
+        *sched = super::live::Sched::new(&self.inner.settings);
+        sched.deliveries = deliveries;
+        sched.delivering = delivering;
+    }
+
+    /// Brings the scheduler in step with the store: jobs admitted by other processes join
+    /// the queue, jobs ended elsewhere (a Cancel pressed on another process) leave it.
+    fn sync_live(&self) {
+        // Only jobs known before the read may be found gone: one admitted here meanwhile is
+        // live even though the read missed it.
+        let known: HashSet<JobId> = {
+            let sched = self.inner.sched.lock().expect("scheduler lock");
+            sched.ids().cloned().collect()
+        };
+        let keys = match self.inner.ledger.pending_keys() {
+            Ok(keys) => keys,
+            Err(e) => {
+                tracing::error!(error = %e, "could not read the live jobs");
+                return;
+            }
+        };
+        let live: HashSet<JobId> = keys.into_iter().map(JobId).collect();
+        let gone: Vec<JobId> = {
+            let sched = self.inner.sched.lock().expect("scheduler lock");
+            known
+                .iter()
+                .filter(|id| !live.contains(*id) && !sched.creating.contains(*id))
+                .cloned()
+                .collect()
+        };
+        for id in gone {
+            self.take_from_queue(&id);
+            let mut sched = self.inner.sched.lock().expect("scheduler lock");
+            sched.forget(&id);
+        }
+        let mut added = 0;
+        for id in live.difference(&known) {
+            // Only queued jobs are new to a holder: nothing else is started elsewhere.
+            if let Some(job) = self.get(id)
+                && job.state == JobState::Queued
+            {
+                self.enqueue(&job);
+                added += 1;
+            }
+        }
+        if added > 0 {
+            self.inner.wake.notify_one();
+        }
+    }
+}
