@@ -1,6 +1,24 @@
 //! The integration tests: one binary. Everything they need (a fake provider, a local
 //! Discord double, temp data directories) is started here on 127.0.0.1.
 
+/// Runs each named `async fn name(backend: Backend)` as two tests, `name::sled` and
+/// `name::postgres` (the latter skipped, loudly, where no PostgreSQL can be started).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sled() {
+                super::$name($crate::credits::Backend::Sled).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                super::$name($crate::credits::Backend::Postgres).await;
+            }
+        }
+    )*};
+}
+
 mod admin;
 mod cli;
 mod credits;

@@ -5,13 +5,14 @@ use std::time::Duration;
 use seedance_bot::ids::MemberId;
 use seedance_bot::jobs::{CancelError, JobEvent, JobId, JobState, SubmitError};
 
-use super::{Bot, COST, WAIT, config, config_with, ms, request};
+use super::{Backend, Bot, COST, WAIT, config, config_with, ms, request};
 use crate::support::fake_provider::{Endpoint, FakeProvider, Scripted, Step};
 
-#[tokio::test]
-async fn success_settles_the_hold_and_reports_the_video() {
+async fn success_settles_the_hold_and_reports_the_video(backend: Backend) {
     let fake = FakeProvider::start().await;
-    let (_dir, bot) = Bot::funded(config(&fake.base_url()), 1000).await;
+    let Some((_dir, bot)) = Bot::funded_on(backend, config(&fake.base_url()), 1000).await else {
+        return;
+    };
 
     let submitted = bot.jobs.submit(request("ix-1", 1, 10)).await.unwrap();
     assert_eq!(submitted.job.cost, COST);
@@ -55,14 +56,15 @@ async fn success_settles_the_hold_and_reports_the_video() {
     bot.stop().await;
 }
 
-#[tokio::test]
-async fn provider_failure_refunds_and_says_why() {
+async fn provider_failure_refunds_and_says_why(backend: Backend) {
     let fake = FakeProvider::start().await;
     fake.set_default_script(vec![
         Step::generating(),
         Step::fail("CONTENT", "prompt rejected by the safety system"),
     ]);
-    let (_dir, bot) = Bot::funded(config(&fake.base_url()), 1000).await;
+    let Some((_dir, bot)) = Bot::funded_on(backend, config(&fake.base_url()), 1000).await else {
+        return;
+    };
     bot.jobs.submit(request("ix-f", 1, 10)).await.unwrap();
     let seen = bot.reporter.final_of(&JobId("ix-f".into()), WAIT).await;
     match &seen.state {
@@ -81,14 +83,15 @@ async fn provider_failure_refunds_and_says_why() {
     bot.stop().await;
 }
 
-#[tokio::test]
-async fn create_refused_outright_fails_and_refunds() {
+async fn create_refused_outright_fails_and_refunds(backend: Backend) {
     let fake = FakeProvider::start().await;
     fake.push(
         Endpoint::CreateTask,
         Scripted::error(422, "prompt contains prohibited content"),
     );
-    let (_dir, bot) = Bot::funded(config(&fake.base_url()), 1000).await;
+    let Some((_dir, bot)) = Bot::funded_on(backend, config(&fake.base_url()), 1000).await else {
+        return;
+    };
     bot.jobs.submit(request("ix-422", 1, 10)).await.unwrap();
     let seen = bot.reporter.final_of(&JobId("ix-422".into()), WAIT).await;
     assert!(
@@ -107,15 +110,16 @@ async fn create_refused_outright_fails_and_refunds() {
     bot.stop().await;
 }
 
-#[tokio::test]
-async fn deadline_times_out_and_refunds() {
+async fn deadline_times_out_and_refunds(backend: Backend) {
     let fake = FakeProvider::start().await;
     fake.set_default_script(vec![Step::generating()]);
     let cfg = config_with(&fake.base_url(), |c| {
         c.jobs.poll_max = ms(50);
         c.jobs.deadline = ms(400);
     });
-    let (_dir, bot) = Bot::funded(cfg, 1000).await;
+    let Some((_dir, bot)) = Bot::funded_on(backend, cfg, 1000).await else {
+        return;
+    };
     bot.jobs.submit(request("ix-t", 1, 10)).await.unwrap();
     let seen = bot.reporter.final_of(&JobId("ix-t".into()), WAIT).await;
     assert_eq!(seen.state, JobState::TimedOut);
@@ -130,8 +134,7 @@ async fn deadline_times_out_and_refunds() {
     bot.stop().await;
 }
 
-#[tokio::test]
-async fn transient_errors_are_ridden_out() {
+async fn transient_errors_are_ridden_out(backend: Backend) {
     let fake = FakeProvider::start().await;
     // Two 500s on create, then a task unknown for its first 3 status calls, a 502 and a
     // 429 with Retry-After while polling: the job still succeeds, charged once.
@@ -141,7 +144,9 @@ async fn transient_errors_are_ridden_out() {
         Scripted::error(500, "upstream hiccup"),
     );
     fake.set_new_tasks_unknown_for(3);
-    let (_dir, bot) = Bot::funded(config(&fake.base_url()), 1000).await;
+    let Some((_dir, bot)) = Bot::funded_on(backend, config(&fake.base_url()), 1000).await else {
+        return;
+    };
     bot.jobs.submit(request("ix-r", 1, 10)).await.unwrap();
     let id = JobId("ix-r".into());
     bot.wait_job(&id, WAIT, |j| matches!(j.state, JobState::Running { .. }))
@@ -164,13 +169,14 @@ async fn transient_errors_are_ridden_out() {
     bot.stop().await;
 }
 
-#[tokio::test]
-async fn queued_job_can_be_cancelled_by_its_owner_only() {
+async fn queued_job_can_be_cancelled_by_its_owner_only(backend: Backend) {
     let fake = FakeProvider::start().await;
     fake.set_default_script(vec![Step::generating()]);
     // One upstream slot: the second job waits in the queue.
     let cfg = config_with(&fake.base_url(), |c| c.seedance.max_running = 1);
-    let (_dir, bot) = Bot::funded(cfg, 1000).await;
+    let Some((_dir, bot)) = Bot::funded_on(backend, cfg, 1000).await else {
+        return;
+    };
     bot.jobs.submit(request("ix-a", 1, 10)).await.unwrap();
     bot.wait_job(&JobId("ix-a".into()), WAIT, |j| {
         matches!(j.state, JobState::Running { .. })
@@ -205,11 +211,12 @@ async fn queued_job_can_be_cancelled_by_its_owner_only() {
     bot.stop().await;
 }
 
-#[tokio::test]
-async fn refusals_charge_nothing_and_send_nothing() {
+async fn refusals_charge_nothing_and_send_nothing(backend: Backend) {
     let fake = FakeProvider::start().await;
     fake.set_default_script(vec![Step::generating()]);
-    let (_dir, bot) = Bot::funded(config(&fake.base_url()), 300).await;
+    let Some((_dir, bot)) = Bot::funded_on(backend, config(&fake.base_url()), 300).await else {
+        return;
+    };
 
     let mut bad = request("ix-bad", 1, 10);
     bad.duration = 60;
@@ -245,11 +252,12 @@ async fn refusals_charge_nothing_and_send_nothing() {
     bot.stop().await;
 }
 
-#[tokio::test]
-async fn daily_cap_refuses_with_the_reset_time() {
+async fn daily_cap_refuses_with_the_reset_time(backend: Backend) {
     let fake = FakeProvider::start().await;
     let cfg = config_with(&fake.base_url(), |c| c.credits.default_daily_cap = 300);
-    let (_dir, bot) = Bot::funded(cfg, 5000).await;
+    let Some((_dir, bot)) = Bot::funded_on(backend, cfg, 5000).await else {
+        return;
+    };
     bot.jobs.submit(request("ix-c1", 1, 10)).await.unwrap();
     bot.reporter.final_of(&JobId("ix-c1".into()), WAIT).await;
     let err = bot.jobs.submit(request("ix-c2", 1, 10)).await.unwrap_err();
@@ -266,8 +274,7 @@ async fn daily_cap_refuses_with_the_reset_time() {
 
 /// Where the Discord side shows a job belongs to it: the scheduler's own writes (which
 /// hold older copies of the job) never undo it, even while createTask is in flight.
-#[tokio::test]
-async fn reply_target_set_mid_submission_survives() {
+async fn reply_target_set_mid_submission_survives(backend: Backend) {
     let fake = FakeProvider::start().await;
     fake.push(
         Endpoint::CreateTask,
@@ -280,7 +287,9 @@ async fn reply_target_set_mid_submission_survives() {
             Step::success(["https://results.fake.test/slow.mp4"]),
         ],
     );
-    let (_dir, bot) = Bot::funded(config(&fake.base_url()), 1000).await;
+    let Some((_dir, bot)) = Bot::funded_on(backend, config(&fake.base_url()), 1000).await else {
+        return;
+    };
     bot.jobs.submit(request("ix-reply", 1, 10)).await.unwrap();
     let id = JobId("ix-reply".into());
     bot.wait_job(&id, WAIT, |j| j.state == JobState::Submitting)
@@ -307,11 +316,12 @@ async fn reply_target_set_mid_submission_survives() {
 }
 
 /// The same interaction delivered twice at once is one job, held and sent once.
-#[tokio::test]
-async fn concurrent_repeats_of_one_interaction_make_one_job() {
+async fn concurrent_repeats_of_one_interaction_make_one_job(backend: Backend) {
     let fake = FakeProvider::start().await;
     let cfg = config_with(&fake.base_url(), |c| c.jobs.max_active_per_user = 5);
-    let (_dir, bot) = Bot::funded(cfg, 1000).await;
+    let Some((_dir, bot)) = Bot::funded_on(backend, cfg, 1000).await else {
+        return;
+    };
     let attempts = (0..8).map(|_| bot.jobs.submit(request("ix-dup", 1, 10)));
     let results = futures::future::join_all(attempts).await;
     assert_eq!(
@@ -372,3 +382,16 @@ async fn simulate_mode_runs_a_job_without_a_provider() {
     );
     bot.stop().await;
 }
+
+crate::on_both_backends!(
+    success_settles_the_hold_and_reports_the_video,
+    provider_failure_refunds_and_says_why,
+    create_refused_outright_fails_and_refunds,
+    deadline_times_out_and_refunds,
+    transient_errors_are_ridden_out,
+    queued_job_can_be_cancelled_by_its_owner_only,
+    refusals_charge_nothing_and_send_nothing,
+    daily_cap_refuses_with_the_reset_time,
+    reply_target_set_mid_submission_survives,
+    concurrent_repeats_of_one_interaction_make_one_job,
+);

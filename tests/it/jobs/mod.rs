@@ -12,6 +12,9 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use seedance_bot::config::Config;
+use seedance_bot::store::Store;
+
+pub use crate::credits::Backend;
 use seedance_bot::credits::{Actor, Ledger, LedgerSettings};
 use seedance_bot::ids::{ChannelId, GuildId, MemberId};
 use seedance_bot::jobs::{
@@ -165,10 +168,30 @@ impl Bot {
     /// A running queue on a fresh data directory, with `credits` granted to server 1.
     /// Keep the directory alive as long as the bot.
     pub async fn funded(config: Arc<Config>, credits: i64) -> (tempfile::TempDir, Bot) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let bot = Bot::start(dir.path(), config, Arc::default()).await;
+        let (dir, bot) = Bot::funded_on(Backend::Sled, config, credits)
+            .await
+            .expect("sled is always there");
+        (dir.expect("a sled store has a directory"), bot)
+    }
+
+    /// [`Bot::funded`] on a fresh store of `backend` (`None`: no PostgreSQL here).
+    pub async fn funded_on(
+        backend: Backend,
+        config: Arc<Config>,
+        credits: i64,
+    ) -> Option<(Option<tempfile::TempDir>, Bot)> {
+        let (store, dir) = match backend {
+            Backend::Sled => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let db = seedance_bot::store::open(dir.path()).expect("open store");
+                (Store::from(db), Some(dir))
+            }
+            Backend::Postgres => (crate::support::postgres::store()?, None),
+        };
+        let mut bot = Bot::open_store(store, config, Arc::default()).await;
+        bot.resume();
         bot.grant(1, credits).await;
-        (dir, bot)
+        Some((dir, bot))
     }
 
     /// Opens the queue without driving it: submissions wait until [`Bot::resume`].
@@ -178,8 +201,17 @@ impl Bot {
         reporter: Arc<RecordingReporter>,
     ) -> Bot {
         let db = seedance_bot::store::open(dir).expect("open store");
+        Bot::open_store(Store::from(db), config, reporter).await
+    }
+
+    /// Opens the queue on `store` without driving it.
+    pub async fn open_store(
+        store: Store,
+        config: Arc<Config>,
+        reporter: Arc<RecordingReporter>,
+    ) -> Bot {
         let ledger = Ledger::open(
-            &db,
+            store,
             LedgerSettings {
                 default_daily_cap: config.credits.default_daily_cap,
             },
