@@ -16,6 +16,7 @@ mod generate;
 mod healthcheck;
 mod jobs;
 mod progress;
+mod store;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -48,6 +49,11 @@ pub enum Command {
     Healthcheck(healthcheck::HealthcheckArgs),
     /// Show the state of a provider task.
     Status(generate::StatusArgs),
+    /// Move an installation between stores (`store copy --from sled:PATH --to postgres:URL`).
+    Store {
+        #[command(subcommand)]
+        command: store::StoreCommand,
+    },
     /// Create or update the store's tables (PostgreSQL; `run` does it too) and exit.
     Migrate,
     /// Manage credit pools (sled: while the bot is stopped; PostgreSQL: any time).
@@ -105,6 +111,7 @@ async fn dispatch(command: Command, config: Config) -> ExitCode {
         Command::Credits { command } => credits::run(command, &config).await,
         Command::Jobs { command } => jobs::run(command, &config).await,
         Command::Migrate => migrate(&config).await,
+        Command::Store { command } => store::run(command, &config).await,
     }
 }
 

@@ -192,6 +192,19 @@ impl Store {
         }
     }
 
+    /// The names of every tree holding data (sled's own default tree excluded).
+    pub fn tree_names(&self) -> Result<Vec<String>, StorageError> {
+        match self {
+            Store::Sled(db) => Ok(db
+                .tree_names()
+                .into_iter()
+                .map(|n| String::from_utf8_lossy(&n).into_owned())
+                .filter(|n| n != "__sled__default")
+                .collect()),
+            Store::Postgres(pg) => pg.tree_names(),
+        }
+    }
+
     /// Makes every write so far durable. PostgreSQL commits are durable already.
     pub async fn flush(&self) -> Result<(), StorageError> {
         match self {

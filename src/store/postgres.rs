@@ -431,6 +431,17 @@ impl PgStore {
         })
     }
 
+    /// The names of the trees that hold at least one pair.
+    pub(super) fn tree_names(&self) -> Result<Vec<String>, StorageError> {
+        self.with_conn(|conn| {
+            let rows = conn
+                .client
+                .query("SELECT DISTINCT tree FROM seedance_kv ORDER BY tree", &[])
+                .map_err(|e| self.error(&e))?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })
+    }
+
     /// Gives the lease up at once (a clean stop), so another process need not wait it out.
     pub fn release(&self, name: &str, owner: &str) -> Result<(), StorageError> {
         self.with_conn(|conn| {

@@ -8,6 +8,7 @@ use seedance_bot::credits::{EntryKind, Ledger, LedgerSettings, PoolId};
 
 mod cli;
 mod concurrency;
+mod copy;
 mod crash;
 mod group_commit;
 mod history;
