@@ -10,6 +10,12 @@ use std::time::{Duration, Instant};
 use seedance_bot::credits::{Actor, Ledger, LedgerSettings, Reserve};
 use seedance_bot::ids::{GuildId, MemberId};
 
+/// The tests' throwaway PostgreSQL server (or `DATABASE_URL`), for the same figures on the
+/// PostgreSQL backend.
+#[allow(dead_code)]
+#[path = "../tests/it/support/postgres.rs"]
+mod postgres_server;
+
 const RUNS: usize = 5;
 const RUN_FOR: Duration = Duration::from_secs(1);
 const GUILD: GuildId = GuildId(1);
@@ -22,6 +28,17 @@ async fn run_once(callers: u64, durable: bool) -> f64 {
     if !durable {
         ledger = ledger.without_flush_for_bench();
     }
+    pairs_per_second(ledger, callers).await
+}
+
+/// One run on a fresh PostgreSQL database (commits are durable: `synchronous_commit` on).
+async fn run_once_postgres(callers: u64) -> Option<f64> {
+    let store = postgres_server::store()?;
+    let ledger = Ledger::open(store, LedgerSettings::default()).unwrap();
+    Some(pairs_per_second(ledger, callers).await)
+}
+
+async fn pairs_per_second(ledger: Ledger, callers: u64) -> f64 {
     ledger
         .grant(GUILD, 1_000_000_000, Actor::System, "bench")
         .await
@@ -89,4 +106,19 @@ fn main() {
         "64 callers: no flush / flushed = {:.2}",
         at_64[1] / at_64[0]
     );
+    for callers in [1, 64] {
+        let runs: Option<Vec<f64>> = (0..RUNS)
+            .map(|_| runtime.block_on(run_once_postgres(callers)))
+            .collect();
+        let Some(runs) = runs else {
+            println!("postgres: skipped (no PostgreSQL binaries and no DATABASE_URL)");
+            break;
+        };
+        let all: Vec<String> = runs.iter().map(|r| format!("{r:.0}")).collect();
+        println!(
+            " postgres, {callers:>2} callers: {:>8.0} pairs/s   (runs: {})",
+            median(runs.clone()),
+            all.join(", ")
+        );
+    }
 }

@@ -12,6 +12,8 @@ use super::{assert_consistent, jobs};
 use crate::support::child::ChildTest;
 
 const DIR_VAR: &str = "SEEDANCE_CREDITS_CRASH_DIR";
+/// Set instead of `DIR_VAR`: the child runs on this PostgreSQL database.
+const URL_VAR: &str = "SEEDANCE_CREDITS_CRASH_URL";
 const CHILD: &str = "credits::crash::child_loop_for_crash_test";
 const GUILD: GuildId = GuildId(42);
 const KILLS: usize = 15;
@@ -24,11 +26,14 @@ fn job(key: &str, value: &str) -> Option<JobWrite> {
 #[tokio::test]
 #[ignore = "run by kill_nine_at_random_moments_loses_no_acknowledged_operation"]
 async fn child_loop_for_crash_test() {
-    let Some(dir) = std::env::var_os(DIR_VAR) else {
+    let ledger = if let Some(dir) = std::env::var_os(DIR_VAR) {
+        let db = seedance_bot::store::open(dir.as_ref()).unwrap();
+        Ledger::open(&db, LedgerSettings::default()).unwrap()
+    } else if let Ok(url) = std::env::var(URL_VAR) {
+        postgres_ledger(&url)
+    } else {
         return;
     };
-    let db = seedance_bot::store::open(dir.as_ref()).unwrap();
-    let ledger = Ledger::open(&db, LedgerSettings::default()).unwrap();
     let pid = std::process::id();
     let mut rng = rand::thread_rng();
     for n in 0.. {
@@ -73,6 +78,70 @@ async fn child_loop_for_crash_test() {
     }
 }
 
+fn postgres_ledger(url: &str) -> Ledger {
+    let store = seedance_bot::store::postgres::PgStore::connect(&secrecy::SecretString::from(
+        url.to_owned(),
+    ))
+    .unwrap();
+    Ledger::open(
+        seedance_bot::store::Store::Postgres(store),
+        LedgerSettings::default(),
+    )
+    .unwrap()
+}
+
+/// The same on PostgreSQL: a killed child's open transaction is rolled back by the server,
+/// every acknowledged commit stays.
+#[test]
+fn kill_nine_at_random_moments_loses_no_acknowledged_operation_postgres() {
+    use secrecy::ExposeSecret;
+    let Some(url) = crate::support::postgres::database_url() else {
+        return;
+    };
+    let url = url.expose_secret().to_owned();
+    let mut rng = rand::thread_rng();
+    let mut acked_grants = 0u64;
+    let mut acked: BTreeMap<String, (HoldState, Option<u64>)> = BTreeMap::new();
+    let mut total_ops = 0;
+    for _ in 0..KILLS {
+        let after = Duration::from_millis(rng.gen_range(50..400));
+        let env = [(URL_VAR, std::ffi::OsStr::new(url.as_str()))];
+        for line in ChildTest::run_killed_after(CHILD, &env, after) {
+            total_ops += record_ack(&line, &mut acked_grants, &mut acked);
+        }
+        check_ledger(&postgres_ledger(&url), acked_grants, &acked);
+    }
+    eprintln!("crash test (postgres): {total_ops} acknowledged operations over {KILLS} kills");
+    assert!(
+        total_ops > KILLS,
+        "the child acknowledged only {total_ops} operations"
+    );
+}
+
+/// Reads one line of the child's; counts it (1) when it acknowledged an operation.
+fn record_ack(
+    line: &str,
+    acked_grants: &mut u64,
+    acked: &mut BTreeMap<String, (HoldState, Option<u64>)>,
+) -> usize {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    match words.as_slice() {
+        ["ACK", "grant", n] => *acked_grants += n.parse::<u64>().unwrap(),
+        ["ACK", "reserve", key, _] => {
+            acked.insert(key.to_string(), (HoldState::Pending, None));
+        }
+        ["ACK", "settle", key, n] => {
+            let n = n.parse().unwrap();
+            acked.insert(key.to_string(), (HoldState::Settled, Some(n)));
+        }
+        ["ACK", "void", key] => {
+            acked.insert(key.to_string(), (HoldState::Voided, None));
+        }
+        _ => return 0,
+    }
+    1
+}
+
 #[test]
 fn kill_nine_at_random_moments_loses_no_acknowledged_operation() {
     let started = Instant::now();
@@ -86,22 +155,7 @@ fn kill_nine_at_random_moments_loses_no_acknowledged_operation() {
         let after = Duration::from_millis(rng.gen_range(20..300));
         let lines = ChildTest::run_killed_after(CHILD, &[(DIR_VAR, dir.path().as_os_str())], after);
         for line in lines {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            match words.as_slice() {
-                ["ACK", "grant", n] => acked_grants += n.parse::<u64>().unwrap(),
-                ["ACK", "reserve", key, _] => {
-                    acked.insert(key.to_string(), (HoldState::Pending, None));
-                }
-                ["ACK", "settle", key, n] => {
-                    let n = n.parse().unwrap();
-                    acked.insert(key.to_string(), (HoldState::Settled, Some(n)));
-                }
-                ["ACK", "void", key] => {
-                    acked.insert(key.to_string(), (HoldState::Voided, None));
-                }
-                _ => continue,
-            }
-            total_ops += 1;
+            total_ops += record_ack(&line, &mut acked_grants, &mut acked);
         }
         check_after_restart(dir.path(), acked_grants, &acked);
     }
@@ -126,6 +180,16 @@ pub(super) fn check_after_restart(
 ) {
     let db = seedance_bot::store::open(dir).unwrap();
     let ledger = Ledger::open(&db, LedgerSettings::default()).unwrap();
+    check_ledger(&ledger, acked_grants, acked);
+}
+
+/// Every acknowledged hold, the invariants, and live jobs agreeing with pending holds.
+fn check_ledger(
+    ledger: &Ledger,
+    acked_grants: u64,
+    acked: &BTreeMap<String, (HoldState, Option<u64>)>,
+) {
+    let ledger = ledger.clone();
     assert!(ledger.balance(GUILD).unwrap().granted >= acked_grants);
     for (key, (state, settled)) in acked {
         let hold = ledger

@@ -59,17 +59,6 @@ pub fn store() -> Option<Store> {
     Some(Store::Postgres(PgStore::connect(&url).expect("connect")))
 }
 
-/// Skips the calling test (returns `None`) when PostgreSQL is not available.
-#[macro_export]
-macro_rules! pg_or_skip {
-    () => {
-        match $crate::support::postgres::store() {
-            Some(store) => store,
-            None => return,
-        }
-    };
-}
-
 fn start() -> Option<Server> {
     if let Ok(url) = std::env::var("DATABASE_URL") {
         let base = url
