@@ -13,6 +13,7 @@ mod crash;
 mod group_commit;
 mod history;
 mod properties;
+mod settings;
 
 /// 2023-11-14 23:00 UTC: an hour before midnight, so short runs cross a UTC day.
 pub const START_MILLIS: i64 = 1_700_002_800_000;
