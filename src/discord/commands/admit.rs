@@ -8,25 +8,29 @@ use crate::clock::now_ms;
 use serenity::all::Http;
 
 use super::place::{self, Place};
-use super::{capitalize, references};
+use super::references;
 use crate::discord::CommandError;
 use crate::guild_settings::{ContentFilter, ServerSettings, policy};
+use crate::i18n::{Lang, words};
 use crate::jobs::Reference;
+use crate::tr;
 
 /// The cheap checks, made before anything slow: the server's channel rule and links that
 /// have expired (or expire within a minute). Each refusal is the member's to read.
 pub fn check(
+    lang: Lang,
     server: &ServerSettings,
     place: &Place,
     references: &[Reference],
 ) -> Result<(), CommandError> {
     policy::check_channel(server, place.channel, place.parent).map_err(|why| {
-        CommandError::User(format!(
-            "{}. Nothing was charged.",
-            capitalize(&why.to_string())
+        CommandError::User(tr!(
+            lang,
+            "refusal-not-allowed",
+            why = words::settings(lang, &why)
         ))
     })?;
-    references::check_fresh(references, now_ms()).map_err(CommandError::User)
+    references::check_fresh(lang, references, now_ms()).map_err(CommandError::User)
 }
 
 /// `nsfw_checker` for a job asked for at `place` now: always recomputed from the server's

@@ -34,6 +34,7 @@ pub enum Answers {
     Cooldown,
     WebSearch,
     ContentFilter,
+    Language,
 }
 
 /// The logic of a command path; `None` when the bot has no such command.
@@ -62,6 +63,7 @@ pub fn logic(path: &[String]) -> Option<Logic> {
             "cooldown" => A::Cooldown,
             "web-search" => A::WebSearch,
             "content-filter" => A::ContentFilter,
+            "language" => A::Language,
             _ => return None,
         },
         _ => return None,
@@ -101,6 +103,7 @@ pub async fn reply(answers: Answers, inv: &Invocation, data: &Data) -> Result<Re
         A::Cooldown => video_admin::set_cooldown(inv, data).await,
         A::WebSearch => video_admin::set_web_search(inv, data).await,
         A::ContentFilter => video_admin::set_content_filter(inv, data).await,
+        A::Language => video_admin::set_language(inv, data).await,
     }
 }
 
@@ -122,7 +125,7 @@ mod tests {
                 registered.push(vec![command.name.to_string(), sub.name.to_string()]);
             }
         }
-        assert_eq!(registered.len(), 17, "{registered:?}");
+        assert_eq!(registered.len(), 18, "{registered:?}");
         let mut seen = Vec::new();
         for path in &registered {
             let found = logic(path).unwrap_or_else(|| panic!("no logic for {path:?}"));

@@ -14,6 +14,7 @@ use crate::discord::{CommandError, Context, Data};
 use crate::guild_settings::ServerSettings;
 use crate::ids::{ChannelId, MemberId};
 use crate::jobs::{InteractionRef, JobRequest, Reference};
+use crate::tr;
 use crate::video::{Ratio, ReferenceKind, Resolution};
 
 /// The output's aspect ratio, as offered to members.
@@ -113,8 +114,9 @@ pub async fn make(
     responder: &Responder<'_>,
 ) -> (Result<(), CommandError>, bool) {
     let deadline = answer::deadline(inv.id.get());
+    let lang = super::lang(inv);
     if inv.guild.is_none() {
-        let text = "`/video` works in servers: videos are paid from a server's shared credit pool, and there is none in a DM. Use it in a server that has the bot.";
+        let text = tr!(lang, "video-dm");
         return match responder.answer(&Reply::public(text)).await {
             Ok(()) => (Ok(()), true),
             Err(e) => (Err(e.into()), false),
@@ -130,6 +132,7 @@ pub async fn make(
     let place = inv.place;
     // Everything slow (the channel read, the durable admit) races Discord's deadline.
     let (submitted, ack) = answer::race(http, inv, deadline, false, async {
+        remember_guild_locale(inv, data, &server).await;
         request.nsfw_checker = admit::content_filter(http, &server, &place).await;
         data.jobs.submit(request).await
     })
@@ -142,17 +145,42 @@ pub async fn make(
             {
                 tracing::warn!(cause = %cause_chain(&e), "could not withdraw a deferred response");
             }
-            return (Err(answer::submit_failed(data, &key, e)), ack != Ack::None);
+            return (
+                Err(answer::submit_failed(lang, data, &key, e)),
+                ack != Ack::None,
+            );
         }
     };
     answer::card(http, data, inv, &submitted, ack).await;
     (Ok(()), true)
 }
 
+/// Keeps the server's Discord locale as the interaction shows it, for the job's later
+/// messages (written only when it changed).
+pub async fn remember_guild_locale(inv: &Invocation, data: &Data, server: &ServerSettings) {
+    let (Some(guild), Some(seen)) = (inv.guild, inv.guild_locale.as_ref()) else {
+        return;
+    };
+    if server.guild_locale.as_ref() == Some(seen) {
+        return;
+    }
+    let seen = seen.clone();
+    let guild = crate::ids::GuildId(guild.get());
+    if let Err(e) = data
+        .jobs
+        .guild_settings()
+        .update(guild, move |s| s.guild_locale = Some(seen.clone()))
+        .await
+    {
+        tracing::warn!(guild = guild.0, error = %e, "could not store the server's locale");
+    }
+}
+
 /// The job a `/video` invocation asks for, after the cheap checks, with the server's
 /// settings it was checked against.
 fn request(inv: &Invocation, data: &Data) -> Result<(JobRequest, ServerSettings), CommandError> {
     let guild = guild_of(inv)?;
+    let lang = super::lang(inv);
     let files = [
         ("image", ReferenceKind::Image),
         ("image2", ReferenceKind::Image),
@@ -165,18 +193,20 @@ fn request(inv: &Invocation, data: &Data) -> Result<(JobRequest, ServerSettings)
     let mut refs: Vec<Reference> = Vec::new();
     for (option, kind) in files {
         if let Some(file) = inv.options.attachment(option) {
-            refs.push(references::attachment(option, kind, file).map_err(CommandError::User)?);
+            refs.push(
+                references::attachment(lang, option, kind, file).map_err(CommandError::User)?,
+            );
         }
     }
     if let Some(text) = inv.options.string("references") {
-        refs.extend(references::parse_links(text).map_err(CommandError::User)?);
+        refs.extend(references::parse_links(lang, text).map_err(CommandError::User)?);
     }
     let server = data
         .jobs
         .guild_settings()
         .get(guild)
         .map_err(|e| CommandError::Internal(Box::new(e)))?;
-    admit::check(&server, &inv.place, &refs)?;
+    admit::check(lang, &server, &inv.place, &refs)?;
     let options = &inv.options;
     let resolution = options.choice::<ResolutionChoice>("resolution");
     let ratio = options.choice::<RatioChoice>("ratio");
@@ -187,7 +217,7 @@ fn request(inv: &Invocation, data: &Data) -> Result<(JobRequest, ServerSettings)
         guild,
         member: MemberId(inv.user.get()),
         channel: ChannelId(inv.channel.get()),
-        prompt: required(options.string("prompt"), "prompt")?.to_owned(),
+        prompt: required(inv, options.string("prompt"), "prompt")?.to_owned(),
         references: refs,
         // A default never exceeds the server's limits; what a member chose is checked.
         resolution: resolution.map_or_else(

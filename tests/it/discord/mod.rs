@@ -10,6 +10,7 @@ mod buttons;
 mod crash;
 mod delivery;
 mod double;
+mod i18n;
 mod messages;
 mod restart;
 mod run_again;

@@ -153,6 +153,8 @@ pub struct Origin {
     pub app_permissions: u64,
     pub attachment_size_limit: u64,
     pub locale: String,
+    /// The server's locale (`guild_locale`), in a server.
+    pub guild_locale: String,
     /// The channel is age-restricted (Discord's `nsfw` flag).
     pub nsfw: bool,
 }
@@ -171,6 +173,7 @@ impl Origin {
             app_permissions: perms::BOT,
             attachment_size_limit: DEFAULT_ATTACHMENT_SIZE_LIMIT,
             locale: "en-US".into(),
+            guild_locale: "en-US".into(),
             nsfw: false,
         }
     }
@@ -207,7 +210,7 @@ impl Origin {
         match self.guild_id {
             Some(g) => {
                 v["guild_id"] = json!(g.to_string());
-                v["guild_locale"] = json!("en-US");
+                v["guild_locale"] = json!(self.guild_locale);
                 v["context"] = json!(0);
                 v["authorizing_integration_owners"] = json!({ "0": g.to_string() });
                 v["member"] = json!({
@@ -282,6 +285,16 @@ impl SlashCommand {
     }
     pub fn member_permissions(mut self, bits: u64) -> Self {
         self.origin.member_permissions = bits;
+        self
+    }
+    /// The member's Discord client language (`locale`), e.g. `zh-CN`.
+    pub fn locale(mut self, locale: &str) -> Self {
+        self.origin.locale = locale.into();
+        self
+    }
+    /// The server's language (`guild_locale`).
+    pub fn guild_locale(mut self, locale: &str) -> Self {
+        self.origin.guild_locale = locale.into();
         self
     }
     pub fn app_permissions(mut self, bits: u64) -> Self {
@@ -414,6 +427,15 @@ impl ButtonPress {
     }
     pub fn member_permissions(mut self, bits: u64) -> Self {
         self.origin.member_permissions = bits;
+        self
+    }
+    /// The member's Discord client language (`locale`), e.g. `zh-CN`.
+    pub fn locale(mut self, locale: &str) -> Self {
+        self.origin.locale = locale.into();
+        self
+    }
+    pub fn roles(mut self, roles: &[u64]) -> Self {
+        self.origin.roles = roles.to_vec();
         self
     }
 
