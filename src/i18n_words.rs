@@ -118,6 +118,7 @@ pub fn settings(lang: Lang, e: &SettingsRefusal) -> String {
             cooldown = lang.num(*cooldown_secs),
             wait = lang.num(*wait_secs)
         ),
+        SettingsRefusal::Role { roles } => tr!(lang, "settings-role", roles = roles),
     }
 }
 

@@ -50,6 +50,7 @@ settings-resolution = This server allows videos up to { $max } only: choose { $m
 settings-duration = This server allows videos up to { $max } seconds only: choose a shorter duration (a server admin can change this with `/video-admin limits`).
 settings-web-search = This server does not allow `web_search`: leave it off (a server admin can change this with `/video-admin web-search`).
 settings-cooldown = This server asks members to wait { $cooldown } s between videos: try again in { $wait } s.
+settings-role = This server lets members with one of these roles make videos: { $roles } (a server admin can change this with `/video-admin allow-role`).
 
 ## Credits
 
@@ -342,3 +343,18 @@ cmd-jobs = jobs
     .desc = Your recent video jobs (Manage Server: anyone's)
 cmd-jobs-opt-user = user
     .desc = Another member (Manage Server needed)
+admin-everyone = everyone
+admin-show-roles = **Who may make videos**: { $roles }
+admin-role-allowed = Members with { $role } may now use `/video` (and **Run again**).
+admin-role-disallowed = { $role } is no longer on the list of roles that may use `/video`.
+admin-any-role = Every member may now use `/video`, whatever their roles.
+cmd-video-admin-allow-role = allow-role
+    .desc = Let members with a role use /video (once any role is allowed, only those)
+cmd-video-admin-allow-role-opt-role = role
+    .desc = The role
+cmd-video-admin-disallow-role = disallow-role
+    .desc = Stop letting members with a role use /video
+cmd-video-admin-disallow-role-opt-role = role
+    .desc = The role
+cmd-video-admin-any-role = any-role
+    .desc = Let every member use /video again, whatever their roles

@@ -49,6 +49,7 @@ settings-resolution = 本服务器只允许最高 { $max } 的视频：请选择
 settings-duration = 本服务器只允许最长 { $max } 秒的视频：请选择更短的时长（服务器管理员可以用 `/video-admin limits` 更改）。
 settings-web-search = 本服务器不允许使用 `web_search`：请关闭它（服务器管理员可以用 `/video-admin web-search` 更改）。
 settings-cooldown = 本服务器要求成员两次生成视频之间等待 { $cooldown } 秒：请在 { $wait } 秒后再试。
+settings-role = 本服务器只允许拥有以下身份组之一的成员生成视频：{ $roles }（服务器管理员可以用 `/video-admin allow-role` 更改）。
 
 ## 积分
 
@@ -341,3 +342,18 @@ cmd-jobs = 任务
     .desc = 你最近的视频任务（需“管理服务器”权限可查看任何人的）
 cmd-jobs-opt-user = 成员
     .desc = 另一位成员（需要“管理服务器”权限）
+admin-everyone = 所有人
+admin-show-roles = **可以生成视频的成员**：{ $roles }
+admin-role-allowed = 拥有 { $role } 的成员现在可以使用 `/video`（以及**再来一次**）。
+admin-role-disallowed = { $role } 已从可以使用 `/video` 的身份组列表中移除。
+admin-any-role = 现在所有成员都可以使用 `/video`，不论身份组。
+cmd-video-admin-allow-role = 允许身份组
+    .desc = 允许拥有某个身份组的成员使用 /video（一旦设置，只允许这些身份组）
+cmd-video-admin-allow-role-opt-role = 身份组
+    .desc = 身份组
+cmd-video-admin-disallow-role = 禁止身份组
+    .desc = 不再允许拥有某个身份组的成员使用 /video
+cmd-video-admin-disallow-role-opt-role = 身份组
+    .desc = 身份组
+cmd-video-admin-any-role = 所有身份组
+    .desc = 重新允许所有成员使用 /video，不论身份组

@@ -104,7 +104,7 @@ async fn run_again(
         .get(guild)
         .map_err(|e| refuse(CommandError::Internal(Box::new(e))))?;
     let place = inv.place;
-    admit::check(lang, &server, &place, &original.request.references).map_err(refuse)?;
+    admit::check(lang, &server, inv, &original.request.references).map_err(refuse)?;
     let mut request = JobRequest {
         key: inv.id.to_string(),
         guild,

@@ -2,8 +2,8 @@
 //! in-memory per-member command rate limit. Knows nothing of Discord.
 //!
 //! - [`ServerSettings`]: where `/video` may be used, the largest video allowed, the
-//!   defaults, the cooldown between a member's jobs, `web_search`, the content filter and
-//!   the language of the server's public messages.
+//!   defaults, the cooldown between a member's jobs, `web_search`, the content filter, the
+//!   roles whose members may make videos, and the language of the server's public messages.
 //! - [`policy`]: the rules those settings impose on a job, each refusal saying what to do.
 //! - [`rate`]: a token bucket per member for commands.
 
@@ -59,6 +59,10 @@ pub struct ServerSettings {
     /// Whether members may ask for `web_search`.
     pub web_search_allowed: bool,
     pub content_filter: ContentFilter,
+    /// Roles whose members may use `/video` and "Run again" (any one of them); empty =
+    /// everyone.
+    #[serde(default)]
+    pub allowed_roles: Vec<u64>,
     /// The language of the server's public messages, as its admins chose it; `None`: the
     /// server's own Discord locale, else English.
     #[serde(default)]

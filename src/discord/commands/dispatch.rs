@@ -35,6 +35,9 @@ pub enum Answers {
     WebSearch,
     ContentFilter,
     Language,
+    AllowRole,
+    DisallowRole,
+    AnyRole,
 }
 
 /// The logic of a command path; `None` when the bot has no such command.
@@ -64,6 +67,9 @@ pub fn logic(path: &[String]) -> Option<Logic> {
             "web-search" => A::WebSearch,
             "content-filter" => A::ContentFilter,
             "language" => A::Language,
+            "allow-role" => A::AllowRole,
+            "disallow-role" => A::DisallowRole,
+            "any-role" => A::AnyRole,
             _ => return None,
         },
         _ => return None,
@@ -104,6 +110,9 @@ pub async fn reply(answers: Answers, inv: &Invocation, data: &Data) -> Result<Re
         A::WebSearch => video_admin::set_web_search(inv, data).await,
         A::ContentFilter => video_admin::set_content_filter(inv, data).await,
         A::Language => video_admin::set_language(inv, data).await,
+        A::AllowRole => video_admin::allow_a_role(inv, data).await,
+        A::DisallowRole => video_admin::disallow_a_role(inv, data).await,
+        A::AnyRole => video_admin::allow_any_role(inv, data).await,
     }
 }
 
@@ -125,7 +134,7 @@ mod tests {
                 registered.push(vec![command.name.to_string(), sub.name.to_string()]);
             }
         }
-        assert_eq!(registered.len(), 18, "{registered:?}");
+        assert_eq!(registered.len(), 21, "{registered:?}");
         let mut seen = Vec::new();
         for path in &registered {
             let found = logic(path).unwrap_or_else(|| panic!("no logic for {path:?}"));

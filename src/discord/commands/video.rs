@@ -206,7 +206,7 @@ fn request(inv: &Invocation, data: &Data) -> Result<(JobRequest, ServerSettings)
         .guild_settings()
         .get(guild)
         .map_err(|e| CommandError::Internal(Box::new(e)))?;
-    admit::check(lang, &server, &inv.place, &refs)?;
+    admit::check(lang, &server, inv, &refs)?;
     let options = &inv.options;
     let resolution = options.choice::<ResolutionChoice>("resolution");
     let ratio = options.choice::<RatioChoice>("ratio");

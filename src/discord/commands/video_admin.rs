@@ -1,15 +1,15 @@
-//! `/video-admin`: a server's settings for `/video` (where, how large, defaults, cooldown,
-//! web search, content filter). Manage Server only: Discord's `default_member_permissions`
+//! `/video-admin`: a server's settings for `/video` (where, who, how large, defaults,
+//! cooldown, web search, content filter, the language of public messages). Manage Server only: Discord's `default_member_permissions`
 //! hides it, and every subcommand checks the permission again, since a server can override
 //! the default.
 
-use serenity::all::ChannelId as DiscordChannel;
+use serenity::all::{ChannelId as DiscordChannel, Role};
 
 use super::video::{RatioChoice, ResolutionChoice};
 use super::{gateway, guild_of, lang, required};
 use crate::config::Config;
 use crate::discord::card::clip;
-use crate::discord::invocation::Invocation;
+use crate::discord::invocation::{Invocation, OptionValue};
 use crate::discord::respond::Reply;
 use crate::discord::{CommandError, Context, Data};
 use crate::guild_settings::{ContentFilter, ServerSettings, policy};
@@ -61,7 +61,10 @@ pub enum FilterChoice {
         "cooldown",
         "web_search",
         "content_filter",
-        "language"
+        "language",
+        "allow_role",
+        "disallow_role",
+        "any_role"
     ),
     subcommand_required
 )]
@@ -131,6 +134,15 @@ fn describe(lang: Lang, s: &ServerSettings, guild_locale: Option<&str>, config: 
     };
     let lines = [
         tr!(lang, "admin-show-channels", channels = channels),
+        tr!(
+            lang,
+            "admin-show-roles",
+            roles = if s.allowed_roles.is_empty() {
+                tr!(lang, "admin-everyone")
+            } else {
+                policy::role_list(&s.allowed_roles)
+            }
+        ),
         tr!(
             lang,
             "admin-show-largest",
@@ -462,4 +474,88 @@ pub async fn set_language(inv: &Invocation, data: &Data) -> Result<Reply, Comman
         language = chosen.native_name()
     );
     change(inv, data, move |s| s.language = Some(chosen), done).await
+}
+
+/// The role named in the `role` option.
+fn role_option(inv: &Invocation) -> Result<u64, CommandError> {
+    let role = match inv.options.get("role") {
+        Some(OptionValue::Role(r)) => Some(r.get()),
+        _ => None,
+    };
+    required(inv, role, "role")
+}
+
+/// Let members with a role use /video (once any role is allowed, only those)
+#[poise::command(slash_command, guild_only, rename = "allow-role")]
+pub async fn allow_role(
+    ctx: Context<'_>,
+    #[description = "The role"] role: Role,
+) -> Result<(), CommandError> {
+    let _ = role;
+    gateway::run(ctx).await
+}
+
+/// `/video-admin allow-role role`.
+pub async fn allow_a_role(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    let role = role_option(inv)?;
+    let done = tr!(
+        lang(inv),
+        "admin-role-allowed",
+        role = format!("<@&{role}>")
+    );
+    change(
+        inv,
+        data,
+        move |s| {
+            if !s.allowed_roles.contains(&role) {
+                s.allowed_roles.push(role);
+            }
+        },
+        done,
+    )
+    .await
+}
+
+/// Stop letting members with a role use /video
+#[poise::command(slash_command, guild_only, rename = "disallow-role")]
+pub async fn disallow_role(
+    ctx: Context<'_>,
+    #[description = "The role"] role: Role,
+) -> Result<(), CommandError> {
+    let _ = role;
+    gateway::run(ctx).await
+}
+
+/// `/video-admin disallow-role role`.
+pub async fn disallow_a_role(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    let role = role_option(inv)?;
+    let done = tr!(
+        lang(inv),
+        "admin-role-disallowed",
+        role = format!("<@&{role}>")
+    );
+    change(
+        inv,
+        data,
+        move |s| s.allowed_roles.retain(|r| *r != role),
+        done,
+    )
+    .await
+}
+
+/// Let every member use /video again, whatever their roles
+#[poise::command(slash_command, guild_only, rename = "any-role")]
+pub async fn any_role(ctx: Context<'_>) -> Result<(), CommandError> {
+    gateway::run(ctx).await
+}
+
+/// `/video-admin any-role`.
+pub async fn allow_any_role(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    change(
+        inv,
+        data,
+        |s| s.allowed_roles.clear(),
+        tr!(lang(inv), "admin-any-role"),
+    )
+    .await
 }

@@ -13,6 +13,7 @@ mod double;
 mod i18n;
 mod messages;
 mod restart;
+mod roles;
 mod run_again;
 mod shutdown;
 pub mod video;

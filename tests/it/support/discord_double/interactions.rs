@@ -121,6 +121,10 @@ impl Opt {
     pub fn channel(name: &str, id: u64) -> Opt {
         Opt::leaf(name, 7, json!(id.to_string()))
     }
+    /// A role option (type 8); the role goes to `resolved.roles`.
+    pub fn role(name: &str, id: u64) -> Opt {
+        Opt::leaf(name, 8, json!(id.to_string()))
+    }
     pub fn number(name: &str, value: f64) -> Opt {
         Opt::leaf(name, 10, json!(value))
     }
@@ -392,6 +396,16 @@ fn option_json(
         let id = value.as_str().unwrap_or("0");
         resolved["channels"][id] = json!({
             "id": id, "type": 0, "name": format!("channel-{id}"), "permissions": "0",
+        });
+    }
+    if o.kind == 8 {
+        let id = value.as_str().unwrap_or("0");
+        resolved["roles"][id] = json!({
+            "id": id, "name": format!("role-{id}"), "color": 0, "hoist": false,
+            "colors": { "primary_color": 0, "secondary_color": null, "tertiary_color": null },
+            "icon": null, "unicode_emoji": null,
+            "position": 1, "permissions": "0", "managed": false, "mentionable": true,
+            "flags": 0,
         });
     }
     if o.kind == 6 {
