@@ -358,3 +358,7 @@ cmd-video-admin-disallow-role-opt-role = role
     .desc = The role
 cmd-video-admin-any-role = any-role
     .desc = Let every member use /video again, whatever their roles
+duration-choice = { $duration }: { $price } credits (pool: { $pool })
+duration-choice-no-price = { $duration }: no price for { $resolution }
+balance-default = **A default video** ({ $resolution }, { $duration }): { $price } credits; you can make { $count } more today.
+balance-default-no-price = **A default video** ({ $resolution }, { $duration }): the bot has no price for it.

@@ -357,3 +357,7 @@ cmd-video-admin-disallow-role-opt-role = 身份组
     .desc = 身份组
 cmd-video-admin-any-role = 所有身份组
     .desc = 重新允许所有成员使用 /video，不论身份组
+duration-choice = { $duration }：{ $price } 积分（积分池：{ $pool }）
+duration-choice-no-price = { $duration }：{ $resolution } 没有价格
+balance-default = **默认视频**（{ $resolution }，{ $duration }）：{ $price } 积分；你今天还可以生成 { $count } 个。
+balance-default-no-price = **默认视频**（{ $resolution }，{ $duration }）：机器人没有它的价格。

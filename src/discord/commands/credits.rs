@@ -48,6 +48,11 @@ pub async fn show_balance(inv: &Invocation, data: &Data) -> Result<Reply, Comman
     let usage = ledger
         .member_usage(guild, member)
         .map_err(|e| ledger_error(lang, e))?;
+    let server = data
+        .jobs
+        .guild_settings()
+        .get(guild)
+        .map_err(|e| CommandError::Internal(Box::new(e)))?;
     let active: Vec<_> = data
         .jobs
         .active_for(member)
@@ -92,6 +97,13 @@ pub async fn show_balance(inv: &Invocation, data: &Data) -> Result<Reply, Comman
         tr!(lang, "balance-today", today = cap),
         tr!(lang, "balance-jobs", jobs = jobs),
         tr!(lang, "balance-prices", prices = prices),
+        super::price::default_video_line(
+            lang,
+            data,
+            &server,
+            b.available,
+            usage.cap.map(|cap| cap.saturating_sub(usage.used_today)),
+        ),
     ];
     private(lines.join("\n"))
 }

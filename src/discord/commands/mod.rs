@@ -7,6 +7,7 @@
 //! - [`dispatch`]: from an invocation's command path to its logic, for both transports.
 //! - [`gateway`]: the poise adapter: a handler builds the invocation, runs the command's
 //!   logic and shows what it returns.
+//! - [`price`]: the price before spending (`duration` suggestions, the default video).
 //! - [`place`]: where a command was used (channel, thread parent, age restriction).
 //! - [`localize`]: every command's, option's and choice's names and descriptions in the
 //!   other languages, and the list registered with Discord.
@@ -20,13 +21,16 @@ pub mod gateway;
 pub mod jobs;
 pub mod localize;
 pub mod place;
+pub mod price;
 pub mod references;
 pub mod video;
 pub mod video_admin;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use serenity::all::{CommandOptionType, CreateCommandOption};
+use serenity::all::{
+    AutocompleteChoice, CommandOptionType, CreateAutocompleteResponse, CreateCommandOption,
+};
 
 use super::invocation::Invocation;
 use super::{Command, CommandError, Context};
@@ -48,6 +52,7 @@ pub fn all(config: &Config) -> Vec<Command> {
     for p in &mut video.parameters {
         if p.name == "duration" {
             p.type_setter = Some(duration_option);
+            p.autocomplete_callback = Some(duration_autocomplete);
         }
     }
     let mut commands = vec![
@@ -65,6 +70,30 @@ fn duration_option(option: CreateCommandOption) -> CreateCommandOption {
         .kind(CommandOptionType::Integer)
         .min_int_value(u64::from(MIN_DURATION.load(Ordering::Relaxed)))
         .max_int_value(u64::from(MAX_DURATION.load(Ordering::Relaxed)))
+}
+
+/// `/video`'s `duration` suggestions (each length with its price and what the pool has left),
+/// for poise's autocomplete; the logic is [`price::duration_choices`].
+fn duration_autocomplete<'a>(
+    ctx: poise::ApplicationContext<'a, super::Data, CommandError>,
+    partial: &'a str,
+) -> futures::future::BoxFuture<'a, CreateAutocompleteResponse> {
+    Box::pin(async move {
+        let inv = Invocation::from(ctx.interaction);
+        let choices = match price::duration_choices(&inv, ctx.data(), partial) {
+            Ok(choices) => choices,
+            Err(e) => {
+                tracing::warn!(cause = %super::errors::cause_chain(&e), "no duration suggestions");
+                Vec::new()
+            }
+        };
+        CreateAutocompleteResponse::new().set_choices(
+            choices
+                .into_iter()
+                .map(|(label, seconds)| AutocompleteChoice::new(label, seconds))
+                .collect(),
+        )
+    })
 }
 
 /// The language of a member's private answers: their Discord client's.
@@ -143,6 +172,12 @@ pub fn ledger_error(lang: Lang, e: crate::credits::LedgerError) -> CommandError 
 /// The per-member command rate limit as poise's command check: `Ok(true)` lets the command
 /// run; a refusal says how long to wait, privately.
 pub fn rate_check(ctx: Context<'_>) -> Result<bool, CommandError> {
+    // Suggestions while typing are not commands: they spend no token.
+    if let Context::Application(actx) = ctx
+        && actx.interaction_type == poise::CommandInteractionType::Autocomplete
+    {
+        return Ok(true);
+    }
     let member = crate::ids::MemberId(ctx.author().id.get());
     let lang = Lang::of_locale(ctx.locale().unwrap_or("en-US"));
     rate_limit(

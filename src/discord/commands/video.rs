@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use serenity::all::Attachment;
 
 use super::{admit, gateway, guild_of, references, required};
+use crate::config::Config;
 use crate::discord::answer::{self, Ack};
 use crate::discord::errors::cause_chain;
 use crate::discord::invocation::Invocation;
@@ -211,7 +212,7 @@ fn request(inv: &Invocation, data: &Data) -> Result<(JobRequest, ServerSettings)
     let resolution = options.choice::<ResolutionChoice>("resolution");
     let ratio = options.choice::<RatioChoice>("ratio");
     let duration = options.integer("duration");
-    let defaults = &data.config.video;
+    let (default_resolution, default_duration) = server_defaults(&server, &data.config);
     let request = JobRequest {
         key: inv.id.to_string(),
         guild,
@@ -220,28 +221,14 @@ fn request(inv: &Invocation, data: &Data) -> Result<(JobRequest, ServerSettings)
         prompt: required(inv, options.string("prompt"), "prompt")?.to_owned(),
         references: refs,
         // A default never exceeds the server's limits; what a member chose is checked.
-        resolution: resolution.map_or_else(
-            || {
-                let d = server
-                    .default_resolution
-                    .unwrap_or(defaults.default_resolution);
-                server.max_resolution.map_or(d, |max| d.min(max))
-            },
-            Into::into,
-        ),
+        resolution: resolution.map_or(default_resolution, Into::into),
         ratio: ratio.map_or(
-            server.default_ratio.unwrap_or(defaults.default_ratio),
+            server
+                .default_ratio
+                .unwrap_or(data.config.video.default_ratio),
             Into::into,
         ),
-        duration: duration.map_or_else(
-            || {
-                let d = server.default_duration.unwrap_or(defaults.default_duration);
-                server
-                    .max_duration
-                    .map_or(d, |max| d.min(max).max(defaults.min_duration))
-            },
-            |d| u32::try_from(d).unwrap_or(0),
-        ),
+        duration: duration.map_or(default_duration, |d| u32::try_from(d).unwrap_or(0)),
         generate_audio: options.boolean("generate_audio").unwrap_or(false),
         web_search: options.boolean("web_search").unwrap_or(false),
         // Set in the race, from the channel as Discord shows it now.
@@ -252,4 +239,21 @@ fn request(inv: &Invocation, data: &Data) -> Result<(JobRequest, ServerSettings)
         }),
     };
     Ok((request, server))
+}
+
+/// The resolution and duration `/video` uses when a member leaves them out: the server's
+/// defaults (else the configuration's), brought within the server's limits.
+pub fn server_defaults(server: &ServerSettings, config: &Config) -> (Resolution, u32) {
+    let video = &config.video;
+    let resolution = server
+        .default_resolution
+        .unwrap_or(video.default_resolution);
+    let resolution = server
+        .max_resolution
+        .map_or(resolution, |max| resolution.min(max));
+    let duration = server.default_duration.unwrap_or(video.default_duration);
+    let duration = server
+        .max_duration
+        .map_or(duration, |max| duration.min(max).max(video.min_duration));
+    (resolution, duration)
 }

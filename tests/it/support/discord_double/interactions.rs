@@ -74,6 +74,8 @@ pub struct Opt {
     value: Option<Value>,
     options: Vec<Opt>,
     file: Option<File>,
+    /// The option being typed in an autocomplete interaction.
+    focused: bool,
 }
 
 impl Opt {
@@ -84,6 +86,7 @@ impl Opt {
             value: Some(value),
             options: Vec::new(),
             file: None,
+            focused: false,
         }
     }
     pub fn subcommand(name: &str, options: Vec<Opt>) -> Opt {
@@ -93,6 +96,7 @@ impl Opt {
             value: None,
             options,
             file: None,
+            focused: false,
         }
     }
     pub fn group(name: &str, subcommands: Vec<Opt>) -> Opt {
@@ -102,6 +106,7 @@ impl Opt {
             value: None,
             options: subcommands,
             file: None,
+            focused: false,
         }
     }
     pub fn string(name: &str, value: &str) -> Opt {
@@ -121,6 +126,14 @@ impl Opt {
     pub fn channel(name: &str, id: u64) -> Opt {
         Opt::leaf(name, 7, json!(id.to_string()))
     }
+    /// The option of type `kind` being typed in an autocomplete interaction: Discord sends
+    /// what was typed so far as a string, whatever the option's type.
+    pub fn focused(name: &str, kind: u8, typed: &str) -> Opt {
+        Opt {
+            focused: true,
+            ..Opt::leaf(name, kind, json!(typed))
+        }
+    }
     /// A role option (type 8); the role goes to `resolved.roles`.
     pub fn role(name: &str, id: u64) -> Opt {
         Opt::leaf(name, 8, json!(id.to_string()))
@@ -137,6 +150,7 @@ impl Opt {
             value: None,
             options: Vec::new(),
             file: Some(file),
+            focused: false,
         }
     }
 }
@@ -248,6 +262,8 @@ pub struct SlashCommand {
     /// When the attachments' signed links expire (unix seconds, their `ex`); `None`: a day
     /// after the injection, as Discord signs fresh uploads.
     pub links_expire_at: Option<u64>,
+    /// 2: the command is used; 4: an option is being typed (autocomplete).
+    pub interaction_type: u8,
 }
 
 impl SlashCommand {
@@ -258,6 +274,7 @@ impl SlashCommand {
             origin: Origin::guild(guild_id, channel_id, user_id),
             options: Vec::new(),
             links_expire_at: None,
+            interaction_type: 2,
         }
     }
     /// `/name` used in a DM with the bot.
@@ -267,6 +284,7 @@ impl SlashCommand {
             origin: Origin::dm(dm_channel_id, user_id),
             options: Vec::new(),
             links_expire_at: None,
+            interaction_type: 2,
         }
     }
     pub fn option(mut self, option: Opt) -> Self {
@@ -314,6 +332,12 @@ impl SlashCommand {
         self.origin.attachment_size_limit = bytes;
         self
     }
+    /// Sent while the member types an option (marked with [`Opt::focused`]): an
+    /// autocomplete interaction (type 4), answered with suggestions (callback type 8).
+    pub fn autocomplete(mut self) -> Self {
+        self.interaction_type = 4;
+        self
+    }
     /// The attachments' links expire at `unix_secs` (e.g. in the past: an old upload).
     pub fn links_expire_at(mut self, unix_secs: u64) -> Self {
         self.links_expire_at = Some(unix_secs);
@@ -342,7 +366,7 @@ impl SlashCommand {
             .iter()
             .map(|o| option_json(o, &mut resolved, next_id, file_url))
             .collect();
-        let mut v = self.origin.base(2, id, token);
+        let mut v = self.origin.base(self.interaction_type, id, token);
         let command_id = objects::BOT_ID + 1 + self.name.bytes().map(u64::from).sum::<u64>();
         v["data"] = json!({
             "id": command_id.to_string(),
@@ -392,6 +416,9 @@ fn option_json(
         return v;
     }
     let value = o.value.clone().unwrap_or(Value::Null);
+    if o.focused {
+        v["focused"] = json!(true);
+    }
     if o.kind == 7 {
         let id = value.as_str().unwrap_or("0");
         resolved["channels"][id] = json!({

@@ -166,8 +166,39 @@ pub fn callback(body: &Value) -> Vec<String> {
         (4, Some(data)) => message(data, 0, true),
         (4, None) => vec!["callback type 4 without data".into()],
         (7, Some(data)) => message(data, 0, false),
+        (8, data) => autocomplete(data),
         _ => Vec::new(),
     }
+}
+
+/// An autocomplete answer (callback type 8): at most 25 choices, each named in 1-100
+/// characters with a value (docs "Autocomplete").
+fn autocomplete(data: Option<&Value>) -> Vec<String> {
+    let Some(choices) = data
+        .and_then(|d| d.get("choices"))
+        .and_then(Value::as_array)
+    else {
+        return vec!["autocomplete answer without data.choices".into()];
+    };
+    let mut out = Vec::new();
+    if choices.len() > 25 {
+        out.push(format!(
+            "{} autocomplete choices, at most 25",
+            choices.len()
+        ));
+    }
+    for c in choices {
+        let name = chars(c.get("name"));
+        if !(1..=100).contains(&name) {
+            out.push(format!(
+                "autocomplete choice name is {name} chars, it must be 1-100"
+            ));
+        }
+        if c.get("value").is_none_or(Value::is_null) {
+            out.push(format!("autocomplete choice without a value: {c}"));
+        }
+    }
+    out
 }
 
 /// `POST /channels/{id}/messages/{mid}/threads`.
