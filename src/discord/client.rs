@@ -175,6 +175,16 @@ pub async fn run(
                     let inv = super::invocation::Invocation::from(press);
                     super::buttons::handle(&ctx.serenity_context.http, ctx.user_data, &inv).await;
                 }
+                if let serenity::all::FullEvent::InteractionCreate {
+                    interaction: serenity::all::Interaction::Modal(submit),
+                } = event
+                {
+                    let inv = super::invocation::Invocation::from(submit);
+                    if super::commands::make_video::is_form(&inv) {
+                        let http = &ctx.serenity_context.http;
+                        super::commands::make_video::submitted(http, ctx.user_data, &inv).await;
+                    }
+                }
                 Ok(())
             })
         },

@@ -3,6 +3,8 @@
 //! - [`video`]: `/video`, the product; [`references`] reads its files and links.
 //! - [`credits`]: `/credits balance|history|grant|cap`.
 //! - [`jobs`]: `/jobs`, a member's recent jobs.
+//! - [`make_video`]: "Make a video", the message context-menu command: the message's files
+//!   and a form with the prompt, then the `/video` way.
 //! - [`video_admin`]: `/video-admin`, a server's settings for `/video` (Manage Server).
 //! - [`dispatch`]: from an invocation's command path to its logic, for both transports.
 //! - [`gateway`]: the poise adapter: a handler builds the invocation, runs the command's
@@ -20,6 +22,7 @@ pub mod dispatch;
 pub mod gateway;
 pub mod jobs;
 pub mod localize;
+pub mod make_video;
 pub mod place;
 pub mod price;
 pub mod references;
@@ -60,6 +63,7 @@ pub fn all(config: &Config) -> Vec<Command> {
         video_admin::video_admin(),
         credits::credits(),
         jobs::jobs(),
+        make_video::make_video(),
     ];
     localize::localize(&mut commands);
     commands

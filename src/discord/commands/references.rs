@@ -1,7 +1,7 @@
 //! `/video`'s references: attached files checked against the option they came in, and the
 //! `references` text of links, each with its kind from a prefix or the file extension.
 
-use serenity::all::Attachment;
+use serenity::all::{Attachment, Embed};
 
 use crate::i18n::{Lang, words};
 use crate::jobs::{Reference, validate};
@@ -110,6 +110,69 @@ pub fn attachment(
                 .unwrap_or_else(|| tr!(lang, "no-file-type")),
         )),
     }
+}
+
+/// A file attached to a message "Make a video" was used on: its kind from its type (else its
+/// name), checked against the provider's formats and sizes.
+pub fn message_file(lang: Lang, file: &Attachment) -> Result<Reference, String> {
+    let kind = file
+        .content_type
+        .as_deref()
+        .and_then(kind_from_content_type)
+        .or_else(|| kind_from_extension(&file.filename))
+        .ok_or_else(|| {
+            tr!(
+                lang,
+                "form-file-kind",
+                file = card_safe(&file.filename),
+                how = file
+                    .content_type
+                    .clone()
+                    .unwrap_or_else(|| tr!(lang, "no-file-type"))
+            )
+        })?;
+    validate::check_file(
+        kind,
+        &file.filename,
+        file.content_type.as_deref(),
+        u64::from(file.size),
+    )
+    .map_err(|why| tr!(lang, "refusal-file", why = words::invalid(lang, &why)))?;
+    Ok(Reference {
+        kind,
+        url: file.url.clone(),
+        expires_at: link_expiry(&file.url),
+    })
+}
+
+/// The image links of a message's embeds: an embed's image, or the picture of a link
+/// preview that is an image. (The provider fetches them: the links as written, not Discord's
+/// proxy.)
+pub fn embed_images(embeds: &[Embed]) -> Vec<Reference> {
+    let mut out: Vec<Reference> = Vec::new();
+    for embed in embeds {
+        let link = embed.image.as_ref().map(|i| i.url.clone()).or_else(|| {
+            (embed.kind.as_deref() == Some("image"))
+                .then(|| {
+                    embed
+                        .thumbnail
+                        .as_ref()
+                        .map(|t| t.url.clone())
+                        .or_else(|| embed.url.clone())
+                })
+                .flatten()
+        });
+        if let Some(url) = link
+            && !out.iter().any(|r| r.url == url)
+        {
+            out.push(Reference {
+                kind: ReferenceKind::Image,
+                expires_at: link_expiry(&url),
+                url,
+            });
+        }
+    }
+    out
 }
 
 /// The links of the `references` option: separated by spaces or newlines, each `image:`,

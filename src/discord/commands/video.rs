@@ -114,6 +114,17 @@ pub async fn make(
     data: &Data,
     responder: &Responder<'_>,
 ) -> (Result<(), CommandError>, bool) {
+    make_with(inv, data, responder, Vec::new()).await
+}
+
+/// [`make`], with `given` references besides the invocation's own (the files of the message
+/// "Make a video" was used on): the same checks, card, thread and refusals.
+pub async fn make_with(
+    inv: &Invocation,
+    data: &Data,
+    responder: &Responder<'_>,
+    given: Vec<Reference>,
+) -> (Result<(), CommandError>, bool) {
     let deadline = answer::deadline(inv.id.get());
     let lang = super::lang(inv);
     if inv.guild.is_none() {
@@ -123,7 +134,7 @@ pub async fn make(
             Err(e) => (Err(e.into()), false),
         };
     }
-    let (request, server) = match request(inv, data) {
+    let (request, server) = match request(inv, data, given) {
         Ok(made) => made,
         Err(e) => return (Err(e), false),
     };
@@ -179,7 +190,11 @@ pub async fn remember_guild_locale(inv: &Invocation, data: &Data, server: &Serve
 
 /// The job a `/video` invocation asks for, after the cheap checks, with the server's
 /// settings it was checked against.
-fn request(inv: &Invocation, data: &Data) -> Result<(JobRequest, ServerSettings), CommandError> {
+fn request(
+    inv: &Invocation,
+    data: &Data,
+    given: Vec<Reference>,
+) -> Result<(JobRequest, ServerSettings), CommandError> {
     let guild = guild_of(inv)?;
     let lang = super::lang(inv);
     let files = [
@@ -191,7 +206,7 @@ fn request(inv: &Invocation, data: &Data) -> Result<(JobRequest, ServerSettings)
         ("video2", ReferenceKind::Video),
         ("audio", ReferenceKind::Audio),
     ];
-    let mut refs: Vec<Reference> = Vec::new();
+    let mut refs: Vec<Reference> = given;
     for (option, kind) in files {
         if let Some(file) = inv.options.attachment(option) {
             refs.push(

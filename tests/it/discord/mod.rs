@@ -8,6 +8,7 @@ mod answer_first;
 mod autocomplete;
 mod bot;
 mod buttons;
+mod context_menu;
 mod crash;
 mod delivery;
 mod double;

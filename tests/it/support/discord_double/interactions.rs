@@ -495,3 +495,151 @@ impl ButtonPress {
         v
     }
 }
+
+/// A message context-menu command (an application command of type 3) used on a message
+/// someone posted: the message, with its files and embeds, is in `resolved.messages`.
+#[derive(Debug, Clone)]
+pub struct MessageCommand {
+    pub name: String,
+    pub origin: Origin,
+    pub message_id: u64,
+    pub author_id: u64,
+    pub content: String,
+    pub files: Vec<File>,
+    pub embeds: Vec<Value>,
+}
+
+impl MessageCommand {
+    /// `user_id` uses the command `name` on message `message_id` of `author_id`.
+    pub fn in_guild(
+        name: &str,
+        guild_id: u64,
+        channel_id: u64,
+        user_id: u64,
+        message_id: u64,
+        author_id: u64,
+        content: &str,
+    ) -> MessageCommand {
+        MessageCommand {
+            name: name.into(),
+            origin: Origin::guild(guild_id, channel_id, user_id),
+            message_id,
+            author_id,
+            content: content.into(),
+            files: Vec::new(),
+            embeds: Vec::new(),
+        }
+    }
+    /// A file attached to the message.
+    pub fn file(mut self, file: File) -> Self {
+        self.files.push(file);
+        self
+    }
+    /// An embed of the message (e.g. a link preview).
+    pub fn embed(mut self, embed: Value) -> Self {
+        self.embeds.push(embed);
+        self
+    }
+    pub fn locale(mut self, locale: &str) -> Self {
+        self.origin.locale = locale.into();
+        self
+    }
+    pub fn roles(mut self, roles: &[u64]) -> Self {
+        self.origin.roles = roles.to_vec();
+        self
+    }
+
+    /// The payload; `next_id` numbers attachments, `file_url` names where a file is served.
+    pub fn to_json(
+        &self,
+        id: u64,
+        token: &str,
+        next_id: &mut dyn FnMut() -> u64,
+        file_url: &mut dyn FnMut(u64, &File) -> String,
+    ) -> Value {
+        let o = &self.origin;
+        let author = objects::user(self.author_id, &format!("member{}", self.author_id));
+        let mut message = objects::message(
+            self.message_id,
+            o.channel_id,
+            author,
+            &json!({ "content": self.content, "embeds": self.embeds }),
+        );
+        message["attachments"] = self
+            .files
+            .iter()
+            .map(|f| {
+                let aid = next_id();
+                let url = file_url(aid, f);
+                let mut a = json!({
+                    "id": aid.to_string(),
+                    "filename": f.filename,
+                    "size": f.size,
+                    "url": url,
+                    "proxy_url": url,
+                });
+                if let Some(ct) = &f.content_type {
+                    a["content_type"] = json!(ct);
+                }
+                a
+            })
+            .collect();
+        let mut v = o.base(2, id, token);
+        let command_id = objects::BOT_ID + 1 + self.name.bytes().map(u64::from).sum::<u64>();
+        v["data"] = json!({
+            "id": command_id.to_string(),
+            "name": self.name,
+            "type": 3,
+            "target_id": self.message_id.to_string(),
+            "resolved": { "messages": { self.message_id.to_string(): message } },
+        });
+        if let Some(g) = o.guild_id {
+            v["data"]["guild_id"] = json!(g.to_string());
+        }
+        v
+    }
+}
+
+/// A form (modal) the bot opened, submitted by the member: an interaction of type 5 with
+/// each text input's value.
+#[derive(Debug, Clone)]
+pub struct ModalSubmit {
+    pub custom_id: String,
+    pub origin: Origin,
+    pub fields: Vec<(String, String)>,
+}
+
+impl ModalSubmit {
+    pub fn in_guild(custom_id: &str, guild_id: u64, channel_id: u64, user_id: u64) -> ModalSubmit {
+        ModalSubmit {
+            custom_id: custom_id.into(),
+            origin: Origin::guild(guild_id, channel_id, user_id),
+            fields: Vec::new(),
+        }
+    }
+    /// The text input `custom_id` holds `value`.
+    pub fn field(mut self, custom_id: &str, value: &str) -> Self {
+        self.fields.push((custom_id.into(), value.into()));
+        self
+    }
+    pub fn locale(mut self, locale: &str) -> Self {
+        self.origin.locale = locale.into();
+        self
+    }
+
+    pub fn to_json(&self, id: u64, token: &str) -> Value {
+        let mut v = self.origin.base(5, id, token);
+        let rows: Vec<Value> = self
+            .fields
+            .iter()
+            .map(|(custom_id, value)| {
+                json!({
+                    "type": 1,
+                    "components": [{ "type": 4, "custom_id": custom_id, "value": value }],
+                })
+            })
+            .collect();
+        v["data"] = json!({ "custom_id": self.custom_id, "components": rows });
+        v
+    }
+}
