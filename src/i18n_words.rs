@@ -168,3 +168,84 @@ pub fn cancel(lang: Lang, e: &CancelError) -> String {
         CancelError::AlreadyStarted(state) => tr!(lang, "cancel-started", state = state),
     }
 }
+
+/// The phrasings of the reasons a job ends with, as stored with the job (in English, the
+/// core's words; the provider's own message inside them is kept as written). The jobs module
+/// builds its reasons from these, and [`job_reason`] words them for a member.
+pub mod reasons {
+    /// `the provider refused the request (MESSAGE); ...`
+    pub const REFUSED: (&str, &str) = (
+        "the provider refused the request (",
+        "); change the prompt or references and try again",
+    );
+    pub const ACCOUNT: &str =
+        "the bot's provider account needs its operator's attention; your credits are back";
+    /// `the provider could not take the job (ERROR); your credits are back`
+    pub const NOT_TAKEN: (&str, &str) = (
+        "the provider could not take the job (",
+        "); your credits are back",
+    );
+    /// `the provider could not make the video`, then `: MESSAGE` or ` (code CODE)`.
+    pub const NOT_MADE: &str = "the provider could not make the video";
+    /// `the link(s) to N of your files expired ...`
+    pub const EXPIRED: (&str, &str) = (
+        " of your files expired before the job could start; your credits are back. Use `/video` again with the files attached afresh",
+        "the link",
+    );
+    pub const GAVE_UP: &str = "the provider is having trouble and did not take the job after several tries; your credits are back, please try again later";
+    pub const NO_VIDEO: &str =
+        "the provider reported success but sent no video; your credits are back";
+    pub const TASK_LOST: &str = "the provider no longer knows this task; your credits are back";
+    pub const RESTARTED: &str = "the bot restarted while sending this job to the provider, so its outcome is unknown; your credits are back, please try again";
+}
+
+/// Why a job failed, in the language: the core's stored reason re-worded when it is one of
+/// [`reasons`], the provider's message inside it as written; any other reason as stored.
+pub fn job_reason(lang: Lang, reason: &str) -> String {
+    use reasons::*;
+    if lang == Lang::English {
+        return reason.to_owned();
+    }
+    let inner = |(head, tail): (&str, &str)| {
+        reason
+            .strip_prefix(head)
+            .and_then(|r| r.strip_suffix(tail))
+            .map(str::to_owned)
+    };
+    if let Some(message) = inner(REFUSED) {
+        return tr!(lang, "reason-refused", message = message);
+    }
+    if let Some(error) = inner(NOT_TAKEN) {
+        return tr!(lang, "reason-not-taken", error = error);
+    }
+    if let Some(rest) = reason.strip_prefix(NOT_MADE) {
+        if rest.is_empty() {
+            return tr!(lang, "reason-not-made");
+        }
+        if let Some(message) = rest.strip_prefix(": ") {
+            return tr!(lang, "reason-not-made-message", message = message);
+        }
+        if let Some(code) = rest
+            .strip_prefix(" (code ")
+            .and_then(|r| r.strip_suffix(')'))
+        {
+            return tr!(lang, "reason-not-made-code", code = code);
+        }
+    }
+    if let Some(count) = reason
+        .strip_suffix(EXPIRED.0)
+        .and_then(|r| r.strip_prefix(EXPIRED.1))
+        .and_then(|r| r.trim_start_matches('s').strip_prefix(" to "))
+    {
+        return tr!(lang, "reason-expired", count = count);
+    }
+    let id = match reason {
+        ACCOUNT => "reason-account",
+        GAVE_UP => "reason-gave-up",
+        NO_VIDEO => "reason-no-video",
+        TASK_LOST => "reason-task-lost",
+        RESTARTED => "reason-restarted",
+        other => return other.to_owned(),
+    };
+    lang.text(id, &[])
+}

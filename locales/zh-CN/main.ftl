@@ -136,7 +136,7 @@ label-cancelled = 已取消
 
 ## 最终消息（服务器的语言）
 
-final-refund = {" "}{ $amount } 积分已退回积分池。
+final-refund = { $amount } 积分已退回积分池。
 final-simulated = （模拟：这只是占位内容，服务商那边没有消耗积分）
 final-ready =
     { $who } 你的视频已完成{ $note }：
@@ -368,3 +368,15 @@ form-placeholder = 视频应该呈现的内容
 form-no-files = 这条消息没有可用来生成视频的图片、视频或音频文件（也没有图片链接）：请在有这些文件的消息上使用**生成视频**，或使用 `/video`。未扣除任何积分。
 form-file-kind = 无法使用 `{ $file }`（{ $how }）：它不是图片、视频或音频。可以作为参考的是图片（JPEG、PNG、WebP）、视频（MP4、MOV）和音频（WAV、MP3）。未扣除任何积分。
 form-expired = 这个表单已关闭（表单有效 15 分钟，机器人重启也会关闭它）：请在消息上再次使用**生成视频**。未扣除任何积分。
+jobs-reason-separator = {"："}
+reason-refused = 服务商拒绝了请求（{ $message }）；请修改提示词或参考后再试
+reason-not-taken = 服务商无法接受这个任务（{ $error }）；你的积分已退还
+reason-not-made = 服务商未能生成视频
+reason-not-made-message = 服务商未能生成视频：{ $message }
+reason-not-made-code = 服务商未能生成视频（代码 { $code }）
+reason-expired = 你的 { $count } 个文件的链接在任务开始前已过期；你的积分已退还。请重新附加文件，再次使用 `/video`
+reason-account = 机器人的服务商账户需要运营者处理；你的积分已退还
+reason-gave-up = 服务商出了问题，多次尝试后仍未接受任务；你的积分已退还，请稍后再试
+reason-no-video = 服务商报告成功但没有发送视频；你的积分已退还
+reason-task-lost = 服务商已不再知道这个任务；你的积分已退还
+reason-restarted = 机器人在把这个任务发送给服务商时重启了，因此结果未知；你的积分已退还，请重试

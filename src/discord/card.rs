@@ -150,7 +150,11 @@ pub fn state_text(lang: Lang, state: &JobState) -> String {
             tr!(lang, "state-running", provider = provider_state)
         }
         JobState::Succeeded { .. } => tr!(lang, "state-done"),
-        JobState::Failed { reason } => tr!(lang, "state-failed", reason = reason),
+        JobState::Failed { reason } => tr!(
+            lang,
+            "state-failed",
+            reason = words::job_reason(lang, reason)
+        ),
         JobState::TimedOut => tr!(lang, "state-timed-out"),
         JobState::Cancelled => tr!(lang, "state-cancelled"),
     }

@@ -56,7 +56,7 @@ pub fn final_text(lang: Lang, job: &JobRecord, refunded: u64) -> String {
                 lang,
                 "final-failed",
                 who = who,
-                reason = reason,
+                reason = crate::i18n::words::job_reason(lang, reason),
                 refund = refund
             )
         }

@@ -61,7 +61,11 @@ fn line(lang: Lang, job: &JobRecord) -> String {
     };
     let result = match &job.state {
         JobState::Succeeded { urls, .. } => format!(" {}", urls.join(" ")),
-        JobState::Failed { reason } => format!(": {}", clip(reason, 120)),
+        JobState::Failed { reason } => format!(
+            "{}{}",
+            tr!(lang, "jobs-reason-separator"),
+            clip(&crate::i18n::words::job_reason(lang, reason), 120)
+        ),
         _ => String::new(),
     };
     tr!(

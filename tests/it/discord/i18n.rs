@@ -327,3 +327,45 @@ async fn commands_are_registered_with_chinese_names_that_discord_accepts() {
     assert_no_violations(&double);
     app.stop().await;
 }
+
+/// A failed job in a Chinese server: the card and the final ping in Chinese, the provider's
+/// own message inside them as the provider wrote it, and the refund said.
+#[tokio::test]
+async fn a_failure_is_told_in_the_server_language_with_the_provider_words_kept() {
+    let (double, provider, _dir, app) = setup().await;
+    provider.set_default_script(vec![
+        crate::support::fake_provider::Step::waiting(),
+        crate::support::fake_provider::Step::fail(501, "face not clear"),
+    ]);
+    let injected = double.inject(&video("a boat").guild_locale("zh-CN")).await;
+    callback(&double, &injected).await;
+    let card = card_id(&double, &injected);
+    let done = final_message(&double, card).await;
+    assert_eq!(
+        done["content"].as_str().unwrap(),
+        format!(
+            "<@{MEMBER}> 你的视频未能生成：服务商未能生成视频：face not clear。400 积分已退回积分池。"
+        )
+    );
+    super::video::wait_delivered(&app, &injected.id.to_string()).await;
+    let shown = double.message(card).expect("the card");
+    let fields = &shown["embeds"][0]["fields"];
+    assert_eq!(
+        fields[0]["value"], "失败：服务商未能生成视频：face not clear",
+        "{shown}"
+    );
+    assert_eq!(fields[1]["value"], "400 积分（已退还）", "{shown}");
+    let text = private_reply(
+        &double,
+        &SlashCommand::in_guild("jobs", GUILD, CHANNEL, MEMBER).locale("zh-CN"),
+    )
+    .await;
+    assert!(
+        text.contains("失败 · 400 积分 · a boat")
+            && text.ends_with("：服务商未能生成视频：face not clear"),
+        "{text}"
+    );
+    assert_eq!(app.balance().available, 1000, "refunded");
+    assert_no_violations(&double);
+    app.stop().await;
+}
