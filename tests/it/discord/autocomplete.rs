@@ -146,3 +146,35 @@ async fn balance_says_what_a_default_video_costs_and_how_many_are_left_today() {
     assert_no_violations(&double);
     app.stop().await;
 }
+
+/// Suggestions while typing are not commands: they spend none of the member's command
+/// allowance, so the command itself still goes through.
+#[tokio::test]
+async fn suggestions_spend_no_command_allowance() {
+    let double = DiscordDouble::start().await;
+    let provider = FakeProvider::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = (*app_config(&double, &provider, dir.path(), "")).clone();
+    config.members.commands_per_window = 2;
+    config.members.command_window = Duration::from_secs(600);
+    let app = TestApp::start(&double, std::sync::Arc::new(config)).await;
+    app.grant(1000).await;
+    for typed in ["", "1", "5", "", "1"] {
+        assert!(
+            !suggestions(&double, &typing(typed, vec![]))
+                .await
+                .is_empty()
+        );
+    }
+    let balance = SlashCommand::in_guild("credits", GUILD, CHANNEL, MEMBER)
+        .option(Opt::subcommand("balance", vec![]));
+    for _ in 0..2 {
+        let text = private_reply(&double, &balance).await;
+        assert!(text.contains("1000 credits available"), "{text}");
+    }
+    // The allowance is real: a third command within the window is refused.
+    let text = private_reply(&double, &balance).await;
+    assert!(text.contains("You are using commands too fast"), "{text}");
+    assert_no_violations(&double);
+    app.stop().await;
+}
