@@ -6,7 +6,6 @@
 //! Run: `cargo bench --bench store` (BURST=500 RUNS=3 to change).
 
 #[path = "../tests/it/support/fake_provider.rs"]
-#[allow(dead_code)]
 mod fake_provider;
 #[path = "../tests/it/support/postgres.rs"]
 #[allow(dead_code)]

@@ -12,6 +12,7 @@ pub mod credits;
 pub mod discord;
 pub mod guild_settings;
 pub mod http;
+pub mod i18n;
 pub mod ids;
 pub mod jobs;
 pub mod seedance;

@@ -21,8 +21,10 @@ use super::errors::cause_chain;
 use super::follow;
 use super::invocation::Invocation;
 use super::{CommandError, Data, card, mentions};
+use crate::i18n::Lang;
 use crate::ids::MemberId;
 use crate::jobs::{JobId, SubmitError, Submitted};
+use crate::tr;
 
 /// How long after Discord made an interaction the bot waits for the work before deferring:
 /// well inside the 3 s, leaving room for the gateway's delay and the defer's own trip.
@@ -96,9 +98,10 @@ pub async fn card(http: &Http, data: &Data, inv: &Invocation, job: &Submitted, a
         Ack::None | Ack::DeferredPrivate => follow::present(http, data, inv, job).await,
         Ack::DeferredPublic => {
             let position = job.position.map(|p| (p, job.eta));
+            let lang = public_lang(data, inv);
             let edit = EditInteractionResponse::new()
-                .embed(card::embed(&job.job, position))
-                .components(card::components(&job.job))
+                .embed(card::embed(lang, &job.job, position))
+                .components(card::components(lang, &job.job))
                 .allowed_mentions(mentions::only_user(MemberId(inv.user.get())));
             match edit.execute(http, inv.token.expose()).await {
                 Ok(message) => {
@@ -111,7 +114,8 @@ pub async fn card(http: &Http, data: &Data, inv: &Invocation, job: &Submitted, a
     };
     let Err(e) = shown else { return true };
     tracing::warn!(job_id = %job.job.id, cause = %cause_chain(&e), "accepted a job but could not show its card");
-    let text = accepted_unseen(&job.job.id, job.job.cost);
+    let lang = super::commands::lang(inv);
+    let text = accepted_unseen(lang, &job.job.id, job.job.cost);
     let told = match private(http, inv, ack, &text).await {
         // The card's own response may have reached Discord before a later step failed: then
         // only a follow-up can still say it, and privately (nothing is loading).
@@ -126,11 +130,22 @@ pub async fn card(http: &Http, data: &Data, inv: &Invocation, job: &Submitted, a
     false
 }
 
+/// The language of the public messages of the server `inv` was used in.
+pub fn public_lang(data: &Data, inv: &Invocation) -> Lang {
+    let Some(guild) = inv.guild else {
+        return super::commands::lang(inv);
+    };
+    let settings = data
+        .jobs
+        .guild_settings()
+        .get(crate::ids::GuildId(guild.get()))
+        .unwrap_or_default();
+    crate::i18n::server_lang(&settings, inv.guild_locale.as_deref())
+}
+
 /// What a member reads when their job was accepted but its card could not be shown.
-pub fn accepted_unseen(id: &JobId, cost: u64) -> String {
-    format!(
-        "Your video was accepted (job `{id}`): {cost} credits are held for it and it will run; `/jobs` shows it. Something went wrong while showing its card, so you may not see the card or its thread here. Asking again would make and charge a second video."
-    )
+pub fn accepted_unseen(lang: Lang, id: &JobId, cost: u64) -> String {
+    tr!(lang, "accepted-unseen", id = id, cost = lang.num(cost))
 }
 
 /// A private answer, however the interaction stands: the initial response, or after a
@@ -180,24 +195,24 @@ async fn private_followup(
 /// The error a member reads when a submission failed. "Nothing was charged" is said only
 /// when the ledger holds nothing for this request: a failure after the hold was written
 /// (its flush, say) tells the member the job exists instead.
-pub fn submit_failed(data: &Data, key: &str, e: SubmitError) -> CommandError {
+pub fn submit_failed(lang: Lang, data: &Data, key: &str, e: SubmitError) -> CommandError {
     if !matches!(e, SubmitError::Internal(_)) {
-        return super::commands::refusal(e);
+        return super::commands::refusal(lang, e);
     }
     match data.jobs.ledger().hold(key) {
-        Ok(None) => super::commands::refusal(e),
+        Ok(None) => super::commands::refusal(lang, e),
         Ok(Some(hold)) => {
             tracing::error!(key, cause = %e, "a job's hold was written but its submission failed");
-            CommandError::User(format!(
-                "Something went wrong on our side after your video was recorded (job `{key}`): {} credits are held for it and `/jobs` shows it. Please don't ask again: that would charge a second video.",
-                hold.amount
+            CommandError::User(tr!(
+                lang,
+                "error-after-recorded",
+                key = key,
+                amount = lang.num(hold.amount)
             ))
         }
         Err(read) => {
             tracing::error!(key, cause = %e, read = %read, "submission failed and its hold could not be read");
-            CommandError::User(
-                "Something went wrong on our side and I could not check whether anything was charged: look at `/jobs` before asking again.".into(),
-            )
+            CommandError::User(tr!(lang, "error-unchecked"))
         }
     }
 }

@@ -13,8 +13,10 @@ use super::commands::admit;
 use super::errors::cause_chain;
 use super::invocation::{Invocation, Invoked};
 use super::{CommandError, Data};
+use crate::i18n::{Lang, words};
 use crate::ids::{ChannelId, GuildId, MemberId};
 use crate::jobs::{InteractionRef, JobId, JobRequest};
+use crate::tr;
 
 /// Handles a button press on one of the bot's messages, whichever transport brought it;
 /// other components are ignored.
@@ -26,6 +28,7 @@ pub async fn handle(http: &Http, data: &Data, inv: &Invocation) {
         return;
     };
     let deadline = answer::deadline(inv.id.get());
+    let lang = super::commands::lang(inv);
     let member = MemberId(inv.user.get());
     // Buttons spend credits too ("Run again"): they share the members' command rate limit.
     let rate = data
@@ -34,10 +37,13 @@ pub async fn handle(http: &Http, data: &Data, inv: &Invocation) {
         .command_rate()
         .check(member, inv.id.get());
     let (outcome, ack) = match (rate, action) {
-        (Err(limited), _) => (Err(super::commands::rate_refusal(&limited)), Ack::None),
+        (Err(limited), _) => (
+            Err(super::commands::rate_refusal(lang, &limited)),
+            Ack::None,
+        ),
         (Ok(()), ButtonAction::Cancel(id)) => {
             // Only the member reads the outcome: a slow refund defers privately.
-            answer::race(http, inv, deadline, true, cancel(data, &id, member)).await
+            answer::race(http, inv, deadline, true, cancel(lang, data, &id, member)).await
         }
         (Ok(()), ButtonAction::RunAgain(id)) => {
             match run_again(http, data, inv, &id, deadline).await {
@@ -52,7 +58,7 @@ pub async fn handle(http: &Http, data: &Data, inv: &Invocation) {
             if !matches!(e, CommandError::User(_)) {
                 tracing::error!(cause = %cause_chain(&e), "button failed");
             }
-            e.reply_text()
+            e.reply_text(lang)
         }
     };
     if let Err(e) = answer::private(http, inv, ack, &text).await {
@@ -62,13 +68,14 @@ pub async fn handle(http: &Http, data: &Data, inv: &Invocation) {
 
 /// Cancels a queued job for its owner. The reporter then updates the card and posts the
 /// refund in the job's thread.
-async fn cancel(data: &Data, id: &JobId, by: MemberId) -> Result<String, CommandError> {
+async fn cancel(lang: Lang, data: &Data, id: &JobId, by: MemberId) -> Result<String, CommandError> {
     match data.jobs.cancel(id, by).await {
-        Ok(job) => Ok(format!(
-            "Cancelled: {} credits went back to the pool.",
-            job.cost
-        )),
-        Err(e) => Err(CommandError::User(format!("I can't cancel that: {e}."))),
+        Ok(job) => Ok(tr!(lang, "cancelled", amount = lang.num(job.cost))),
+        Err(e) => Err(CommandError::User(tr!(
+            lang,
+            "cancel-refused",
+            why = words::cancel(lang, &e)
+        ))),
     }
 }
 
@@ -83,14 +90,13 @@ async fn run_again(
     deadline: tokio::time::Instant,
 ) -> Result<(), (Result<String, CommandError>, Ack)> {
     let refuse = |e: CommandError| (Err(e), Ack::None);
+    let lang = super::commands::lang(inv);
     let Some(guild) = inv.guild else {
-        return Err(refuse(CommandError::user("This works in a server only.")));
+        return Err(refuse(CommandError::User(tr!(lang, "error-server-only"))));
     };
     let guild = GuildId(guild.get());
     let Some(original) = data.jobs.get(id) else {
-        return Err(refuse(CommandError::user(
-            "I no longer know that job; use `/video` instead.",
-        )));
+        return Err(refuse(CommandError::User(tr!(lang, "run-again-unknown"))));
     };
     let server = data
         .jobs
@@ -98,7 +104,7 @@ async fn run_again(
         .get(guild)
         .map_err(|e| refuse(CommandError::Internal(Box::new(e))))?;
     let place = inv.place;
-    admit::check(&server, &place, &original.request.references).map_err(refuse)?;
+    admit::check(lang, &server, inv, &original.request.references).map_err(refuse)?;
     let mut request = JobRequest {
         key: inv.id.to_string(),
         guild,
@@ -121,6 +127,6 @@ async fn run_again(
             answer::card(http, data, inv, &submitted, ack).await;
             Ok(())
         }
-        Err(e) => Err((Err(answer::submit_failed(data, &key, e)), ack)),
+        Err(e) => Err((Err(answer::submit_failed(lang, data, &key, e)), ack)),
     }
 }

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serenity::all::{ButtonStyle, CreateActionRow, CreateButton, CreateEmbed, CreateEmbedFooter};
 
+use crate::i18n::{Lang, words};
 use crate::jobs::{JobId, JobRecord, JobState};
+use crate::tr;
 
 /// The prefix of every custom id the bot's buttons carry.
 const BUTTON_PREFIX: &str = "seedance";
@@ -50,56 +52,76 @@ impl ButtonAction {
     }
 }
 
-/// The card's embed. `position` is the place in the queue and the estimated wait, if known.
-pub fn embed(job: &JobRecord, position: Option<(usize, Duration)>) -> CreateEmbed {
+/// The card's embed, in the server's language `lang`. `position` is the place in the queue
+/// and the estimated wait, if known. The prompt and the provider's words are shown as
+/// written.
+pub fn embed(lang: Lang, job: &JobRecord, position: Option<(usize, Duration)>) -> CreateEmbed {
     let r = &job.request;
     let title = if job.simulated {
-        "Video job (simulated: no real video is made)"
+        tr!(lang, "card-title-simulated")
     } else {
-        "Video job"
+        tr!(lang, "card-title")
     };
     let mut embed = CreateEmbed::new()
         .title(title)
         .description(clip(&r.prompt, PROMPT_ON_CARD))
-        .field("State", clip(&state_text(&job.state), FIELD_MAX), false);
+        .field(
+            tr!(lang, "card-state"),
+            clip(&state_text(lang, &job.state), FIELD_MAX),
+            false,
+        );
     if let (JobState::Queued, Some((place, eta))) = (&job.state, position) {
         embed = embed.field(
-            "Queue position",
-            format!("#{place}, about {} to wait", human(eta)),
+            tr!(lang, "card-queue"),
+            tr!(
+                lang,
+                "card-queue-value",
+                place = lang.num(place as u64),
+                wait = lang.wait(eta)
+            ),
             true,
         );
     }
+    let cost = lang.num(job.cost);
     let cost = match &job.state {
         JobState::Failed { .. } | JobState::TimedOut | JobState::Cancelled => {
-            format!("{} credits (refunded)", job.cost)
+            tr!(lang, "card-cost-refunded", cost = cost)
         }
-        JobState::Succeeded { .. } => format!("{} credits (paid)", job.cost),
-        _ => format!("{} credits (held until the video is made)", job.cost),
+        JobState::Succeeded { .. } => tr!(lang, "card-cost-paid", cost = cost),
+        _ => tr!(lang, "card-cost-held", cost = cost),
     };
     embed = embed
-        .field("Cost", cost, true)
-        .field("Parameters", parameters(job), true)
-        .field("Requested by", format!("<@{}>", r.member), true)
-        .field("References", references(job), false);
+        .field(tr!(lang, "card-cost"), cost, true)
+        .field(tr!(lang, "card-parameters"), parameters(lang, job), true)
+        .field(
+            tr!(lang, "card-requested-by"),
+            format!("<@{}>", r.member),
+            true,
+        )
+        .field(tr!(lang, "card-references"), references(lang, job), false);
     if let JobState::Succeeded { urls, .. } = &job.state {
-        embed = embed.field("Result", clip(&urls.join("\n"), FIELD_MAX), false);
+        embed = embed.field(
+            tr!(lang, "card-result"),
+            clip(&urls.join("\n"), FIELD_MAX),
+            false,
+        );
     }
-    let mut footer = format!("Job {}", job.id);
+    let mut footer = tr!(lang, "card-footer", id = job.id);
     if job.reply.message.is_some() && job.reply.thread.is_none() {
-        footer.push_str(" · I cannot make a thread here, so updates are posted in this channel");
+        footer.push_str(&tr!(lang, "card-footer-no-thread"));
     }
     embed.footer(CreateEmbedFooter::new(footer))
 }
 
 /// The card's buttons: "Cancel" while queued, "Run again" once finished.
-pub fn components(job: &JobRecord) -> Vec<CreateActionRow> {
+pub fn components(lang: Lang, job: &JobRecord) -> Vec<CreateActionRow> {
     let button = match &job.state {
         JobState::Queued => CreateButton::new(ButtonAction::Cancel(job.id.clone()).custom_id())
-            .label("Cancel")
+            .label(tr!(lang, "button-cancel"))
             .style(ButtonStyle::Danger),
         s if s.is_terminal() => {
             CreateButton::new(ButtonAction::RunAgain(job.id.clone()).custom_id())
-                .label("Run again")
+                .label(tr!(lang, "button-run-again"))
                 .style(ButtonStyle::Secondary)
         }
         _ => return Vec::new(),
@@ -119,48 +141,68 @@ pub fn thread_name(prompt: &str) -> String {
     }
 }
 
-/// The state in a member's words.
-pub fn state_text(state: &JobState) -> String {
+/// The state in a member's words (the provider's own state and reasons as written).
+pub fn state_text(lang: Lang, state: &JobState) -> String {
     match state {
-        JobState::Queued => "Queued".into(),
-        JobState::Submitting => "Sending to the provider".into(),
-        JobState::Running { provider_state, .. } => format!("Generating ({provider_state})"),
-        JobState::Succeeded { .. } => "Done".into(),
-        JobState::Failed { reason } => format!("Failed: {reason}"),
-        JobState::TimedOut => "Timed out: the bot stopped waiting for it".into(),
-        JobState::Cancelled => "Cancelled".into(),
+        JobState::Queued => tr!(lang, "state-queued"),
+        JobState::Submitting => tr!(lang, "state-submitting"),
+        JobState::Running { provider_state, .. } => {
+            tr!(lang, "state-running", provider = provider_state)
+        }
+        JobState::Succeeded { .. } => tr!(lang, "state-done"),
+        JobState::Failed { reason } => tr!(
+            lang,
+            "state-failed",
+            reason = words::job_reason(lang, reason)
+        ),
+        JobState::TimedOut => tr!(lang, "state-timed-out"),
+        JobState::Cancelled => tr!(lang, "state-cancelled"),
     }
 }
 
-fn parameters(job: &JobRecord) -> String {
+/// The state in one word, for lists (`/jobs`, `/credits balance`).
+pub fn state_label(lang: Lang, state: &JobState) -> String {
+    match state {
+        JobState::Queued => tr!(lang, "label-queued"),
+        JobState::Submitting => tr!(lang, "label-submitting"),
+        JobState::Running { .. } => tr!(lang, "label-running"),
+        JobState::Succeeded { .. } => tr!(lang, "label-succeeded"),
+        JobState::Failed { .. } => tr!(lang, "label-failed"),
+        JobState::TimedOut => tr!(lang, "label-timed-out"),
+        JobState::Cancelled => tr!(lang, "label-cancelled"),
+    }
+}
+
+fn parameters(lang: Lang, job: &JobRecord) -> String {
     let r = &job.request;
-    let on = |b: bool| if b { "on" } else { "off" };
-    format!(
-        "{} · {} · {} s · audio {} · web search {}",
-        r.resolution,
-        r.ratio,
-        r.duration,
-        on(r.generate_audio),
-        on(r.web_search)
-    ) + if r.nsfw_checker {
-        ""
+    let text = tr!(
+        lang,
+        "card-parameters-value",
+        resolution = r.resolution,
+        ratio = r.ratio,
+        duration = lang.secs(r.duration),
+        audio = lang.on_off(r.generate_audio),
+        web = lang.on_off(r.web_search)
+    );
+    if r.nsfw_checker {
+        text
     } else {
-        " · content filter **off** (age-restricted channel)"
+        text + &tr!(lang, "card-filter-off")
     }
 }
 
-fn references(job: &JobRecord) -> String {
+fn references(lang: Lang, job: &JobRecord) -> String {
     let refs = &job.request.references;
     if refs.is_empty() {
-        return "none".into();
+        return tr!(lang, "word-none");
     }
     let mut out = String::new();
     for (i, r) in refs.iter().enumerate() {
         // Attachment links carry long signatures: show the path only.
         let shown = r.url.split('?').next().unwrap_or(&r.url);
-        let line = format!("{}: {}\n", r.kind, clip(shown, 200));
+        let line = format!("{}: {}\n", words::kind(lang, r.kind), clip(shown, 200));
         if out.chars().count() + line.chars().count() > FIELD_MAX - 20 {
-            out.push_str(&format!("… and {} more", refs.len() - i));
+            out.push_str(&tr!(lang, "card-more-references", count = refs.len() - i));
             break;
         }
         out.push_str(&line);
@@ -176,15 +218,6 @@ pub fn clip(text: &str, max: usize) -> String {
     }
     let cut: String = text.chars().take(max.saturating_sub(1)).collect();
     format!("{}…", cut.trim_end())
-}
-
-/// "1m 30s" for a wait.
-pub fn human(d: Duration) -> String {
-    let secs = d.as_secs();
-    match secs {
-        0..=59 => format!("{secs}s"),
-        _ => format!("{}m {}s", secs / 60, secs % 60),
-    }
 }
 
 #[cfg(test)]

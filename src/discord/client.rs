@@ -89,8 +89,9 @@ async fn register_on(
     guild_ids: &[u64],
 ) -> Result<Registration, DiscordError> {
     let names = commands.iter().map(|c| c.name.to_string()).collect();
+    let list = super::commands::localize::application_commands(commands);
     if guild_ids.is_empty() {
-        poise::builtins::register_globally(http, commands)
+        serenity::all::Command::set_global_commands(http, list.clone())
             .await
             .map_err(|source| DiscordError::Register {
                 scope: "globally".into(),
@@ -101,7 +102,8 @@ async fn register_on(
         let Some(id) = std::num::NonZeroU64::new(guild) else {
             continue;
         };
-        poise::builtins::register_in_guild(http, commands, GuildId::from(id))
+        GuildId::from(id)
+            .set_commands(http, list.clone())
             .await
             .map_err(|source| DiscordError::Register {
                 scope: format!("in server {guild}"),
@@ -117,7 +119,8 @@ async fn register_on(
 
 /// The JSON Discord receives for `commands` (what registration sends), e.g. to check limits.
 pub fn slash_commands_json(commands: &[Command]) -> serde_json::Value {
-    serde_json::to_value(poise::builtins::create_application_commands(commands)).unwrap_or_default()
+    serde_json::to_value(super::commands::localize::application_commands(commands))
+        .unwrap_or_default()
 }
 
 /// The gateway events the bot needs: none of the privileged ones (no message content, no
@@ -171,6 +174,16 @@ pub async fn run(
                 {
                     let inv = super::invocation::Invocation::from(press);
                     super::buttons::handle(&ctx.serenity_context.http, ctx.user_data, &inv).await;
+                }
+                if let serenity::all::FullEvent::InteractionCreate {
+                    interaction: serenity::all::Interaction::Modal(submit),
+                } = event
+                {
+                    let inv = super::invocation::Invocation::from(submit);
+                    if super::commands::make_video::is_form(&inv) {
+                        let http = &ctx.serenity_context.http;
+                        super::commands::make_video::submitted(http, ctx.user_data, &inv).await;
+                    }
                 }
                 Ok(())
             })

@@ -76,7 +76,8 @@ impl<F: Framework> Framework for Gate<F> {
     }
 }
 
-/// Answers a command or button press, only to its author, that the bot is restarting.
+/// Answers a command, button press or submitted form, only to its author, that the bot is
+/// restarting.
 async fn turn_away(ctx: &SerenityContext, interaction: &Interaction) {
     let (name, user, result) = match interaction {
         Interaction::Command(command) => (
@@ -91,6 +92,12 @@ async fn turn_away(ctx: &SerenityContext, interaction: &Interaction) {
             press.user.id,
             press
                 .create_response(&ctx.http, restarting(press.user.id.get()))
+                .await,
+        ),
+        Interaction::Modal(form) => (
+            "form".to_owned(),
+            form.user.id,
+            form.create_response(&ctx.http, restarting(form.user.id.get()))
                 .await,
         ),
         _ => return,

@@ -10,6 +10,8 @@ use std::fmt::Write as _;
 use poise::{CreateReply, FrameworkError};
 
 use super::{CommandError as E, Data, mentions};
+use crate::i18n::Lang;
+use crate::tr;
 
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]
@@ -40,13 +42,10 @@ impl CommandError {
     /// The text a member sees for this error. "Nothing was charged" is true for the
     /// unexpected errors: `/video` and "Run again" turn every failure after a hold was
     /// written into words saying the job exists (see `answer`).
-    pub fn reply_text(&self) -> String {
+    pub fn reply_text(&self, lang: Lang) -> String {
         match self {
             CommandError::User(message) => message.clone(),
-            CommandError::Discord(_) | CommandError::Internal(_) => {
-                "Something went wrong on our side; nothing was charged. Please try again later."
-                    .into()
-            }
+            CommandError::Discord(_) | CommandError::Internal(_) => tr!(lang, "error-internal"),
         }
     }
 }
@@ -100,6 +99,10 @@ pub fn redact_tokens(text: &str) -> String {
 /// poise's `on_error`: logs the cause and answers the member ephemerally when there is a
 /// command to answer.
 pub async fn on_error(error: FrameworkError<'_, Data, E>) {
+    let lang = error
+        .ctx()
+        .and_then(|ctx| ctx.locale())
+        .map_or(Lang::English, Lang::of_locale);
     let (ctx, text) = match error {
         FrameworkError::Command { error, ctx, .. } => {
             let outcome = if matches!(error, E::User(_)) {
@@ -113,15 +116,15 @@ pub async fn on_error(error: FrameworkError<'_, Data, E>) {
             } else {
                 tracing::error!(command = %ctx.command().qualified_name, cause = %cause_chain(&error), "command failed");
             }
-            (ctx, error.reply_text())
+            (ctx, error.reply_text(lang))
         }
         FrameworkError::CommandCheckFailed { error, ctx, .. } => {
             let text = match error {
                 Some(error) => {
                     tracing::warn!(cause = %cause_chain(&error), "command check failed");
-                    error.reply_text()
+                    error.reply_text(lang)
                 }
-                None => "You cannot use this command here.".into(),
+                None => tr!(lang, "error-not-here"),
             };
             (ctx, text)
         }
@@ -129,29 +132,19 @@ pub async fn on_error(error: FrameworkError<'_, Data, E>) {
             tracing::error!(command = %ctx.command().qualified_name, "command panicked");
             // A panic may come after a job was accepted: say nothing about money but where
             // to look.
-            (
-                ctx,
-                "Something went wrong on our side. If you asked for a video, `/jobs` shows whether it was accepted before you try again.".into(),
-            )
+            (ctx, tr!(lang, "error-panic"))
         }
         FrameworkError::ArgumentParse {
             error, input, ctx, ..
         } => {
             tracing::info!(cause = %error, ?input, "could not read a command option");
-            (
-                ctx,
-                "I could not read one of the options; please check them and try again.".into(),
-            )
+            (ctx, tr!(lang, "error-bad-option"))
         }
         FrameworkError::CommandStructureMismatch {
             description, ctx, ..
         } => {
             tracing::error!(%description, "command registered with Discord differs from the code");
-            (
-                ctx.into(),
-                "This command is out of date; an operator needs to re-register the commands."
-                    .into(),
-            )
+            (ctx.into(), tr!(lang, "error-out-of-date"))
         }
         FrameworkError::MissingUserPermissions {
             missing_permissions,
@@ -159,8 +152,8 @@ pub async fn on_error(error: FrameworkError<'_, Data, E>) {
             ..
         } => {
             let text = match missing_permissions {
-                Some(p) => format!("You need the {p} permission for this."),
-                None => "You do not have the permissions this command needs.".into(),
+                Some(p) => tr!(lang, "error-member-permission", permission = p),
+                None => tr!(lang, "error-member-permissions"),
             };
             (ctx, text)
         }
@@ -170,24 +163,25 @@ pub async fn on_error(error: FrameworkError<'_, Data, E>) {
             ..
         } => (
             ctx,
-            format!("I need the {missing_permissions} permission in this channel."),
+            tr!(
+                lang,
+                "error-bot-permission",
+                permission = missing_permissions
+            ),
         ),
-        FrameworkError::NotAnOwner { ctx, .. } => {
-            (ctx, "Only the bot's operators can do that.".into())
-        }
-        FrameworkError::GuildOnly { ctx, .. } => {
-            (ctx, "This command works in a server only.".into())
-        }
-        FrameworkError::DmOnly { ctx, .. } => (ctx, "This command works in DMs only.".into()),
+        FrameworkError::NotAnOwner { ctx, .. } => (ctx, tr!(lang, "error-not-owner")),
+        FrameworkError::GuildOnly { ctx, .. } => (ctx, tr!(lang, "error-guild-only")),
+        FrameworkError::DmOnly { ctx, .. } => (ctx, tr!(lang, "error-dm-only")),
         FrameworkError::CooldownHit {
             remaining_cooldown,
             ctx,
             ..
         } => (
             ctx,
-            format!(
-                "Please wait {} s before using this again.",
-                remaining_cooldown.as_secs().max(1)
+            tr!(
+                lang,
+                "error-cooldown",
+                secs = remaining_cooldown.as_secs().max(1)
             ),
         ),
         FrameworkError::Setup { error, .. } => {

@@ -1,7 +1,9 @@
 //! The member's final message about a job: its words, its nonce (so a resend after a crash
 //! is the same message), and the re-hosted video file.
 
+use crate::i18n::Lang;
 use crate::jobs::{JobId, JobRecord, JobState};
+use crate::tr;
 
 use super::card;
 
@@ -25,32 +27,48 @@ pub fn nonce(id: &JobId, kind: &str) -> String {
     hashed.chars().take(NONCE_MAX).collect()
 }
 
-/// The member's final message: the link(s), or what went wrong and what was refunded.
-pub fn final_text(job: &JobRecord, refunded: u64) -> String {
+/// The member's final message, in the server's language `lang`: the link(s), or what went
+/// wrong and what was refunded (the provider's reasons as written).
+pub fn final_text(lang: Lang, job: &JobRecord, refunded: u64) -> String {
     let who = format!("<@{}>", job.request.member);
     let refund = if refunded > 0 {
-        format!(" {refunded} credits went back to the pool.")
+        tr!(lang, "final-refund", amount = lang.num(refunded))
     } else {
         String::new()
     };
     let text = match &job.state {
         JobState::Succeeded { urls, .. } => {
             let note = if job.simulated {
-                " (simulated: this is a placeholder, no credits were spent upstream)"
+                tr!(lang, "final-simulated")
             } else {
-                ""
+                String::new()
             };
-            format!("{who} your video is ready{note}:\n{}", urls.join("\n"))
+            tr!(
+                lang,
+                "final-ready",
+                who = who,
+                note = note,
+                urls = urls.join("\n")
+            )
         }
         JobState::Failed { reason } => {
-            format!("{who} your video could not be made: {reason}.{refund}")
+            tr!(
+                lang,
+                "final-failed",
+                who = who,
+                reason = crate::i18n::words::job_reason(lang, reason),
+                refund = refund
+            )
         }
         // The provider has no cancel call: the bot stops waiting, it stops nothing.
-        JobState::TimedOut => format!(
-            "{who} your video was not ready within the time limit, so I stopped waiting for it.{refund}"
+        JobState::TimedOut => tr!(lang, "final-timed-out", who = who, refund = refund),
+        JobState::Cancelled => tr!(lang, "final-cancelled", who = who, refund = refund),
+        other => tr!(
+            lang,
+            "final-other",
+            who = who,
+            state = card::state_text(lang, other)
         ),
-        JobState::Cancelled => format!("{who} your video was cancelled.{refund}"),
-        other => format!("{who} your video is {}.", card::state_text(other)),
     };
     card::clip(&text, CONTENT_MAX)
 }
@@ -99,11 +117,11 @@ mod tests {
 
     #[test]
     fn a_timeout_says_the_bot_stopped_waiting_and_the_credits_are_back() {
-        let text = final_text(&job(JobState::TimedOut), 200);
+        let text = final_text(Lang::English, &job(JobState::TimedOut), 200);
         assert!(text.contains("stopped waiting"), "{text}");
         assert!(text.contains("200 credits went back"), "{text}");
         assert!(!text.contains("was stopped"), "{text}");
-        let card = card::state_text(&JobState::TimedOut);
+        let card = card::state_text(Lang::English, &JobState::TimedOut);
         assert!(card.contains("stopped waiting") && !card.contains("was stopped"));
     }
 

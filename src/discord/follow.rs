@@ -50,9 +50,10 @@ async fn show(
 ) -> Result<(), serenity::Error> {
     let job = &submitted.job;
     let position = submitted.position.map(|p| (p, submitted.eta));
+    let lang = super::answer::public_lang(data, inv);
     let response = CreateInteractionResponseMessage::new()
-        .embed(card::embed(job, position))
-        .components(card::components(job))
+        .embed(card::embed(lang, job, position))
+        .components(card::components(lang, job))
         .allowed_mentions(mentions::only_user(MemberId(inv.user.get())));
     CreateInteractionResponse::Message(response)
         .execute(http, (inv.id, inv.token.expose()))

@@ -6,9 +6,9 @@
 use std::collections::HashMap;
 
 use serenity::all::{
-    ApplicationId, Attachment, ChannelId, CommandDataOption, CommandDataOptionValue,
-    CommandInteraction, ComponentInteraction, GenericId, GuildId, InteractionId, Member,
-    Permissions, RoleId, UserId,
+    ActionRowComponent, ApplicationId, Attachment, ChannelId, CommandDataOption,
+    CommandDataOptionValue, CommandInteraction, ComponentInteraction, GenericId, GuildId,
+    InteractionId, Member, Message, ModalInteraction, Permissions, ResolvedTarget, RoleId, UserId,
 };
 
 use super::commands::place::{self, Place};
@@ -35,11 +35,13 @@ impl std::fmt::Debug for Token {
 }
 
 /// What was invoked: a slash command (its name and subcommands, e.g. `["credits",
-/// "grant"]`) or a button (its custom id).
+/// "grant"]`; a context-menu command by its name), a button (its custom id) or a submitted
+/// form (a modal, by its custom id).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Invoked {
     Command(Vec<String>),
     Button(String),
+    Modal(String),
 }
 
 /// One option value, with attachments resolved to their files.
@@ -139,6 +141,8 @@ pub struct Invocation {
     pub attachment_size_limit: u64,
     pub locale: String,
     pub guild_locale: Option<String>,
+    /// The message a message context-menu command was used on.
+    pub target_message: Option<Box<Message>>,
 }
 
 impl Invocation {
@@ -178,6 +182,10 @@ impl From<&CommandInteraction> for Invocation {
             attachment_size_limit: u64::from(i.attachment_size_limit),
             locale: i.locale.clone(),
             guild_locale: i.guild_locale.clone(),
+            target_message: match i.data.target() {
+                Some(ResolvedTarget::Message(m)) => Some(Box::new(m.clone())),
+                _ => None,
+            },
         }
     }
 }
@@ -202,6 +210,41 @@ impl From<&ComponentInteraction> for Invocation {
             attachment_size_limit: u64::from(i.attachment_size_limit),
             locale: i.locale.clone(),
             guild_locale: i.guild_locale.clone(),
+            target_message: None,
+        }
+    }
+}
+
+impl From<&ModalInteraction> for Invocation {
+    /// A submitted form: each text input is a string option named by its custom id.
+    fn from(i: &ModalInteraction) -> Invocation {
+        let mut options = HashMap::new();
+        for row in &i.data.components {
+            for component in &row.components {
+                if let ActionRowComponent::InputText(input) = component {
+                    let value = input.value.clone().unwrap_or_default();
+                    options.insert(input.custom_id.clone(), OptionValue::String(value));
+                }
+            }
+        }
+        Invocation {
+            id: i.id,
+            application_id: i.application_id,
+            token: Token::new(i.token.clone()),
+            invoked: Invoked::Modal(i.data.custom_id.clone()),
+            options: Options(options),
+            user: i.user.id,
+            guild: i.guild_id,
+            channel: i.channel_id,
+            in_thread: in_thread(i.channel.as_ref()),
+            place: place::of_modal(i),
+            member_permissions: i.member.as_ref().and_then(|m| m.permissions),
+            roles: roles(i.member.as_ref()),
+            app_permissions: i.app_permissions,
+            attachment_size_limit: u64::from(i.attachment_size_limit),
+            locale: i.locale.clone(),
+            guild_locale: i.guild_locale.clone(),
+            target_message: None,
         }
     }
 }

@@ -293,10 +293,11 @@ impl DiscordReporter {
         let _turn = turn.turn.lock().await;
         let mut shown = job.clone();
         shown.reply = target.clone();
+        let lang = self.server_lang(job);
         let position = jobs.and_then(|j| j.queue_position(&job.id));
         let edit = EditMessage::new()
-            .embed(card::embed(&shown, position))
-            .components(card::components(&shown))
+            .embed(card::embed(lang, &shown, position))
+            .components(card::components(lang, &shown))
             .allowed_mentions(mentions::nobody());
         let (channel, message) = (
             ChannelId::new(channel.0.max(1)),
@@ -313,6 +314,15 @@ impl DiscordReporter {
                 .map(|_| ())
         })
         .await
+    }
+
+    /// The language of the public messages of the job's server.
+    fn server_lang(&self, job: &JobRecord) -> crate::i18n::Lang {
+        let settings = self
+            .jobs()
+            .and_then(|j| j.guild_settings().get(job.request.guild).ok())
+            .unwrap_or_default();
+        crate::i18n::server_lang(&settings, None)
     }
 
     async fn report_final(&self, job: &JobRecord, refunded: u64) -> Result<(), ReportError> {
@@ -345,7 +355,7 @@ impl DiscordReporter {
         let channel = ChannelId::new(channel.0.max(1));
         // The same nonce on every try: a resend after a crash returns the first message.
         let message = CreateMessage::new()
-            .content(final_text(job, refunded))
+            .content(final_text(self.server_lang(job), job, refunded))
             .allowed_mentions(mentions::only_user(job.request.member))
             .nonce(Nonce::String(nonce(&job.id, "final")))
             .enforce_nonce(true);

@@ -2,7 +2,8 @@
 //! in-memory per-member command rate limit. Knows nothing of Discord.
 //!
 //! - [`ServerSettings`]: where `/video` may be used, the largest video allowed, the
-//!   defaults, the cooldown between a member's jobs, `web_search`, and the content filter.
+//!   defaults, the cooldown between a member's jobs, `web_search`, the content filter, the
+//!   roles whose members may make videos, and the language of the server's public messages.
 //! - [`policy`]: the rules those settings impose on a job, each refusal saying what to do.
 //! - [`rate`]: a token bucket per member for commands.
 
@@ -12,6 +13,7 @@ pub mod rate;
 use crate::store::{Store, TxFail};
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::Lang;
 use crate::ids::{ChannelId, GuildId};
 use crate::video::{Ratio, Resolution};
 
@@ -58,6 +60,18 @@ pub struct ServerSettings {
     /// Whether members may ask for `web_search`.
     pub web_search_allowed: bool,
     pub content_filter: ContentFilter,
+    /// Roles whose members may use `/video` and "Run again" (any one of them); empty =
+    /// everyone.
+    #[serde(default)]
+    pub allowed_roles: Vec<u64>,
+    /// The language of the server's public messages, as its admins chose it; `None`: the
+    /// server's own Discord locale, else English.
+    #[serde(default)]
+    pub language: Option<Lang>,
+    /// The server's Discord locale as last seen in an interaction (`guild_locale`), so
+    /// messages sent without one (the job's updates) can follow it.
+    #[serde(default)]
+    pub guild_locale: Option<String>,
 }
 
 impl ServerSettings {

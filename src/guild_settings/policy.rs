@@ -28,6 +28,10 @@ pub enum SettingsRefusal {
         "this server asks members to wait {cooldown_secs} s between videos: try again in {wait_secs} s"
     )]
     Cooldown { cooldown_secs: u64, wait_secs: u64 },
+    #[error(
+        "this server lets members with one of these roles make videos: {roles} (a server admin can change this with `/video-admin allow-role`)"
+    )]
+    Role { roles: String },
 }
 
 /// The channels a refusal lists, as Discord mentions.
@@ -37,6 +41,31 @@ pub fn channel_list(channels: &[ChannelId]) -> String {
         .map(|c| format!("<#{c}>"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The roles a refusal lists, as Discord mentions.
+pub fn role_list(roles: &[u64]) -> String {
+    roles
+        .iter()
+        .map(|r| format!("<@&{r}>"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Checks a member's roles (as Discord lists them in the interaction, so a change counts from
+/// the next command) against the roles allowed to make videos.
+pub fn check_roles(settings: &ServerSettings, member_roles: &[u64]) -> Result<(), SettingsRefusal> {
+    if settings.allowed_roles.is_empty()
+        || member_roles
+            .iter()
+            .any(|r| settings.allowed_roles.contains(r))
+    {
+        Ok(())
+    } else {
+        Err(SettingsRefusal::Role {
+            roles: role_list(&settings.allowed_roles),
+        })
+    }
 }
 
 /// Checks `channel` (or, for a thread, its `parent`) against the allowed channels.

@@ -91,12 +91,18 @@ impl Jobs {
     pub(super) async fn lead(&self, stop: impl std::future::Future<Output = ()>) {
         let fleet = &self.inner.fleet;
         tokio::pin!(stop);
-        let mut renew = tokio::time::interval(fleet.renew_every());
+        let mut renew_at = Instant::now();
         let mut sync = tokio::time::interval(SYNC_EVERY);
         loop {
             tokio::select! {
                 _ = &mut stop => break,
-                _ = renew.tick() => self.renew_lease().await,
+                _ = tokio::time::sleep_until(renew_at) => {
+                    // A failed attempt (the database unreachable a moment) is tried again
+                    // soon, not a whole renewal period later.
+                    let answered = self.renew_lease().await;
+                    renew_at = Instant::now()
+                        + if answered { fleet.renew_every() } else { SYNC_EVERY };
+                }
                 _ = sync.tick(), if fleet.leads() => self.sync_live(),
             }
         }
@@ -111,20 +117,32 @@ impl Jobs {
         }
     }
 
-    async fn renew_lease(&self) {
+    /// One attempt to take or renew the lease; false when the store could not answer.
+    async fn renew_lease(&self) -> bool {
         let fleet = &self.inner.fleet;
         let asked_at = Instant::now();
         let store = self.inner.ledger.store();
-        let held = match store.lease(LEASE, &fleet.owner, fleet.ttl).await {
-            Ok(held) => held,
+        let (held, answered) = match store.lease(LEASE, &fleet.owner, fleet.ttl).await {
+            Ok(held) => (held, true),
             Err(e) => {
                 tracing::error!(error = %e, "could not renew the scheduler lease");
-                false
+                (false, false)
             }
         };
         let was = fleet.leads();
         if held {
             *fleet.held.lock().expect("fleet lock") = Some(asked_at + fleet.ttl);
+        }
+        // The store did not answer: the lease may still be ours. Keep leading until it would
+        // have run out (no createTask goes out near its end anyway, see `may_send`).
+        let still_ours = !answered
+            && fleet
+                .held
+                .lock()
+                .expect("fleet lock")
+                .is_some_and(|until| until > Instant::now());
+        if still_ours {
+            return false;
         }
         match (was, held) {
             (false, true) => {
@@ -143,6 +161,7 @@ impl Jobs {
             }
             _ => {}
         }
+        answered
     }
 
     /// Forgets every live job (the store keeps them): before leading, or after losing the

@@ -1,6 +1,8 @@
 //! Translating between a job and the provider: the task input, provider states, and the
-//! words a member or operator reads when the provider refuses or fails a task.
+//! words a member or operator reads when the provider refuses or fails a task (a member's
+//! are built from `i18n::words::reasons`, so they can be shown in the member's language).
 
+use crate::i18n::words::reasons;
 use crate::jobs::model::JobRecord;
 use crate::seedance::{SeedanceError, TaskInput, TaskRecord};
 use crate::video::ReferenceKind;
@@ -27,15 +29,10 @@ pub(super) fn task_input(job: &JobRecord) -> TaskInput {
 pub(super) fn refusal_reason(e: &SeedanceError) -> String {
     match e {
         SeedanceError::InvalidRequest { message, .. } => {
-            format!(
-                "the provider refused the request ({message}); change the prompt or references and try again"
-            )
+            format!("{}{message}{}", reasons::REFUSED.0, reasons::REFUSED.1)
         }
-        SeedanceError::Auth { .. } | SeedanceError::OutOfCredits { .. } => {
-            "the bot's provider account needs its operator's attention; your credits are back"
-                .into()
-        }
-        other => format!("the provider could not take the job ({other}); your credits are back"),
+        SeedanceError::Auth { .. } | SeedanceError::OutOfCredits { .. } => reasons::ACCOUNT.into(),
+        other => format!("{}{other}{}", reasons::NOT_TAKEN.0, reasons::NOT_TAKEN.1),
     }
 }
 
@@ -59,11 +56,9 @@ pub(super) fn operator_alert(e: &SeedanceError, job: &JobRecord) -> Option<Strin
 
 pub(super) fn failure_reason(record: &TaskRecord) -> String {
     match (&record.fail_msg, &record.fail_code) {
-        (Some(msg), _) if !msg.trim().is_empty() => {
-            format!("the provider could not make the video: {msg}")
-        }
-        (_, Some(code)) => format!("the provider could not make the video (code {code})"),
-        _ => "the provider could not make the video".into(),
+        (Some(msg), _) if !msg.trim().is_empty() => format!("{}: {msg}", reasons::NOT_MADE),
+        (_, Some(code)) => format!("{} (code {code})", reasons::NOT_MADE),
+        _ => reasons::NOT_MADE.into(),
     }
 }
 
@@ -81,13 +76,81 @@ pub(super) fn expired_links(job: &JobRecord, now: i64) -> Option<String> {
         .count();
     (expired > 0).then(|| {
         format!(
-            "the link{} to {expired} of your files expired before the job could start; your credits are back. Use `/video` again with the files attached afresh",
-            if expired == 1 { "" } else { "s" }
+            "{}{} to {expired}{}",
+            reasons::EXPIRED.1,
+            if expired == 1 { "" } else { "s" },
+            reasons::EXPIRED.0
         )
     })
 }
 
 /// What the member reads when createTask kept failing without saying whether it worked.
 pub(super) fn gave_up_reason() -> String {
-    "the provider is having trouble and did not take the job after several tries; your credits are back, please try again later".into()
+    reasons::GAVE_UP.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+    use crate::i18n::words::job_reason;
+    use crate::jobs::JobState;
+    use crate::jobs::model::sample_job;
+    use crate::seedance::{TaskId, TaskState};
+
+    fn record(msg: Option<&str>, code: Option<&str>) -> TaskRecord {
+        TaskRecord {
+            task_id: TaskId("t".into()),
+            state: TaskState::Fail,
+            result_urls: Vec::new(),
+            fail_code: code.map(Into::into),
+            fail_msg: msg.map(Into::into),
+            create_time: None,
+            complete_time: None,
+            cost_time: None,
+        }
+    }
+
+    /// Every reason a member may read is worded in Chinese for a Chinese server, with the
+    /// provider's own message kept as written; in English it is shown as stored.
+    #[test]
+    fn every_reason_is_worded_for_the_language_and_keeps_the_provider_words() {
+        let zh = Lang::SimplifiedChinese;
+        let refused = refusal_reason(&SeedanceError::InvalidRequest {
+            status: 400,
+            message: "prompt contains banned words".into(),
+        });
+        let cases = [
+            (refused, Some("prompt contains banned words")),
+            (
+                failure_reason(&record(Some("face not clear"), None)),
+                Some("face not clear"),
+            ),
+            (failure_reason(&record(None, Some("E42"))), Some("E42")),
+            (failure_reason(&record(None, None)), None),
+            (gave_up_reason(), None),
+        ];
+        for (reason, kept) in cases {
+            let worded = job_reason(zh, &reason);
+            assert_ne!(worded, reason, "not worded in Chinese: {reason}");
+            assert!(worded.contains("服务商"), "{worded}");
+            if let Some(kept) = kept {
+                assert!(worded.contains(kept), "{worded}");
+            }
+            assert_eq!(job_reason(Lang::English, &reason), reason);
+        }
+        let mut expiring = sample_job("1300000000000000001", JobState::Queued);
+        expiring.request.references = vec![crate::jobs::Reference {
+            kind: crate::video::ReferenceKind::Image,
+            url: "https://cdn.discordapp.com/x.png".into(),
+            expires_at: Some(0),
+        }];
+        let expired = expired_links(&expiring, 1_000).unwrap();
+        assert_eq!(
+            job_reason(zh, &expired),
+            "你的 1 个文件的链接在任务开始前已过期；你的积分已退还。请重新附加文件，再次使用 `/video`"
+        );
+        // A reason the bot does not know is shown as stored.
+        assert_eq!(job_reason(zh, "something else"), "something else");
+    }
 }

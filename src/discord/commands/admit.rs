@@ -1,4 +1,4 @@
-//! What a fresh `/video` checks about where, and with which links, it is asked: shared with
+//! What a fresh `/video` checks about who asks, where, and with which links: shared with
 //! "Run again", which must pass the same checks for the channel it is pressed in. (The
 //! server's limits, `web_search`, the cooldown and the caps are checked by `Jobs::submit`,
 //! for both alike.)
@@ -8,25 +8,34 @@ use crate::clock::now_ms;
 use serenity::all::Http;
 
 use super::place::{self, Place};
-use super::{capitalize, references};
+use super::references;
 use crate::discord::CommandError;
+use crate::discord::invocation::Invocation;
 use crate::guild_settings::{ContentFilter, ServerSettings, policy};
+use crate::i18n::{Lang, words};
 use crate::jobs::Reference;
+use crate::tr;
 
-/// The cheap checks, made before anything slow: the server's channel rule and links that
-/// have expired (or expire within a minute). Each refusal is the member's to read.
+/// The cheap checks, made before anything slow: the server's role and channel rules and
+/// links that have expired (or expire within a minute). Each refusal is the member's to read.
 pub fn check(
+    lang: Lang,
     server: &ServerSettings,
-    place: &Place,
+    inv: &Invocation,
     references: &[Reference],
 ) -> Result<(), CommandError> {
-    policy::check_channel(server, place.channel, place.parent).map_err(|why| {
-        CommandError::User(format!(
-            "{}. Nothing was charged.",
-            capitalize(&why.to_string())
-        ))
-    })?;
-    references::check_fresh(references, now_ms()).map_err(CommandError::User)
+    let place = &inv.place;
+    let roles: Vec<u64> = inv.roles.iter().map(|r| r.get()).collect();
+    policy::check_roles(server, &roles)
+        .and_then(|()| policy::check_channel(server, place.channel, place.parent))
+        .map_err(|why| {
+            CommandError::User(tr!(
+                lang,
+                "refusal-not-allowed",
+                why = words::settings(lang, &why)
+            ))
+        })?;
+    references::check_fresh(lang, references, now_ms()).map_err(CommandError::User)
 }
 
 /// `nsfw_checker` for a job asked for at `place` now: always recomputed from the server's

@@ -4,13 +4,15 @@
 
 use serenity::all::User;
 
-use super::{gateway, guild_of, ledger_error, required};
-use crate::credits::{Actor, EntryKind, JournalEntry, format_utc};
+use super::{gateway, guild_of, lang, ledger_error, required};
+use crate::credits::{Actor, EntryKind, JournalEntry};
 use crate::discord::card::clip;
 use crate::discord::invocation::Invocation;
 use crate::discord::respond::Reply;
 use crate::discord::{CommandError, Context, Data};
+use crate::i18n::Lang;
 use crate::ids::{GuildId, MemberId};
+use crate::tr;
 
 /// How many journal rows `history` shows.
 const HISTORY_ROWS: usize = 15;
@@ -39,10 +41,18 @@ pub async fn balance(ctx: Context<'_>) -> Result<(), CommandError> {
 /// `/credits balance`.
 pub async fn show_balance(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
     let guild = guild_of(inv)?;
+    let lang = lang(inv);
     let member = MemberId(inv.user.get());
     let ledger = data.jobs.ledger();
-    let b = ledger.balance(guild).map_err(ledger_error)?;
-    let usage = ledger.member_usage(guild, member).map_err(ledger_error)?;
+    let b = ledger.balance(guild).map_err(|e| ledger_error(lang, e))?;
+    let usage = ledger
+        .member_usage(guild, member)
+        .map_err(|e| ledger_error(lang, e))?;
+    let server = data
+        .jobs
+        .guild_settings()
+        .get(guild)
+        .map_err(|e| CommandError::Internal(Box::new(e)))?;
     let active: Vec<_> = data
         .jobs
         .active_for(member)
@@ -50,29 +60,52 @@ pub async fn show_balance(inv: &Invocation, data: &Data) -> Result<Reply, Comman
         .filter(|j| j.request.guild == guild)
         .collect();
     let cap = match usage.cap {
-        Some(cap) => format!(
-            "{} of your {cap} daily credits (resets {})",
-            usage.used_today,
-            format_utc(usage.resets_at)
+        Some(cap) => tr!(
+            lang,
+            "balance-capped",
+            used = lang.num(usage.used_today),
+            cap = lang.num(cap),
+            resets = lang.time(usage.resets_at)
         ),
-        None => format!("{} credits (no daily cap)", usage.used_today),
+        None => tr!(lang, "balance-uncapped", used = lang.num(usage.used_today)),
     };
-    let prices = data.config.credits.describe_prices();
+    let prices = describe_prices(lang, &data.config.credits);
     let jobs = if active.is_empty() {
-        "none".to_owned()
+        tr!(lang, "word-none")
     } else {
         active
             .iter()
-            .map(|j| format!("`{}` {} ({} credits)", j.id, j.state.label(), j.cost))
+            .map(|j| {
+                tr!(
+                    lang,
+                    "balance-job",
+                    id = j.id,
+                    state = crate::discord::card::state_label(lang, &j.state),
+                    cost = lang.num(j.cost)
+                )
+            })
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(tr!(lang, "list-separator").as_str())
     };
-    private(format!(
-        "**Pool**: {} credits available, {} held for videos in progress.\n**You today**: {cap}.\n**Your active jobs**: {jobs}.\n**Price per second**: {}.",
-        b.available,
-        b.pending,
-        prices.join(", ")
-    ))
+    let lines = [
+        tr!(
+            lang,
+            "balance-pool",
+            available = lang.num(b.available),
+            held = lang.num(b.pending)
+        ),
+        tr!(lang, "balance-today", today = cap),
+        tr!(lang, "balance-jobs", jobs = jobs),
+        tr!(lang, "balance-prices", prices = prices),
+        super::price::default_video_line(
+            lang,
+            data,
+            &server,
+            b.available,
+            usage.cap.map(|cap| cap.saturating_sub(usage.used_today)),
+        ),
+    ];
+    private(lines.join("\n"))
 }
 
 /// The pool's journal: your entries, or everyone's with Manage Server
@@ -90,13 +123,12 @@ pub async fn history(
 /// `/credits history [user]`.
 pub async fn show_history(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
     let guild = guild_of(inv)?;
+    let lang = lang(inv);
     let me = inv.user;
     let manager = inv.can_manage();
     let member = match inv.options.user("user") {
         Some(u) if u != me && !manager => {
-            return Err(CommandError::user(
-                "You need the Manage Server permission to see another member's history.",
-            ));
+            return Err(CommandError::User(tr!(lang, "history-not-manager")));
         }
         Some(u) => Some(MemberId(u.get())),
         None if manager => None,
@@ -106,30 +138,35 @@ pub async fn show_history(inv: &Invocation, data: &Data) -> Result<Reply, Comman
         .jobs
         .ledger()
         .history(guild, member, HISTORY_ROWS)
-        .map_err(ledger_error)?;
+        .map_err(|e| ledger_error(lang, e))?;
     if rows.is_empty() {
-        return private("No entries yet.".into());
+        return private(tr!(lang, "history-empty"));
     }
-    let lines: Vec<String> = rows.iter().map(row).collect();
+    let lines: Vec<String> = rows.iter().map(|e| row(lang, e)).collect();
     private(lines.join("\n"))
 }
 
-fn row(e: &JournalEntry) -> String {
+fn row(lang: Lang, e: &JournalEntry) -> String {
+    let amount = lang.num(e.amount.unsigned_abs());
     let what = match e.kind {
-        EntryKind::Grant => format!("granted {:+}", e.amount),
-        EntryKind::Reserve => format!("held {}", e.amount),
-        EntryKind::Settle => format!("spent {}", e.amount),
-        EntryKind::Void => format!("refunded {}", e.amount),
-        EntryKind::DefaultCap => format!("default daily cap set to {}", e.amount),
-        EntryKind::MemberCap => format!("member daily cap set to {}", e.amount),
+        EntryKind::Grant if e.amount < 0 => tr!(lang, "history-removed", amount = amount),
+        EntryKind::Grant => tr!(lang, "history-granted", amount = amount),
+        EntryKind::Reserve => tr!(lang, "history-held", amount = amount),
+        EntryKind::Settle => tr!(lang, "history-spent", amount = amount),
+        EntryKind::Void => tr!(lang, "history-refunded", amount = amount),
+        EntryKind::DefaultCap => tr!(lang, "history-default-cap", amount = amount),
+        EntryKind::MemberCap => tr!(lang, "history-member-cap", amount = amount),
         other => other.to_string(),
     };
     let who = e.member.map(|m| format!(" <@{m}>")).unwrap_or_default();
-    format!(
-        "`{}` {what}{who}: {} ({} available)",
-        format_utc(e.at),
-        clip(&e.reason, 80),
-        e.available_after
+    tr!(
+        lang,
+        "history-row",
+        at = lang.time(e.at),
+        what = what,
+        who = who,
+        reason = clip(&e.reason, 80),
+        available = lang.num(e.available_after)
     )
 }
 
@@ -149,18 +186,22 @@ pub async fn grant(
 /// `/credits grant amount reason`.
 pub async fn do_grant(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
     let guild = guild_of(inv)?;
-    let me = operator(inv, data, "grant credits")?;
-    let amount = required(inv.options.integer("amount"), "amount")?;
-    let reason = required(inv.options.string("reason"), "reason")?;
+    let lang = lang(inv);
+    let me = operator(inv, data, Operation::Grant)?;
+    let amount = required(inv, inv.options.integer("amount"), "amount")?;
+    let reason = required(inv, inv.options.string("reason"), "reason")?;
     let balance = data
         .jobs
         .ledger()
         .grant(guild, amount, Actor::Operator(me), reason)
         .await
-        .map_err(ledger_error)?;
-    private(format!(
-        "Granted {amount:+} credits. The pool now has {} available.",
-        balance.available
+        .map_err(|e| ledger_error(lang, e))?;
+    let sign = if amount < 0 { "-" } else { "+" };
+    private(tr!(
+        lang,
+        "granted",
+        amount = format!("{sign}{}", lang.num(amount.unsigned_abs())),
+        available = lang.num(balance.available)
     ))
 }
 
@@ -181,13 +222,12 @@ pub async fn cap(
 /// `/credits cap amount [user]`.
 pub async fn set_cap(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
     let guild = guild_of(inv)?;
+    let lang = lang(inv);
     if !inv.can_manage() {
-        return Err(CommandError::user(
-            "You need the Manage Server permission to set caps.",
-        ));
+        return Err(CommandError::User(tr!(lang, "cap-not-manager")));
     }
-    let amount = u64::try_from(required(inv.options.integer("amount"), "amount")?)
-        .map_err(|_| CommandError::user("A cap cannot be negative; use 0 for no cap."))?;
+    let amount = u64::try_from(required(inv, inv.options.integer("amount"), "amount")?)
+        .map_err(|_| CommandError::User(tr!(lang, "cap-negative")))?;
     let actor = Actor::Member(MemberId(inv.user.get()));
     let ledger = data.jobs.ledger();
     let text = match inv.options.user("user") {
@@ -195,41 +235,73 @@ pub async fn set_cap(inv: &Invocation, data: &Data) -> Result<Reply, CommandErro
             ledger
                 .set_member_cap(guild, MemberId(u.get()), Some(amount), actor)
                 .await
-                .map_err(ledger_error)?;
-            format!("<@{u}> may now spend {} credits a day.", cap_words(amount))
+                .map_err(|e| ledger_error(lang, e))?;
+            tr!(
+                lang,
+                "cap-member",
+                who = format!("<@{u}>"),
+                amount = cap_words(lang, amount)
+            )
         }
         None => {
             ledger
                 .set_default_cap(guild, amount, actor)
                 .await
-                .map_err(ledger_error)?;
-            format!(
-                "Members may now spend {} credits a day by default.",
-                cap_words(amount)
-            )
+                .map_err(|e| ledger_error(lang, e))?;
+            tr!(lang, "cap-default", amount = cap_words(lang, amount))
         }
     };
     private(text)
 }
 
-fn cap_words(amount: u64) -> String {
+fn cap_words(lang: Lang, amount: u64) -> String {
     if amount == 0 {
-        "any number of".into()
+        tr!(lang, "cap-any")
     } else {
-        format!("up to {amount}")
+        tr!(lang, "cap-up-to", amount = lang.num(amount))
     }
 }
 
 /// The member, when they are one of the bot's operators (`discord.owner_ids`).
-fn operator(inv: &Invocation, data: &Data, to: &str) -> Result<MemberId, CommandError> {
+fn operator(inv: &Invocation, data: &Data, to: Operation) -> Result<MemberId, CommandError> {
     let me = inv.user.get();
     if data.config.discord.owner_ids.contains(&me) {
-        Ok(MemberId(me))
-    } else {
-        Err(CommandError::User(format!(
-            "Only the bot's operators can {to}."
-        )))
+        return Ok(MemberId(me));
     }
+    let lang = lang(inv);
+    Err(CommandError::User(match to {
+        Operation::Grant => tr!(lang, "operators-grant"),
+        Operation::Link => tr!(lang, "operators-link"),
+        Operation::Unlink => tr!(lang, "operators-unlink"),
+    }))
+}
+
+/// What only the bot's operators may do.
+#[derive(Debug, Clone, Copy)]
+enum Operation {
+    Grant,
+    Link,
+    Unlink,
+}
+
+/// The price per second of each resolution, with what audio adds: `720p: 80/s (+80/s with
+/// audio)`, in `lang`.
+pub fn describe_prices(lang: Lang, credits: &crate::config::CreditsConfig) -> String {
+    credits
+        .price_per_second
+        .iter()
+        .map(|(r, p)| match credits.audio_price_per_second.get(r) {
+            Some(&a) if a > 0 => tr!(
+                lang,
+                "price-with-audio",
+                resolution = r,
+                price = lang.num(*p),
+                audio = lang.num(a)
+            ),
+            _ => tr!(lang, "price", resolution = r, price = lang.num(*p)),
+        })
+        .collect::<Vec<_>>()
+        .join(tr!(lang, "list-separator").as_str())
 }
 
 /// Make this server spend from another server's pool; bot operators only
@@ -247,32 +319,30 @@ pub async fn link(
 /// `/credits link server`.
 pub async fn link_pool(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
     let guild = guild_of(inv)?;
-    let me = operator(inv, data, "link pools")?;
-    let with = required(inv.options.string("server"), "server")?
+    let lang = lang(inv);
+    let me = operator(inv, data, Operation::Link)?;
+    let with = required(inv, inv.options.string("server"), "server")?
         .trim()
         .parse::<u64>()
         .ok()
         .filter(|id| *id != 0)
         .map(GuildId)
-        .ok_or_else(|| {
-            CommandError::user(
-                "`server` must be a server id (a number; right-click the server with Developer Mode on and copy its id).",
-            )
-        })?;
+        .ok_or_else(|| CommandError::User(tr!(lang, "link-bad-server")))?;
     if with == guild {
-        return Err(CommandError::user(
-            "That is this server: to go back to its own pool, use `/credits unlink`.",
-        ));
+        return Err(CommandError::User(tr!(lang, "link-self")));
     }
     let ledger = data.jobs.ledger();
     let pool = ledger
         .link(guild, with, Actor::Operator(me))
         .await
-        .map_err(ledger_error)?;
-    let b = ledger.balance(guild).map_err(ledger_error)?;
-    private(format!(
-        "This server now spends from pool {pool} (shared with server {with}), which has {} credits available.",
-        b.available
+        .map_err(|e| ledger_error(lang, e))?;
+    let b = ledger.balance(guild).map_err(|e| ledger_error(lang, e))?;
+    private(tr!(
+        lang,
+        "linked",
+        pool = pool,
+        with = with,
+        available = lang.num(b.available)
     ))
 }
 
@@ -285,15 +355,18 @@ pub async fn unlink(ctx: Context<'_>) -> Result<(), CommandError> {
 /// `/credits unlink`.
 pub async fn unlink_pool(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
     let guild = guild_of(inv)?;
-    let me = operator(inv, data, "unlink pools")?;
+    let lang = lang(inv);
+    let me = operator(inv, data, Operation::Unlink)?;
     let ledger = data.jobs.ledger();
     let pool = ledger
         .unlink(guild, Actor::Operator(me))
         .await
-        .map_err(ledger_error)?;
-    let b = ledger.balance(guild).map_err(ledger_error)?;
-    private(format!(
-        "This server spends from its own pool {pool} again, which has {} credits available.",
-        b.available
+        .map_err(|e| ledger_error(lang, e))?;
+    let b = ledger.balance(guild).map_err(|e| ledger_error(lang, e))?;
+    private(tr!(
+        lang,
+        "unlinked",
+        pool = pool,
+        available = lang.num(b.available)
     ))
 }

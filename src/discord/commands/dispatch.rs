@@ -11,6 +11,9 @@ use crate::discord::{CommandError, Data};
 pub enum Logic {
     /// `/video` answers by itself (it races Discord's 3 s): see `video::make`.
     Video,
+    /// "Make a video" (message context menu) answers with a form (`make_video::open`); the
+    /// submitted form goes the `/video` way (`make_video::submitted`).
+    MakeVideo,
     /// Every other command returns what to show.
     Reply(Answers),
 }
@@ -34,6 +37,10 @@ pub enum Answers {
     Cooldown,
     WebSearch,
     ContentFilter,
+    Language,
+    AllowRole,
+    DisallowRole,
+    AnyRole,
 }
 
 /// The logic of a command path; `None` when the bot has no such command.
@@ -42,6 +49,7 @@ pub fn logic(path: &[String]) -> Option<Logic> {
     let path: Vec<&str> = path.iter().map(String::as_str).collect();
     let answers = match path.as_slice() {
         ["video"] => return Some(Logic::Video),
+        ["Make a video"] => return Some(Logic::MakeVideo),
         ["jobs"] => A::Jobs,
         ["credits", sub] => match *sub {
             "balance" => A::Balance,
@@ -62,6 +70,10 @@ pub fn logic(path: &[String]) -> Option<Logic> {
             "cooldown" => A::Cooldown,
             "web-search" => A::WebSearch,
             "content-filter" => A::ContentFilter,
+            "language" => A::Language,
+            "allow-role" => A::AllowRole,
+            "disallow-role" => A::DisallowRole,
+            "any-role" => A::AnyRole,
             _ => return None,
         },
         _ => return None,
@@ -75,9 +87,9 @@ pub fn answers_of(inv: &Invocation) -> Option<Answers> {
     match &inv.invoked {
         Invoked::Command(path) => match logic(path)? {
             Logic::Reply(answers) => Some(answers),
-            Logic::Video => None,
+            Logic::Video | Logic::MakeVideo => None,
         },
-        Invoked::Button(_) => None,
+        Invoked::Button(_) | Invoked::Modal(_) => None,
     }
 }
 
@@ -101,6 +113,10 @@ pub async fn reply(answers: Answers, inv: &Invocation, data: &Data) -> Result<Re
         A::Cooldown => video_admin::set_cooldown(inv, data).await,
         A::WebSearch => video_admin::set_web_search(inv, data).await,
         A::ContentFilter => video_admin::set_content_filter(inv, data).await,
+        A::Language => video_admin::set_language(inv, data).await,
+        A::AllowRole => video_admin::allow_a_role(inv, data).await,
+        A::DisallowRole => video_admin::disallow_a_role(inv, data).await,
+        A::AnyRole => video_admin::allow_any_role(inv, data).await,
     }
 }
 
@@ -116,13 +132,14 @@ mod tests {
         let mut registered = Vec::new();
         for command in super::super::all(&Config::defaults()) {
             if command.subcommands.is_empty() {
-                registered.push(vec![command.name.to_string()]);
+                let name = command.context_menu_name.as_ref().unwrap_or(&command.name);
+                registered.push(vec![name.to_string()]);
             }
             for sub in &command.subcommands {
                 registered.push(vec![command.name.to_string(), sub.name.to_string()]);
             }
         }
-        assert_eq!(registered.len(), 17, "{registered:?}");
+        assert_eq!(registered.len(), 22, "{registered:?}");
         let mut seen = Vec::new();
         for path in &registered {
             let found = logic(path).unwrap_or_else(|| panic!("no logic for {path:?}"));

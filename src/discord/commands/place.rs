@@ -1,7 +1,9 @@
 //! Where a command was used: the channel, its parent when it is a thread, and whether the
 //! channel is age-restricted (Discord's `nsfw` flag).
 
-use serenity::all::{Channel, CommandInteraction, ComponentInteraction, Http, PartialChannel};
+use serenity::all::{
+    Channel, CommandInteraction, ComponentInteraction, Http, ModalInteraction, PartialChannel,
+};
 
 use crate::ids::ChannelId;
 
@@ -21,6 +23,11 @@ pub fn of(interaction: &CommandInteraction) -> Place {
 /// The place of a button press: the channel of the message it is on.
 pub fn of_press(press: &ComponentInteraction) -> Place {
     from_parts(press.channel_id, press.channel.as_ref())
+}
+
+/// The place of a submitted form: the channel it was opened in.
+pub fn of_modal(submit: &ModalInteraction) -> Place {
+    from_parts(submit.channel_id, submit.channel.as_ref())
 }
 
 fn from_parts(id: serenity::all::ChannelId, partial: Option<&PartialChannel>) -> Place {

@@ -1,9 +1,11 @@
 //! `/video`'s references: attached files checked against the option they came in, and the
 //! `references` text of links, each with its kind from a prefix or the file extension.
 
-use serenity::all::Attachment;
+use serenity::all::{Attachment, Embed};
 
+use crate::i18n::{Lang, words};
 use crate::jobs::{Reference, validate};
+use crate::tr;
 use crate::video::ReferenceKind;
 
 const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp", "gif", "bmp", "avif", "heic"];
@@ -40,24 +42,25 @@ fn kind_from_content_type(content_type: &str) -> Option<ReferenceKind> {
     }
 }
 
-fn options_for(kind: ReferenceKind) -> &'static str {
+fn options_for(lang: Lang, kind: ReferenceKind) -> String {
     match kind {
-        ReferenceKind::Image => "`image` to `image4`",
-        ReferenceKind::Video => "`video` or `video2`",
-        ReferenceKind::Audio => "`audio`",
+        ReferenceKind::Image => tr!(lang, "options-image"),
+        ReferenceKind::Video => tr!(lang, "options-video"),
+        ReferenceKind::Audio => tr!(lang, "options-audio"),
     }
 }
 
-fn a_kind(kind: ReferenceKind) -> &'static str {
+fn a_kind(lang: Lang, kind: ReferenceKind) -> String {
     match kind {
-        ReferenceKind::Image => "an image",
-        ReferenceKind::Video => "a video",
-        ReferenceKind::Audio => "an audio file",
+        ReferenceKind::Image => tr!(lang, "a-kind-image"),
+        ReferenceKind::Video => tr!(lang, "a-kind-video"),
+        ReferenceKind::Audio => tr!(lang, "a-kind-audio"),
     }
 }
 
 /// A file attached to the option `option`, which takes files of `expected` kind.
 pub fn attachment(
+    lang: Lang,
     option: &str,
     expected: ReferenceKind,
     file: &Attachment,
@@ -75,38 +78,112 @@ pub fn attachment(
                 file.content_type.as_deref(),
                 u64::from(file.size),
             )
-            .map_err(|why| format!("I can't use this file: {why}. Nothing was charged."))?;
+            .map_err(|why| tr!(lang, "refusal-file", why = words::invalid(lang, &why)))?;
             Ok(Reference {
                 kind,
                 url: file.url.clone(),
                 expires_at: link_expiry(&file.url),
             })
         }
-        Some(kind) => Err(format!(
-            "`{option}` takes {}, but `{}` is {} ({}): attach it to {} instead.",
-            a_kind(expected),
-            file.filename,
-            a_kind(kind),
-            file.content_type.as_deref().unwrap_or("by its name"),
-            options_for(kind),
+        Some(kind) => Err(tr!(
+            lang,
+            "refusal-wrong-option",
+            option = option,
+            expected = a_kind(lang, expected),
+            file = file.filename,
+            found = a_kind(lang, kind),
+            how = file
+                .content_type
+                .clone()
+                .unwrap_or_else(|| tr!(lang, "by-its-name")),
+            options = options_for(lang, kind),
         )),
-        None => Err(format!(
-            "`{option}` takes {}, but I can't tell what `{}` is ({}): attach {} file.",
-            a_kind(expected),
-            file.filename,
-            file.content_type.as_deref().unwrap_or("no file type"),
-            a_kind(expected),
+        None => Err(tr!(
+            lang,
+            "refusal-unknown-file",
+            option = option,
+            expected = a_kind(lang, expected),
+            file = file.filename,
+            how = file
+                .content_type
+                .clone()
+                .unwrap_or_else(|| tr!(lang, "no-file-type")),
         )),
     }
 }
 
-/// The links of the `references` option: separated by spaces or newlines, each `image:`,
-/// `video:` or `audio:` followed by the link, or a bare link whose extension tells its kind.
-pub fn parse_links(text: &str) -> Result<Vec<Reference>, String> {
-    text.split_whitespace().map(parse_link).collect()
+/// A file attached to a message "Make a video" was used on: its kind from its type (else its
+/// name), checked against the provider's formats and sizes.
+pub fn message_file(lang: Lang, file: &Attachment) -> Result<Reference, String> {
+    let kind = file
+        .content_type
+        .as_deref()
+        .and_then(kind_from_content_type)
+        .or_else(|| kind_from_extension(&file.filename))
+        .ok_or_else(|| {
+            tr!(
+                lang,
+                "form-file-kind",
+                file = card_safe(&file.filename),
+                how = file
+                    .content_type
+                    .clone()
+                    .unwrap_or_else(|| tr!(lang, "no-file-type"))
+            )
+        })?;
+    validate::check_file(
+        kind,
+        &file.filename,
+        file.content_type.as_deref(),
+        u64::from(file.size),
+    )
+    .map_err(|why| tr!(lang, "refusal-file", why = words::invalid(lang, &why)))?;
+    Ok(Reference {
+        kind,
+        url: file.url.clone(),
+        expires_at: link_expiry(&file.url),
+    })
 }
 
-fn parse_link(token: &str) -> Result<Reference, String> {
+/// The image links of a message's embeds: an embed's image, or the picture of a link
+/// preview that is an image. (The provider fetches them: the links as written, not Discord's
+/// proxy.)
+pub fn embed_images(embeds: &[Embed]) -> Vec<Reference> {
+    let mut out: Vec<Reference> = Vec::new();
+    for embed in embeds {
+        let link = embed.image.as_ref().map(|i| i.url.clone()).or_else(|| {
+            (embed.kind.as_deref() == Some("image"))
+                .then(|| {
+                    embed
+                        .thumbnail
+                        .as_ref()
+                        .map(|t| t.url.clone())
+                        .or_else(|| embed.url.clone())
+                })
+                .flatten()
+        });
+        if let Some(url) = link
+            && !out.iter().any(|r| r.url == url)
+        {
+            out.push(Reference {
+                kind: ReferenceKind::Image,
+                expires_at: link_expiry(&url),
+                url,
+            });
+        }
+    }
+    out
+}
+
+/// The links of the `references` option: separated by spaces or newlines, each `image:`,
+/// `video:` or `audio:` followed by the link, or a bare link whose extension tells its kind.
+pub fn parse_links(lang: Lang, text: &str) -> Result<Vec<Reference>, String> {
+    text.split_whitespace()
+        .map(|token| parse_link(lang, token))
+        .collect()
+}
+
+fn parse_link(lang: Lang, token: &str) -> Result<Reference, String> {
     for kind in [
         ReferenceKind::Image,
         ReferenceKind::Video,
@@ -127,8 +204,8 @@ fn parse_link(token: &str) -> Result<Reference, String> {
         Err(_) => {
             // Not a link at all: the core's rule says why, in its words.
             return Err(match validate::check_url(token) {
-                Err(why) => format!("{why}."),
-                Ok(()) => format!("`{token}` is not a link."),
+                Err(why) => tr!(lang, "sentence", text = words::invalid(lang, &why)),
+                Ok(()) => tr!(lang, "refusal-not-a-link", link = token),
             });
         }
     };
@@ -138,10 +215,7 @@ fn parse_link(token: &str) -> Result<Reference, String> {
             url: token.to_owned(),
             expires_at: link_expiry(token),
         }),
-        None => Err(format!(
-            "I can't tell whether `{}` is an image, a video or audio: write it as `image:{0}`, `video:{0}` or `audio:{0}`.",
-            card_safe(token)
-        )),
+        None => Err(tr!(lang, "refusal-link-kind", link = card_safe(token))),
     }
 }
 
@@ -170,7 +244,7 @@ pub const EXPIRY_MARGIN_MS: i64 = 60_000;
 
 /// The refusal when a reference link has expired, or expires within [`EXPIRY_MARGIN_MS`] of
 /// `now` (unix ms). Links without a known expiry are taken as they are.
-pub fn check_fresh(refs: &[Reference], now: i64) -> Result<(), String> {
+pub fn check_fresh(lang: Lang, refs: &[Reference], now: i64) -> Result<(), String> {
     let stale = refs
         .iter()
         .filter(|r| r.expires_at.is_some_and(|at| at <= now + EXPIRY_MARGIN_MS))
@@ -178,9 +252,7 @@ pub fn check_fresh(refs: &[Reference], now: i64) -> Result<(), String> {
     if stale == 0 {
         return Ok(());
     }
-    Err(format!(
-        "The links to {stale} of the reference files have expired or expire within a minute (Discord's file links last about a day): use `/video` with fresh files. Nothing was charged."
-    ))
+    Err(tr!(lang, "refusal-stale-links", count = stale))
 }
 
 /// A link shortened for a message.
@@ -195,6 +267,7 @@ mod tests {
     #[test]
     fn links_take_their_kind_from_a_prefix_or_the_extension() {
         let refs = parse_links(
+            Lang::English,
             "https://a.example.com/x.PNG\nvideo:https://a.example.com/clip  https://a.example.com/s.mp3?x=1",
         )
         .unwrap();
@@ -215,7 +288,7 @@ mod tests {
         let signed =
             "https://cdn.discordapp.com/attachments/1/2/boat.png?ex=6a000000&is=69f00000&hm=00ff&";
         assert_eq!(link_expiry(signed), Some(0x6a00_0000 * 1000));
-        let refs = parse_links(&format!("{signed} image:{signed}")).unwrap();
+        let refs = parse_links(Lang::English, &format!("{signed} image:{signed}")).unwrap();
         assert!(
             refs.iter()
                 .all(|r| r.expires_at == Some(0x6a00_0000 * 1000))
@@ -238,8 +311,13 @@ mod tests {
             expires_at,
         };
         let now = 1_000_000;
-        assert!(check_fresh(&[at(None), at(Some(now + 61_000))], now).is_ok());
-        let e = check_fresh(&[at(Some(now + 59_000)), at(Some(now - 1))], now).unwrap_err();
+        assert!(check_fresh(Lang::English, &[at(None), at(Some(now + 61_000))], now).is_ok());
+        let e = check_fresh(
+            Lang::English,
+            &[at(Some(now + 59_000)), at(Some(now - 1))],
+            now,
+        )
+        .unwrap_err();
         assert!(
             e.starts_with("The links to 2 of the reference files have expired"),
             "{e}"
@@ -249,9 +327,9 @@ mod tests {
 
     #[test]
     fn unknown_kinds_ask_for_a_prefix_and_non_links_say_so() {
-        let e = parse_links("https://a.example.com/page").unwrap_err();
+        let e = parse_links(Lang::English, "https://a.example.com/page").unwrap_err();
         assert!(e.contains("image:https://a.example.com/page"), "{e}");
-        let e = parse_links("hello").unwrap_err();
+        let e = parse_links(Lang::English, "hello").unwrap_err();
         assert!(e.contains("not a valid URL"), "{e}");
     }
 }

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use serenity::all::Attachment;
 
 use super::{admit, gateway, guild_of, references, required};
+use crate::config::Config;
 use crate::discord::answer::{self, Ack};
 use crate::discord::errors::cause_chain;
 use crate::discord::invocation::Invocation;
@@ -14,6 +15,7 @@ use crate::discord::{CommandError, Context, Data};
 use crate::guild_settings::ServerSettings;
 use crate::ids::{ChannelId, MemberId};
 use crate::jobs::{InteractionRef, JobRequest, Reference};
+use crate::tr;
 use crate::video::{Ratio, ReferenceKind, Resolution};
 
 /// The output's aspect ratio, as offered to members.
@@ -112,15 +114,27 @@ pub async fn make(
     data: &Data,
     responder: &Responder<'_>,
 ) -> (Result<(), CommandError>, bool) {
+    make_with(inv, data, responder, Vec::new()).await
+}
+
+/// [`make`], with `given` references besides the invocation's own (the files of the message
+/// "Make a video" was used on): the same checks, card, thread and refusals.
+pub async fn make_with(
+    inv: &Invocation,
+    data: &Data,
+    responder: &Responder<'_>,
+    given: Vec<Reference>,
+) -> (Result<(), CommandError>, bool) {
     let deadline = answer::deadline(inv.id.get());
+    let lang = super::lang(inv);
     if inv.guild.is_none() {
-        let text = "`/video` works in servers: videos are paid from a server's shared credit pool, and there is none in a DM. Use it in a server that has the bot.";
+        let text = tr!(lang, "video-dm");
         return match responder.answer(&Reply::public(text)).await {
             Ok(()) => (Ok(()), true),
             Err(e) => (Err(e.into()), false),
         };
     }
-    let (request, server) = match request(inv, data) {
+    let (request, server) = match request(inv, data, given) {
         Ok(made) => made,
         Err(e) => return (Err(e), false),
     };
@@ -130,6 +144,7 @@ pub async fn make(
     let place = inv.place;
     // Everything slow (the channel read, the durable admit) races Discord's deadline.
     let (submitted, ack) = answer::race(http, inv, deadline, false, async {
+        remember_guild_locale(inv, data, &server).await;
         request.nsfw_checker = admit::content_filter(http, &server, &place).await;
         data.jobs.submit(request).await
     })
@@ -142,17 +157,46 @@ pub async fn make(
             {
                 tracing::warn!(cause = %cause_chain(&e), "could not withdraw a deferred response");
             }
-            return (Err(answer::submit_failed(data, &key, e)), ack != Ack::None);
+            return (
+                Err(answer::submit_failed(lang, data, &key, e)),
+                ack != Ack::None,
+            );
         }
     };
     answer::card(http, data, inv, &submitted, ack).await;
     (Ok(()), true)
 }
 
+/// Keeps the server's Discord locale as the interaction shows it, for the job's later
+/// messages (written only when it changed).
+pub async fn remember_guild_locale(inv: &Invocation, data: &Data, server: &ServerSettings) {
+    let (Some(guild), Some(seen)) = (inv.guild, inv.guild_locale.as_ref()) else {
+        return;
+    };
+    if server.guild_locale.as_ref() == Some(seen) {
+        return;
+    }
+    let seen = seen.clone();
+    let guild = crate::ids::GuildId(guild.get());
+    if let Err(e) = data
+        .jobs
+        .guild_settings()
+        .update(guild, move |s| s.guild_locale = Some(seen.clone()))
+        .await
+    {
+        tracing::warn!(guild = guild.0, error = %e, "could not store the server's locale");
+    }
+}
+
 /// The job a `/video` invocation asks for, after the cheap checks, with the server's
 /// settings it was checked against.
-fn request(inv: &Invocation, data: &Data) -> Result<(JobRequest, ServerSettings), CommandError> {
+fn request(
+    inv: &Invocation,
+    data: &Data,
+    given: Vec<Reference>,
+) -> Result<(JobRequest, ServerSettings), CommandError> {
     let guild = guild_of(inv)?;
+    let lang = super::lang(inv);
     let files = [
         ("image", ReferenceKind::Image),
         ("image2", ReferenceKind::Image),
@@ -162,56 +206,44 @@ fn request(inv: &Invocation, data: &Data) -> Result<(JobRequest, ServerSettings)
         ("video2", ReferenceKind::Video),
         ("audio", ReferenceKind::Audio),
     ];
-    let mut refs: Vec<Reference> = Vec::new();
+    let mut refs: Vec<Reference> = given;
     for (option, kind) in files {
         if let Some(file) = inv.options.attachment(option) {
-            refs.push(references::attachment(option, kind, file).map_err(CommandError::User)?);
+            refs.push(
+                references::attachment(lang, option, kind, file).map_err(CommandError::User)?,
+            );
         }
     }
     if let Some(text) = inv.options.string("references") {
-        refs.extend(references::parse_links(text).map_err(CommandError::User)?);
+        refs.extend(references::parse_links(lang, text).map_err(CommandError::User)?);
     }
     let server = data
         .jobs
         .guild_settings()
         .get(guild)
         .map_err(|e| CommandError::Internal(Box::new(e)))?;
-    admit::check(&server, &inv.place, &refs)?;
+    admit::check(lang, &server, inv, &refs)?;
     let options = &inv.options;
     let resolution = options.choice::<ResolutionChoice>("resolution");
     let ratio = options.choice::<RatioChoice>("ratio");
     let duration = options.integer("duration");
-    let defaults = &data.config.video;
+    let (default_resolution, default_duration) = server_defaults(&server, &data.config);
     let request = JobRequest {
         key: inv.id.to_string(),
         guild,
         member: MemberId(inv.user.get()),
         channel: ChannelId(inv.channel.get()),
-        prompt: required(options.string("prompt"), "prompt")?.to_owned(),
+        prompt: required(inv, options.string("prompt"), "prompt")?.to_owned(),
         references: refs,
         // A default never exceeds the server's limits; what a member chose is checked.
-        resolution: resolution.map_or_else(
-            || {
-                let d = server
-                    .default_resolution
-                    .unwrap_or(defaults.default_resolution);
-                server.max_resolution.map_or(d, |max| d.min(max))
-            },
-            Into::into,
-        ),
+        resolution: resolution.map_or(default_resolution, Into::into),
         ratio: ratio.map_or(
-            server.default_ratio.unwrap_or(defaults.default_ratio),
+            server
+                .default_ratio
+                .unwrap_or(data.config.video.default_ratio),
             Into::into,
         ),
-        duration: duration.map_or_else(
-            || {
-                let d = server.default_duration.unwrap_or(defaults.default_duration);
-                server
-                    .max_duration
-                    .map_or(d, |max| d.min(max).max(defaults.min_duration))
-            },
-            |d| u32::try_from(d).unwrap_or(0),
-        ),
+        duration: duration.map_or(default_duration, |d| u32::try_from(d).unwrap_or(0)),
         generate_audio: options.boolean("generate_audio").unwrap_or(false),
         web_search: options.boolean("web_search").unwrap_or(false),
         // Set in the race, from the channel as Discord shows it now.
@@ -222,4 +254,21 @@ fn request(inv: &Invocation, data: &Data) -> Result<(JobRequest, ServerSettings)
         }),
     };
     Ok((request, server))
+}
+
+/// The resolution and duration `/video` uses when a member leaves them out: the server's
+/// defaults (else the configuration's), brought within the server's limits.
+pub fn server_defaults(server: &ServerSettings, config: &Config) -> (Resolution, u32) {
+    let video = &config.video;
+    let resolution = server
+        .default_resolution
+        .unwrap_or(video.default_resolution);
+    let resolution = server
+        .max_resolution
+        .map_or(resolution, |max| resolution.min(max));
+    let duration = server.default_duration.unwrap_or(video.default_duration);
+    let duration = server
+        .max_duration
+        .map_or(duration, |max| duration.min(max).max(video.min_duration));
+    (resolution, duration)
 }

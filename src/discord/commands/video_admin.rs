@@ -1,20 +1,40 @@
-//! `/video-admin`: a server's settings for `/video` (where, how large, defaults, cooldown,
-//! web search, content filter). Manage Server only: Discord's `default_member_permissions`
+//! `/video-admin`: a server's settings for `/video` (where, who, how large, defaults,
+//! cooldown, web search, content filter, the language of public messages). Manage Server only: Discord's `default_member_permissions`
 //! hides it, and every subcommand checks the permission again, since a server can override
 //! the default.
 
-use serenity::all::ChannelId as DiscordChannel;
+use serenity::all::{ChannelId as DiscordChannel, Role};
 
 use super::video::{RatioChoice, ResolutionChoice};
-use super::{gateway, guild_of, required};
+use super::{gateway, guild_of, lang, required};
 use crate::config::Config;
 use crate::discord::card::clip;
-use crate::discord::invocation::Invocation;
+use crate::discord::invocation::{Invocation, OptionValue};
 use crate::discord::respond::Reply;
 use crate::discord::{CommandError, Context, Data};
 use crate::guild_settings::{ContentFilter, ServerSettings, policy};
+use crate::i18n::Lang;
 use crate::ids::{ChannelId, GuildId};
+use crate::tr;
 use crate::video::Resolution;
+
+/// The language of the server's public messages, as offered to admins.
+#[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
+pub enum LanguageChoice {
+    #[name = "English"]
+    English,
+    #[name = "简体中文"]
+    SimplifiedChinese,
+}
+
+impl From<LanguageChoice> for Lang {
+    fn from(c: LanguageChoice) -> Lang {
+        match c {
+            LanguageChoice::English => Lang::English,
+            LanguageChoice::SimplifiedChinese => Lang::SimplifiedChinese,
+        }
+    }
+}
 
 /// The content filter policy, as offered to admins.
 #[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
@@ -40,7 +60,11 @@ pub enum FilterChoice {
         "defaults",
         "cooldown",
         "web_search",
-        "content_filter"
+        "content_filter",
+        "language",
+        "allow_role",
+        "disallow_role",
+        "any_role"
     ),
     subcommand_required
 )]
@@ -52,9 +76,7 @@ pub async fn video_admin(_ctx: Context<'_>) -> Result<(), CommandError> {
 fn managed_guild(inv: &Invocation) -> Result<GuildId, CommandError> {
     let guild = guild_of(inv)?;
     if !inv.can_manage() {
-        return Err(CommandError::user(
-            "You need the Manage Server permission to change how `/video` works here.",
-        ));
+        return Err(CommandError::User(tr!(lang(inv), "admin-not-manager")));
     }
     Ok(guild)
 }
@@ -63,7 +85,7 @@ async fn change(
     inv: &Invocation,
     data: &Data,
     what: impl Fn(&mut ServerSettings) + Send + Sync + 'static,
-    done: &str,
+    done: String,
 ) -> Result<Reply, CommandError> {
     let guild = managed_guild(inv)?;
     let settings = data
@@ -75,12 +97,17 @@ async fn change(
     tracing::info!(
         guild = guild.0,
         member = inv.user.get(),
-        change = done,
+        change = %done,
         "server settings changed by an admin"
     );
     Ok(private(format!(
         "{done}\n\n{}",
-        describe(&settings, &data.config)
+        describe(
+            lang(inv),
+            &settings,
+            inv.guild_locale.as_deref(),
+            &data.config
+        )
     )))
 }
 
@@ -88,37 +115,76 @@ fn private(text: String) -> Reply {
     Reply::private(clip(&text, 2000))
 }
 
-/// Every setting, in words.
-fn describe(s: &ServerSettings, config: &Config) -> String {
+/// Every setting, in words (in `lang`, the admin's language).
+fn describe(lang: Lang, s: &ServerSettings, guild_locale: Option<&str>, config: &Config) -> String {
     let video = &config.video;
     let channels = if s.allowed_channels.is_empty() {
-        "everywhere".to_owned()
+        tr!(lang, "admin-everywhere")
     } else {
         policy::channel_list(&s.allowed_channels)
     };
-    let or_none = |v: Option<String>| v.unwrap_or_else(|| "no limit".into());
-    format!(
-        "**Channels**: {channels}\n**Largest video**: {}, {}\n**Defaults**: {}, {}, {} s\n**Cooldown per member**: {}\n**Web search**: {}\n**Content filter**: {}",
-        or_none(s.max_resolution.map(|r| r.to_string())),
-        or_none(s.max_duration.map(|d| format!("{d} s"))),
-        s.default_resolution.unwrap_or(video.default_resolution),
-        s.default_ratio.unwrap_or(video.default_ratio),
-        s.default_duration.unwrap_or(video.default_duration),
-        if s.cooldown_secs == 0 {
-            "none".to_owned()
-        } else {
-            format!("{} s", s.cooldown_secs)
-        },
-        if s.web_search_allowed {
-            "allowed"
-        } else {
-            "not allowed"
-        },
-        match s.content_filter {
-            ContentFilter::Always => "always on",
-            ContentFilter::OffInAgeRestricted => "off in age-restricted channels",
-        }
-    )
+    let or_none = |v: Option<String>| v.unwrap_or_else(|| tr!(lang, "admin-no-limit"));
+    let language = match s.language {
+        Some(l) => l.native_name().to_owned(),
+        None => tr!(
+            lang,
+            "admin-language-auto",
+            language = crate::i18n::server_lang(s, guild_locale).native_name()
+        ),
+    };
+    let lines = [
+        tr!(lang, "admin-show-channels", channels = channels),
+        tr!(
+            lang,
+            "admin-show-roles",
+            roles = if s.allowed_roles.is_empty() {
+                tr!(lang, "admin-everyone")
+            } else {
+                policy::role_list(&s.allowed_roles)
+            }
+        ),
+        tr!(
+            lang,
+            "admin-show-largest",
+            resolution = or_none(s.max_resolution.map(|r| r.to_string())),
+            duration = or_none(s.max_duration.map(|d| lang.secs(d)))
+        ),
+        tr!(
+            lang,
+            "admin-show-defaults",
+            resolution = s.default_resolution.unwrap_or(video.default_resolution),
+            ratio = s.default_ratio.unwrap_or(video.default_ratio),
+            duration = lang.secs(s.default_duration.unwrap_or(video.default_duration))
+        ),
+        tr!(
+            lang,
+            "admin-show-cooldown",
+            value = if s.cooldown_secs == 0 {
+                tr!(lang, "word-none")
+            } else {
+                lang.secs(s.cooldown_secs)
+            }
+        ),
+        tr!(
+            lang,
+            "admin-show-web-search",
+            value = if s.web_search_allowed {
+                tr!(lang, "admin-allowed")
+            } else {
+                tr!(lang, "admin-not-allowed")
+            }
+        ),
+        tr!(
+            lang,
+            "admin-show-filter",
+            value = match s.content_filter {
+                ContentFilter::Always => tr!(lang, "admin-filter-always"),
+                ContentFilter::OffInAgeRestricted => tr!(lang, "admin-filter-off-age-restricted"),
+            }
+        ),
+        tr!(lang, "admin-show-language", value = language),
+    ];
+    lines.join("\n")
 }
 
 /// Show this server's /video settings
@@ -135,7 +201,12 @@ pub async fn show_settings(inv: &Invocation, data: &Data) -> Result<Reply, Comma
         .guild_settings()
         .get(guild)
         .map_err(|e| CommandError::Internal(Box::new(e)))?;
-    Ok(private(describe(&settings, &data.config)))
+    Ok(private(describe(
+        lang(inv),
+        &settings,
+        inv.guild_locale.as_deref(),
+        &data.config,
+    )))
 }
 
 /// The channel named in the `channel` option, or the one the command was used in.
@@ -158,7 +229,11 @@ pub async fn allow_channel(
 /// `/video-admin allow-channel [channel]`.
 pub async fn allow(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
     let id = channel_or_here(inv);
-    let done = format!("`/video` is now allowed in <#{id}>.");
+    let done = tr!(
+        lang(inv),
+        "admin-channel-allowed",
+        channel = format!("<#{id}>")
+    );
     change(
         inv,
         data,
@@ -167,7 +242,7 @@ pub async fn allow(inv: &Invocation, data: &Data) -> Result<Reply, CommandError>
                 s.allowed_channels.push(id);
             }
         },
-        &done,
+        done,
     )
     .await
 }
@@ -185,12 +260,16 @@ pub async fn disallow_channel(
 /// `/video-admin disallow-channel [channel]`.
 pub async fn disallow(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
     let id = channel_or_here(inv);
-    let done = format!("<#{id}> is no longer on the list of allowed channels.");
+    let done = tr!(
+        lang(inv),
+        "admin-channel-disallowed",
+        channel = format!("<#{id}>")
+    );
     change(
         inv,
         data,
         move |s| s.allowed_channels.retain(|c| *c != id),
-        &done,
+        done,
     )
     .await
 }
@@ -207,7 +286,7 @@ pub async fn allow_any(inv: &Invocation, data: &Data) -> Result<Reply, CommandEr
         inv,
         data,
         |s| s.allowed_channels.clear(),
-        "`/video` is now allowed in every channel.",
+        tr!(lang(inv), "admin-any-channel"),
     )
     .await
 }
@@ -247,7 +326,7 @@ pub async fn set_limits(inv: &Invocation, data: &Data) -> Result<Reply, CommandE
                 s.max_duration = d;
             }
         },
-        "Limits updated.",
+        tr!(lang(inv), "admin-limits-updated"),
     )
     .await
 }
@@ -277,9 +356,11 @@ pub async fn set_defaults(inv: &Invocation, data: &Data) -> Result<Reply, Comman
         && d != 0
         && !(i64::from(video.min_duration)..=i64::from(video.max_duration)).contains(&d)
     {
-        return Err(CommandError::User(format!(
-            "A default duration must be between {} and {} seconds (or 0 for the bot's default).",
-            video.min_duration, video.max_duration
+        return Err(CommandError::User(tr!(
+            lang(inv),
+            "admin-default-duration-range",
+            min = video.min_duration,
+            max = video.max_duration
         )));
     }
     let duration = duration.map(|d| u32::try_from(d).ok().filter(|d| *d > 0));
@@ -297,7 +378,7 @@ pub async fn set_defaults(inv: &Invocation, data: &Data) -> Result<Reply, Comman
                 s.default_duration = d;
             }
         },
-        "Defaults updated.",
+        tr!(lang(inv), "admin-defaults-updated"),
     )
     .await
 }
@@ -317,10 +398,11 @@ pub async fn cooldown(
 
 /// `/video-admin cooldown seconds`.
 pub async fn set_cooldown(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
-    let seconds = u64::try_from(required(inv.options.integer("seconds"), "seconds")?)
-        .map_err(|_| CommandError::user("A cooldown cannot be negative; use 0 for none."))?;
-    let done = format!("Members now wait {seconds} s between videos.");
-    change(inv, data, move |s| s.cooldown_secs = seconds, &done).await
+    let lang = lang(inv);
+    let seconds = u64::try_from(required(inv, inv.options.integer("seconds"), "seconds")?)
+        .map_err(|_| CommandError::User(tr!(lang, "admin-cooldown-negative")))?;
+    let done = tr!(lang, "admin-cooldown-set", wait = lang.secs(seconds));
+    change(inv, data, move |s| s.cooldown_secs = seconds, done).await
 }
 
 /// Whether members may let the model search the web
@@ -335,11 +417,11 @@ pub async fn web_search(
 
 /// `/video-admin web-search allowed`.
 pub async fn set_web_search(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
-    let allowed = required(inv.options.boolean("allowed"), "allowed")?;
+    let allowed = required(inv, inv.options.boolean("allowed"), "allowed")?;
     let done = if allowed {
-        "Members may now use `web_search`."
+        tr!(lang(inv), "admin-web-search-on")
     } else {
-        "Members may no longer use `web_search`."
+        tr!(lang(inv), "admin-web-search-off")
     };
     change(inv, data, move |s| s.web_search_allowed = allowed, done).await
 }
@@ -357,16 +439,123 @@ pub async fn content_filter(
 
 /// `/video-admin content-filter policy`.
 pub async fn set_content_filter(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
-    let policy = required(inv.options.choice::<FilterChoice>("policy"), "policy")?;
+    let policy = required(inv, inv.options.choice::<FilterChoice>("policy"), "policy")?;
     let (filter, done) = match policy {
-        FilterChoice::Always => (
-            ContentFilter::Always,
-            "The content filter is now always on.",
-        ),
+        FilterChoice::Always => (ContentFilter::Always, tr!(lang(inv), "admin-filter-on")),
         FilterChoice::OffInAgeRestricted => (
             ContentFilter::OffInAgeRestricted,
-            "The content filter is now off for videos made in age-restricted channels, and on everywhere else.",
+            tr!(lang(inv), "admin-filter-off"),
         ),
     };
     change(inv, data, move |s| s.content_filter = filter, done).await
+}
+
+/// The language of the server's public messages (job cards, threads)
+#[poise::command(slash_command, guild_only)]
+pub async fn language(
+    ctx: Context<'_>,
+    #[description = "English or Simplified Chinese"] language: LanguageChoice,
+) -> Result<(), CommandError> {
+    let _ = language;
+    gateway::run(ctx).await
+}
+
+/// `/video-admin language language`.
+pub async fn set_language(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    let chosen: Lang = required(
+        inv,
+        inv.options.choice::<LanguageChoice>("language"),
+        "language",
+    )?
+    .into();
+    let done = tr!(
+        lang(inv),
+        "admin-language-set",
+        language = chosen.native_name()
+    );
+    change(inv, data, move |s| s.language = Some(chosen), done).await
+}
+
+/// The role named in the `role` option.
+fn role_option(inv: &Invocation) -> Result<u64, CommandError> {
+    let role = match inv.options.get("role") {
+        Some(OptionValue::Role(r)) => Some(r.get()),
+        _ => None,
+    };
+    required(inv, role, "role")
+}
+
+/// Let members with a role use /video (once any role is allowed, only those)
+#[poise::command(slash_command, guild_only, rename = "allow-role")]
+pub async fn allow_role(
+    ctx: Context<'_>,
+    #[description = "The role"] role: Role,
+) -> Result<(), CommandError> {
+    let _ = role;
+    gateway::run(ctx).await
+}
+
+/// `/video-admin allow-role role`.
+pub async fn allow_a_role(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    let role = role_option(inv)?;
+    let done = tr!(
+        lang(inv),
+        "admin-role-allowed",
+        role = format!("<@&{role}>")
+    );
+    change(
+        inv,
+        data,
+        move |s| {
+            if !s.allowed_roles.contains(&role) {
+                s.allowed_roles.push(role);
+            }
+        },
+        done,
+    )
+    .await
+}
+
+/// Stop letting members with a role use /video
+#[poise::command(slash_command, guild_only, rename = "disallow-role")]
+pub async fn disallow_role(
+    ctx: Context<'_>,
+    #[description = "The role"] role: Role,
+) -> Result<(), CommandError> {
+    let _ = role;
+    gateway::run(ctx).await
+}
+
+/// `/video-admin disallow-role role`.
+pub async fn disallow_a_role(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    let role = role_option(inv)?;
+    let done = tr!(
+        lang(inv),
+        "admin-role-disallowed",
+        role = format!("<@&{role}>")
+    );
+    change(
+        inv,
+        data,
+        move |s| s.allowed_roles.retain(|r| *r != role),
+        done,
+    )
+    .await
+}
+
+/// Let every member use /video again, whatever their roles
+#[poise::command(slash_command, guild_only, rename = "any-role")]
+pub async fn any_role(ctx: Context<'_>) -> Result<(), CommandError> {
+    gateway::run(ctx).await
+}
+
+/// `/video-admin any-role`.
+pub async fn allow_any_role(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    change(
+        inv,
+        data,
+        |s| s.allowed_roles.clear(),
+        tr!(lang(inv), "admin-any-role"),
+    )
+    .await
 }

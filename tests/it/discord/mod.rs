@@ -5,13 +5,17 @@
 //! fake provider, on a temp data directory.
 
 mod answer_first;
+mod autocomplete;
 mod bot;
 mod buttons;
+mod context_menu;
 mod crash;
 mod delivery;
 mod double;
+mod i18n;
 mod messages;
 mod restart;
+mod roles;
 mod run_again;
 mod shutdown;
 pub mod video;

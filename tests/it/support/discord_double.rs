@@ -36,7 +36,8 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
 pub use interactions::{
-    ButtonPress, DEFAULT_ATTACHMENT_SIZE_LIMIT, File, Opt, SlashCommand, perms,
+    ButtonPress, DEFAULT_ATTACHMENT_SIZE_LIMIT, File, MessageCommand, ModalSubmit, Opt,
+    SlashCommand, perms,
 };
 pub use objects::{BOT_ID, BOT_NAME};
 
@@ -426,6 +427,39 @@ impl DiscordDouble {
                 }
                 payload
             },
+        )
+    }
+
+    /// Sends a message context-menu command used on a message. Its files have signed links
+    /// on Discord's CDN (valid for a day) that the double does not serve: the provider
+    /// fetches references, the bot never does.
+    pub async fn use_on_message(&self, command: &MessageCommand) -> Injected {
+        self.wait_ready(Duration::from_secs(10)).await;
+        self.send_interaction(
+            command.origin.channel_id,
+            command.origin.guild_id,
+            |s, id, token| {
+                let day = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs())
+                    + 86_400;
+                command.to_json(id, token, &mut || s.next_id(), &mut |aid, f: &File| {
+                    format!(
+                        "https://cdn.discordapp.com/attachments/{}/{aid}/{}?ex={day:x}&is=69f00000&hm=00ff&",
+                        command.origin.channel_id, f.filename
+                    )
+                })
+            },
+        )
+    }
+
+    /// Sends a submitted form (modal).
+    pub async fn submit(&self, form: &ModalSubmit) -> Injected {
+        self.wait_ready(Duration::from_secs(10)).await;
+        self.send_interaction(
+            form.origin.channel_id,
+            form.origin.guild_id,
+            |_, id, token| form.to_json(id, token),
         )
     }
 

@@ -74,6 +74,8 @@ pub struct Opt {
     value: Option<Value>,
     options: Vec<Opt>,
     file: Option<File>,
+    /// The option being typed in an autocomplete interaction.
+    focused: bool,
 }
 
 impl Opt {
@@ -84,6 +86,7 @@ impl Opt {
             value: Some(value),
             options: Vec::new(),
             file: None,
+            focused: false,
         }
     }
     pub fn subcommand(name: &str, options: Vec<Opt>) -> Opt {
@@ -93,6 +96,7 @@ impl Opt {
             value: None,
             options,
             file: None,
+            focused: false,
         }
     }
     pub fn group(name: &str, subcommands: Vec<Opt>) -> Opt {
@@ -102,6 +106,7 @@ impl Opt {
             value: None,
             options: subcommands,
             file: None,
+            focused: false,
         }
     }
     pub fn string(name: &str, value: &str) -> Opt {
@@ -121,6 +126,18 @@ impl Opt {
     pub fn channel(name: &str, id: u64) -> Opt {
         Opt::leaf(name, 7, json!(id.to_string()))
     }
+    /// The option of type `kind` being typed in an autocomplete interaction: Discord sends
+    /// what was typed so far as a string, whatever the option's type.
+    pub fn focused(name: &str, kind: u8, typed: &str) -> Opt {
+        Opt {
+            focused: true,
+            ..Opt::leaf(name, kind, json!(typed))
+        }
+    }
+    /// A role option (type 8); the role goes to `resolved.roles`.
+    pub fn role(name: &str, id: u64) -> Opt {
+        Opt::leaf(name, 8, json!(id.to_string()))
+    }
     pub fn number(name: &str, value: f64) -> Opt {
         Opt::leaf(name, 10, json!(value))
     }
@@ -133,6 +150,7 @@ impl Opt {
             value: None,
             options: Vec::new(),
             file: Some(file),
+            focused: false,
         }
     }
 }
@@ -153,6 +171,8 @@ pub struct Origin {
     pub app_permissions: u64,
     pub attachment_size_limit: u64,
     pub locale: String,
+    /// The server's locale (`guild_locale`), in a server.
+    pub guild_locale: String,
     /// The channel is age-restricted (Discord's `nsfw` flag).
     pub nsfw: bool,
 }
@@ -171,6 +191,7 @@ impl Origin {
             app_permissions: perms::BOT,
             attachment_size_limit: DEFAULT_ATTACHMENT_SIZE_LIMIT,
             locale: "en-US".into(),
+            guild_locale: "en-US".into(),
             nsfw: false,
         }
     }
@@ -207,7 +228,7 @@ impl Origin {
         match self.guild_id {
             Some(g) => {
                 v["guild_id"] = json!(g.to_string());
-                v["guild_locale"] = json!("en-US");
+                v["guild_locale"] = json!(self.guild_locale);
                 v["context"] = json!(0);
                 v["authorizing_integration_owners"] = json!({ "0": g.to_string() });
                 v["member"] = json!({
@@ -241,6 +262,8 @@ pub struct SlashCommand {
     /// When the attachments' signed links expire (unix seconds, their `ex`); `None`: a day
     /// after the injection, as Discord signs fresh uploads.
     pub links_expire_at: Option<u64>,
+    /// 2: the command is used; 4: an option is being typed (autocomplete).
+    pub interaction_type: u8,
 }
 
 impl SlashCommand {
@@ -251,6 +274,7 @@ impl SlashCommand {
             origin: Origin::guild(guild_id, channel_id, user_id),
             options: Vec::new(),
             links_expire_at: None,
+            interaction_type: 2,
         }
     }
     /// `/name` used in a DM with the bot.
@@ -260,6 +284,7 @@ impl SlashCommand {
             origin: Origin::dm(dm_channel_id, user_id),
             options: Vec::new(),
             links_expire_at: None,
+            interaction_type: 2,
         }
     }
     pub fn option(mut self, option: Opt) -> Self {
@@ -284,6 +309,16 @@ impl SlashCommand {
         self.origin.member_permissions = bits;
         self
     }
+    /// The member's Discord client language (`locale`), e.g. `zh-CN`.
+    pub fn locale(mut self, locale: &str) -> Self {
+        self.origin.locale = locale.into();
+        self
+    }
+    /// The server's language (`guild_locale`).
+    pub fn guild_locale(mut self, locale: &str) -> Self {
+        self.origin.guild_locale = locale.into();
+        self
+    }
     pub fn app_permissions(mut self, bits: u64) -> Self {
         self.origin.app_permissions = bits;
         self
@@ -295,6 +330,12 @@ impl SlashCommand {
     }
     pub fn attachment_size_limit(mut self, bytes: u64) -> Self {
         self.origin.attachment_size_limit = bytes;
+        self
+    }
+    /// Sent while the member types an option (marked with [`Opt::focused`]): an
+    /// autocomplete interaction (type 4), answered with suggestions (callback type 8).
+    pub fn autocomplete(mut self) -> Self {
+        self.interaction_type = 4;
         self
     }
     /// The attachments' links expire at `unix_secs` (e.g. in the past: an old upload).
@@ -325,7 +366,7 @@ impl SlashCommand {
             .iter()
             .map(|o| option_json(o, &mut resolved, next_id, file_url))
             .collect();
-        let mut v = self.origin.base(2, id, token);
+        let mut v = self.origin.base(self.interaction_type, id, token);
         let command_id = objects::BOT_ID + 1 + self.name.bytes().map(u64::from).sum::<u64>();
         v["data"] = json!({
             "id": command_id.to_string(),
@@ -375,10 +416,23 @@ fn option_json(
         return v;
     }
     let value = o.value.clone().unwrap_or(Value::Null);
+    if o.focused {
+        v["focused"] = json!(true);
+    }
     if o.kind == 7 {
         let id = value.as_str().unwrap_or("0");
         resolved["channels"][id] = json!({
             "id": id, "type": 0, "name": format!("channel-{id}"), "permissions": "0",
+        });
+    }
+    if o.kind == 8 {
+        let id = value.as_str().unwrap_or("0");
+        resolved["roles"][id] = json!({
+            "id": id, "name": format!("role-{id}"), "color": 0, "hoist": false,
+            "colors": { "primary_color": 0, "secondary_color": null, "tertiary_color": null },
+            "icon": null, "unicode_emoji": null,
+            "position": 1, "permissions": "0", "managed": false, "mentionable": true,
+            "flags": 0,
         });
     }
     if o.kind == 6 {
@@ -416,6 +470,15 @@ impl ButtonPress {
         self.origin.member_permissions = bits;
         self
     }
+    /// The member's Discord client language (`locale`), e.g. `zh-CN`.
+    pub fn locale(mut self, locale: &str) -> Self {
+        self.origin.locale = locale.into();
+        self
+    }
+    pub fn roles(mut self, roles: &[u64]) -> Self {
+        self.origin.roles = roles.to_vec();
+        self
+    }
 
     /// The payload; `message` is the pressed message as the double stored it, if it did.
     pub fn to_json(&self, id: u64, token: &str, message: Option<Value>) -> Value {
@@ -429,6 +492,154 @@ impl ButtonPress {
                 &json!({}),
             )
         });
+        v
+    }
+}
+
+/// A message context-menu command (an application command of type 3) used on a message
+/// someone posted: the message, with its files and embeds, is in `resolved.messages`.
+#[derive(Debug, Clone)]
+pub struct MessageCommand {
+    pub name: String,
+    pub origin: Origin,
+    pub message_id: u64,
+    pub author_id: u64,
+    pub content: String,
+    pub files: Vec<File>,
+    pub embeds: Vec<Value>,
+}
+
+impl MessageCommand {
+    /// `user_id` uses the command `name` on message `message_id` of `author_id`.
+    pub fn in_guild(
+        name: &str,
+        guild_id: u64,
+        channel_id: u64,
+        user_id: u64,
+        message_id: u64,
+        author_id: u64,
+        content: &str,
+    ) -> MessageCommand {
+        MessageCommand {
+            name: name.into(),
+            origin: Origin::guild(guild_id, channel_id, user_id),
+            message_id,
+            author_id,
+            content: content.into(),
+            files: Vec::new(),
+            embeds: Vec::new(),
+        }
+    }
+    /// A file attached to the message.
+    pub fn file(mut self, file: File) -> Self {
+        self.files.push(file);
+        self
+    }
+    /// An embed of the message (e.g. a link preview).
+    pub fn embed(mut self, embed: Value) -> Self {
+        self.embeds.push(embed);
+        self
+    }
+    pub fn locale(mut self, locale: &str) -> Self {
+        self.origin.locale = locale.into();
+        self
+    }
+    pub fn roles(mut self, roles: &[u64]) -> Self {
+        self.origin.roles = roles.to_vec();
+        self
+    }
+
+    /// The payload; `next_id` numbers attachments, `file_url` names where a file is served.
+    pub fn to_json(
+        &self,
+        id: u64,
+        token: &str,
+        next_id: &mut dyn FnMut() -> u64,
+        file_url: &mut dyn FnMut(u64, &File) -> String,
+    ) -> Value {
+        let o = &self.origin;
+        let author = objects::user(self.author_id, &format!("member{}", self.author_id));
+        let mut message = objects::message(
+            self.message_id,
+            o.channel_id,
+            author,
+            &json!({ "content": self.content, "embeds": self.embeds }),
+        );
+        message["attachments"] = self
+            .files
+            .iter()
+            .map(|f| {
+                let aid = next_id();
+                let url = file_url(aid, f);
+                let mut a = json!({
+                    "id": aid.to_string(),
+                    "filename": f.filename,
+                    "size": f.size,
+                    "url": url,
+                    "proxy_url": url,
+                });
+                if let Some(ct) = &f.content_type {
+                    a["content_type"] = json!(ct);
+                }
+                a
+            })
+            .collect();
+        let mut v = o.base(2, id, token);
+        let command_id = objects::BOT_ID + 1 + self.name.bytes().map(u64::from).sum::<u64>();
+        v["data"] = json!({
+            "id": command_id.to_string(),
+            "name": self.name,
+            "type": 3,
+            "target_id": self.message_id.to_string(),
+            "resolved": { "messages": { self.message_id.to_string(): message } },
+        });
+        if let Some(g) = o.guild_id {
+            v["data"]["guild_id"] = json!(g.to_string());
+        }
+        v
+    }
+}
+
+/// A form (modal) the bot opened, submitted by the member: an interaction of type 5 with
+/// each text input's value.
+#[derive(Debug, Clone)]
+pub struct ModalSubmit {
+    pub custom_id: String,
+    pub origin: Origin,
+    pub fields: Vec<(String, String)>,
+}
+
+impl ModalSubmit {
+    pub fn in_guild(custom_id: &str, guild_id: u64, channel_id: u64, user_id: u64) -> ModalSubmit {
+        ModalSubmit {
+            custom_id: custom_id.into(),
+            origin: Origin::guild(guild_id, channel_id, user_id),
+            fields: Vec::new(),
+        }
+    }
+    /// The text input `custom_id` holds `value`.
+    pub fn field(mut self, custom_id: &str, value: &str) -> Self {
+        self.fields.push((custom_id.into(), value.into()));
+        self
+    }
+    pub fn locale(mut self, locale: &str) -> Self {
+        self.origin.locale = locale.into();
+        self
+    }
+
+    pub fn to_json(&self, id: u64, token: &str) -> Value {
+        let mut v = self.origin.base(5, id, token);
+        let rows: Vec<Value> = self
+            .fields
+            .iter()
+            .map(|(custom_id, value)| {
+                json!({
+                    "type": 1,
+                    "components": [{ "type": 4, "custom_id": custom_id, "value": value }],
+                })
+            })
+            .collect();
+        v["data"] = json!({ "custom_id": self.custom_id, "components": rows });
         v
     }
 }

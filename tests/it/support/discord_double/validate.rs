@@ -166,8 +166,86 @@ pub fn callback(body: &Value) -> Vec<String> {
         (4, Some(data)) => message(data, 0, true),
         (4, None) => vec!["callback type 4 without data".into()],
         (7, Some(data)) => message(data, 0, false),
+        (8, data) => autocomplete(data),
+        (9, data) => modal(data),
         _ => Vec::new(),
     }
+}
+
+/// A form (callback type 9): a custom id of 1-100 characters, a title of 1-45, 1-5 rows of
+/// one text input each, with a label of 1-45 characters, a style and at most 4000 characters
+/// (docs "Modal", "Text Inputs").
+fn modal(data: Option<&Value>) -> Vec<String> {
+    let Some(data) = data else {
+        return vec!["modal without data".into()];
+    };
+    let mut out = Vec::new();
+    if !(1..=100).contains(&chars(data.get("custom_id"))) {
+        out.push("modal custom_id must be 1-100 characters".into());
+    }
+    if !(1..=45).contains(&chars(data.get("title"))) {
+        out.push(format!(
+            "modal title {} must be 1-45 characters",
+            data["title"]
+        ));
+    }
+    let rows = data.get("components").and_then(Value::as_array);
+    if !rows.is_some_and(|r| (1..=5).contains(&r.len())) {
+        out.push("a modal has 1-5 rows".into());
+    }
+    for row in rows.into_iter().flatten() {
+        let inputs = row.get("components").and_then(Value::as_array);
+        for input in inputs.into_iter().flatten() {
+            if input["type"] != 4 || !matches!(input["style"].as_u64(), Some(1 | 2)) {
+                out.push(format!("not a text input: {input}"));
+            }
+            if !(1..=45).contains(&chars(input.get("label"))) {
+                out.push(format!(
+                    "text input label {} must be 1-45 characters",
+                    input["label"]
+                ));
+            }
+            if chars(input.get("custom_id")) == 0 {
+                out.push("text input without a custom_id".into());
+            }
+            if chars(input.get("value")) > 4000
+                || input["max_length"].as_u64().is_some_and(|m| m > 4000)
+            {
+                out.push("a text input holds at most 4000 characters".into());
+            }
+        }
+    }
+    out
+}
+
+/// An autocomplete answer (callback type 8): at most 25 choices, each named in 1-100
+/// characters with a value (docs "Autocomplete").
+fn autocomplete(data: Option<&Value>) -> Vec<String> {
+    let Some(choices) = data
+        .and_then(|d| d.get("choices"))
+        .and_then(Value::as_array)
+    else {
+        return vec!["autocomplete answer without data.choices".into()];
+    };
+    let mut out = Vec::new();
+    if choices.len() > 25 {
+        out.push(format!(
+            "{} autocomplete choices, at most 25",
+            choices.len()
+        ));
+    }
+    for c in choices {
+        let name = chars(c.get("name"));
+        if !(1..=100).contains(&name) {
+            out.push(format!(
+                "autocomplete choice name is {name} chars, it must be 1-100"
+            ));
+        }
+        if c.get("value").is_none_or(Value::is_null) {
+            out.push(format!("autocomplete choice without a value: {c}"));
+        }
+    }
+    out
 }
 
 /// `POST /channels/{id}/messages/{mid}/threads`.
