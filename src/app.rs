@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use crate::config::Config;
+use crate::config::{Config, DiscordMode};
 use crate::credits::{Ledger, LedgerError, LedgerSettings};
+use crate::discord::interactions::Endpoint;
 use crate::discord::{self, Data, DiscordError, DiscordReporter, commands};
 use crate::http::{self, Health};
 use crate::jobs::{Jobs, JobsSettings, Provider};
@@ -40,6 +41,8 @@ pub struct App {
     http: Option<tokio::net::TcpListener>,
     jobs: Jobs,
     reporter: Arc<DiscordReporter>,
+    /// The REST client of the reporter, which also answers HTTP interactions.
+    discord_http: Arc<serenity::all::Http>,
 }
 
 impl App {
@@ -64,7 +67,8 @@ impl App {
                 default_daily_cap: config.credits.default_daily_cap,
             },
         )?;
-        let health = Arc::new(Health::default());
+        let http_mode = config.discord.mode == DiscordMode::Http;
+        let health = Arc::new(Health::default().with_http_mode(http_mode));
         let provider = Provider::from_config(&config.seedance)?.with_health(health.clone());
         let endpoint = match config.http.listen.as_str() {
             "" => None,
@@ -87,9 +91,10 @@ impl App {
                 )
             }
         };
-        // One Http for the reporter; the gateway client builds its own from the same config.
+        // One Http for the reporter and (in http mode) the interactions; the gateway client
+        // builds its own from the same config.
         let http = Arc::new(discord::build_http(&config.discord));
-        let reporter = Arc::new(DiscordReporter::new(http, &config.discord));
+        let reporter = Arc::new(DiscordReporter::new(http.clone(), &config.discord));
         let jobs = Jobs::start(
             ledger,
             provider,
@@ -105,6 +110,7 @@ impl App {
             http: endpoint,
             jobs,
             reporter,
+            discord_http: http,
         })
     }
 
@@ -130,22 +136,61 @@ impl App {
         if self.http.is_some() {
             crate::telemetry::register_metrics(&interaction_labels(&commands::all(&self.config)));
         }
-        let endpoint = self.http.take().map(|listener| {
-            tracing::info!(address = ?listener.local_addr().ok(), "serving /healthz and /metrics");
-            tokio::spawn(http::serve(
-                listener,
-                self.health.clone(),
-                self.db.clone(),
-                signal(http_stopped),
-            ))
-        });
         let data = Data {
             config: self.config.clone(),
             jobs: self.jobs.clone(),
             reporter: self.reporter.clone(),
             health: self.health.clone(),
         };
-        let client = discord::run(data, commands::all(&self.config), signal(stopped));
+        // In http mode the interactions come to the endpoint, and no gateway is opened.
+        let (data, interactions) = match self.config.discord.mode {
+            DiscordMode::Gateway => (Some(data), None),
+            DiscordMode::Http => {
+                let endpoint = Arc::new(
+                    Endpoint::new(
+                        Arc::new(data),
+                        self.discord_http.clone(),
+                        commands::all(&self.config),
+                    )
+                    .map_err(|e| AppError::Http(std::io::Error::other(e.to_string())))?,
+                );
+                (None, Some(endpoint))
+            }
+        };
+        let endpoint = self.http.take().map(|listener| {
+            let what = if interactions.is_some() {
+                "serving /interactions, /healthz and /metrics"
+            } else {
+                "serving /healthz and /metrics"
+            };
+            tracing::info!(address = ?listener.local_addr().ok(), "{what}");
+            tokio::spawn(http::serve_with(
+                listener,
+                self.health.clone(),
+                self.db.clone(),
+                interactions.clone().map(Endpoint::router),
+                signal(http_stopped),
+            ))
+        });
+        let client = async {
+            match (data, &interactions) {
+                (Some(data), _) => {
+                    discord::run(data, commands::all(&self.config), signal(stopped)).await
+                }
+                (None, Some(endpoint)) => {
+                    discord::client::run_http(
+                        &self.discord_http,
+                        &self.config.discord,
+                        &commands::all(&self.config),
+                        &self.health,
+                        &endpoint.in_flight(),
+                        signal(stopped),
+                    )
+                    .await
+                }
+                (None, None) => Ok(()),
+            }
+        };
         tokio::pin!(client);
         tokio::pin!(shutdown);
         let result = tokio::select! {
@@ -222,6 +267,7 @@ fn log_start(config: &Config, created: bool) {
         store = if created { "created (first start)" } else { "opened" },
         backend = "sled 0.34.7",
         mode,
+        discord = config.discord.mode.as_str(),
         commands = %commands,
         "seedance-bot starting"
     );

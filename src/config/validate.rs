@@ -266,7 +266,10 @@ pub fn host_port(text: &str) -> bool {
 pub fn public_key(hex: &str) -> Result<[u8; 32], String> {
     let hex = hex.trim();
     if hex.len() != 64 {
-        return Err(format!("it must be 64 hex digits (32 bytes), not {}", hex.len()));
+        return Err(format!(
+            "it must be 64 hex digits (32 bytes), not {}",
+            hex.len()
+        ));
     }
     let mut key = [0u8; 32];
     for (i, byte) in key.iter_mut().enumerate() {

@@ -72,7 +72,7 @@ pub async fn race<T>(
         let defer = CreateInteractionResponse::Defer(
             CreateInteractionResponseMessage::new().ephemeral(private),
         );
-        match defer.execute(http, (inv.id, inv.token.expose())).await {
+        match super::respond::initial(http, inv.id, &inv.token, defer).await {
             Ok(()) if private => Ack::DeferredPrivate,
             Ok(()) => Ack::DeferredPublic,
             Err(e) => {

@@ -32,6 +32,7 @@ pub mod drain;
 pub mod errors;
 pub mod final_message;
 pub mod follow;
+pub mod interactions;
 pub mod invocation;
 pub mod mentions;
 pub mod observe;
