@@ -114,6 +114,12 @@ impl App {
         })
     }
 
+    /// Where `http.listen` was bound (`None` when it is off), e.g. for tests that listened
+    /// on port 0.
+    pub fn http_address(&self) -> Option<std::net::SocketAddr> {
+        self.http.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
     /// The job queue, e.g. for tests to look at jobs.
     pub fn jobs(&self) -> &Jobs {
         &self.jobs
