@@ -10,6 +10,7 @@ mod buttons;
 mod crash;
 mod delivery;
 mod double;
+mod http_endpoint;
 mod messages;
 mod restart;
 mod run_again;
@@ -293,6 +294,13 @@ impl TestApp {
             shutdown: Some(tx),
             task: Some(task),
             address,
+        }
+    }
+
+    /// Sends the shutdown signal without waiting: the bot drains; `stop` then waits.
+    pub fn begin_stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
         }
     }
 

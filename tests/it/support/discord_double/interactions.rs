@@ -209,9 +209,17 @@ impl DiscordDouble {
     /// to be connected. Panics if serenity could not read the payload.
     pub async fn inject(&self, command: &SlashCommand) -> Injected {
         self.wait_deliverable().await;
+        let injected = self.prepare(command);
+        self.redeliver(&injected);
+        injected
+    }
+
+    /// An application-command interaction, known to the double (it can be answered) but not
+    /// delivered: for tests that send it themselves (`post_to_bot`), or later (`redeliver`).
+    pub fn prepare(&self, command: &SlashCommand) -> Injected {
         let base = self.shared.base_url.clone();
         let ex = command.link_ex();
-        self.send_interaction(
+        self.make_interaction(
             command.origin.channel_id,
             command.origin.guild_id,
             |s, id, token| {
@@ -241,16 +249,18 @@ impl DiscordDouble {
     /// Sends a button press on one of the bot's messages.
     pub async fn press(&self, press: &ButtonPress) -> Injected {
         self.wait_deliverable().await;
-        self.send_interaction(
+        let injected = self.make_interaction(
             press.origin.channel_id,
             press.origin.guild_id,
             |s, id, token| press.to_json(id, token, s.messages.get(&press.message_id).cloned()),
-        )
+        );
+        self.redeliver(&injected);
+        injected
     }
 
     /// Builds an interaction (`build` gets its id and token), checks that serenity reads
-    /// it, and delivers it.
-    fn send_interaction(
+    /// it, and keeps its state so that it can be answered.
+    fn make_interaction(
         &self,
         channel_id: u64,
         guild_id: Option<u64>,
@@ -278,7 +288,6 @@ impl DiscordDouble {
                     followups: Vec::new(),
                 },
             );
-            deliver(&self.shared, s, &token, payload.clone());
             Injected {
                 id,
                 token,
