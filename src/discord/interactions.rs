@@ -217,7 +217,7 @@ impl Endpoint {
 
     /// A slash command: the checks the gateway's framework makes (server only, the member's
     /// rate limit), then its logic, then its answer or the refusal.
-    async fn run_command(&self, inv: Invocation) -> () {
+    async fn run_command(&self, inv: Invocation) {
         let Invoked::Command(path) = &inv.invoked else {
             return;
         };

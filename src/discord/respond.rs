@@ -255,3 +255,36 @@ fn unknown_message(e: &serenity::Error) -> bool {
             if r.status_code.as_u16() == 404
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(text: &str) -> CreateInteractionResponse {
+        CreateInteractionResponse::Message(CreateInteractionResponseMessage::new().content(text))
+    }
+
+    #[test]
+    fn the_first_initial_response_goes_into_the_body_and_only_once() {
+        let (body, mut rx) = InBody::new();
+        assert!(matches!(body.take(&message("card")), Slot::Sent));
+        let sent = rx.try_recv().expect("the endpoint gets it");
+        assert_eq!(sent["type"], 4);
+        assert_eq!(sent["data"]["content"], "card");
+        // A second one is not the body's: it goes to Discord, which refuses it.
+        assert!(matches!(
+            body.take(&message("again")),
+            Slot::AlreadyAnswered
+        ));
+        // Too late for the endpoint to defer by itself.
+        assert!(!body.defer_unanswered());
+    }
+
+    #[test]
+    fn after_the_endpoint_deferred_the_answer_edits_the_deferral() {
+        let (body, mut rx) = InBody::new();
+        assert!(body.defer_unanswered());
+        assert!(matches!(body.take(&message("late")), Slot::EditDeferral));
+        assert!(rx.try_recv().is_err(), "nothing more goes into the body");
+    }
+}

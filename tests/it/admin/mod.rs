@@ -15,7 +15,7 @@ use seedance_bot::config::Config;
 use serde_json::Value;
 
 use crate::discord::video::{RESULT_URL, callback, wait_delivered};
-use crate::discord::{CHANNEL, GUILD, OTHER_MEMBER, TestApp, app_config};
+use crate::discord::{CHANNEL, GUILD, OTHER_MEMBER, TestApp};
 use crate::support::discord_double::{DiscordDouble, Injected, Opt, SlashCommand, perms};
 use crate::support::fake_provider::{Endpoint, FakeProvider, Step};
 

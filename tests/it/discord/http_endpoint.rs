@@ -12,7 +12,10 @@ use super::*;
 use crate::support::discord_double::{ButtonPress, sign, test_key, timestamp_now};
 use crate::support::fake_provider::Endpoint;
 
-fn signed(key: &SigningKey, timestamp: &str, body: &[u8]) -> Vec<(&'static str, String)> {
+/// Request headers, by name.
+type Headers = Vec<(&'static str, String)>;
+
+fn signed(key: &SigningKey, timestamp: &str, body: &[u8]) -> Headers {
     vec![
         ("x-signature-ed25519", sign(key, timestamp, body)),
         ("x-signature-timestamp", timestamp.to_owned()),
@@ -53,6 +56,16 @@ async fn ping_gets_pong_and_no_gateway_is_opened() {
     let answer = double.post_signed(ping).await;
     assert_eq!(answer.status, 200, "{answer:?}");
     assert_eq!(answer.json(), serde_json::json!({ "type": 1 }));
+    // No option of the bot offers suggestions: an autocomplete gets none.
+    let mut typing = double.prepare(&video("a boa")).payload;
+    typing["type"] = serde_json::json!(4);
+    typing["data"]["options"][0]["focused"] = serde_json::json!(true);
+    let answer = double.post_signed(typing.to_string().into_bytes()).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(
+        answer.json(),
+        serde_json::json!({ "type": 8, "data": { "choices": [] } })
+    );
     // The commands are registered over REST; no gateway is ever asked for.
     assert!(!double.commands(Some(GUILD)).is_empty());
     assert_eq!(double.sessions(), 0);
@@ -77,7 +90,7 @@ async fn forged_unsigned_and_replayed_requests_get_401_and_change_nothing() {
     flipped[at] ^= 0x01;
     let wrong_key = SigningKey::from_bytes(&[0x42; 32]);
     let good = signed(&test_key(), &now, &body);
-    let cases: Vec<(&str, Vec<(&str, String)>, Vec<u8>)> = vec![
+    let cases: Vec<(&str, Headers, Vec<u8>)> = vec![
         (
             "signed with another key",
             signed(&wrong_key, &now, &body),
