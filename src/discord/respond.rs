@@ -93,19 +93,21 @@ impl<'a> Responder<'a> {
 
     /// Replaces the text of the initial (or deferred) response.
     pub async fn edit_original(&self, text: &str) -> Result<(), serenity::Error> {
-        EditInteractionResponse::new()
+        let edit = EditInteractionResponse::new()
             .content(clip(text, 2000))
-            .allowed_mentions(mentions::only_user(MemberId(self.user.get())))
-            .execute(self.http, self.token.expose())
+            .allowed_mentions(mentions::only_user(MemberId(self.user.get())));
+        once_discord_has_it(|| edit.clone().execute(self.http, self.token.expose()))
             .await
             .map(drop)
     }
 
     /// Deletes the initial (or deferred) response.
     pub async fn delete_original(&self) -> Result<(), serenity::Error> {
-        self.http
-            .delete_original_interaction_response(self.token.expose())
-            .await
+        once_discord_has_it(|| {
+            self.http
+                .delete_original_interaction_response(self.token.expose())
+        })
+        .await
     }
 
     /// A message after the initial response.
@@ -217,9 +219,11 @@ pub async fn initial(
                     fields.remove("flags");
                     fields.remove("tts");
                 }
-                http.edit_original_interaction_response(token.expose(), &edit, Vec::new())
-                    .await
-                    .map(drop)
+                once_discord_has_it(|| {
+                    http.edit_original_interaction_response(token.expose(), &edit, Vec::new())
+                })
+                .await
+                .map(drop)
             }
             // Nothing else is sent after a deferral: Discord refuses it as it would over the
             // gateway.
@@ -230,15 +234,25 @@ pub async fn initial(
     }
 }
 
-/// The message of the initial response, e.g. to start a thread from it. An initial
-/// response sent in the HTTP body reaches Discord only after the endpoint returned it, so
-/// "Unknown Message" is asked again for a short while then.
+/// The message of the initial response, e.g. to start a thread from it.
 pub async fn original(http: &Http, token: &Token) -> Result<Message, serenity::Error> {
+    once_discord_has_it(|| http.get_original_interaction_response(token.expose())).await
+}
+
+/// Runs `call`, a request on the initial response (reading, editing or deleting it). An
+/// initial response sent in the HTTP body reaches Discord only after the endpoint returned
+/// it, so while handling such an interaction a 404 is asked again for a short while (up to
+/// 3 s); over the gateway the response was confirmed before, and `call` runs once.
+pub async fn once_discord_has_it<T, F, Fut>(mut call: F) -> Result<T, serenity::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, serenity::Error>>,
+{
     let in_body = IN_BODY.try_with(|_| ()).is_ok();
     let give_up = tokio::time::Instant::now() + Duration::from_secs(3);
     let mut wait = Duration::from_millis(10);
     loop {
-        match http.get_original_interaction_response(token.expose()).await {
+        match call().await {
             Err(e) if in_body && unknown_message(&e) && tokio::time::Instant::now() < give_up => {
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(Duration::from_millis(200));

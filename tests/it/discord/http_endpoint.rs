@@ -240,3 +240,45 @@ async fn while_draining_http_interactions_are_answered_restarting() {
     assert_pings_at_most_one(&double);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_card_discord_has_not_taken_in_yet_is_waited_for_before_its_thread() {
+    let (double, _provider, _dir, app) = setup_in(Mode::Http).await;
+    // Discord acts on the HTTP response 300 ms after getting it; the bot asks for the
+    // card's message (to start its thread) at once.
+    double.lag_http_answers(Duration::from_millis(300));
+    let injected = double
+        .inject(&video("a boat Discord is slow to show"))
+        .await;
+    assert_eq!(callback(&double, &injected).await["type"], 4);
+    let card = super::video::card_id(&double, &injected);
+    let job = super::video::wait_delivered(&app, &injected.id.to_string()).await;
+    assert_eq!(job.reply.message, Some(card));
+    assert_eq!(
+        job.reply.thread.map(|t| t.0),
+        Some(card),
+        "the thread of the card"
+    );
+    // The original was asked for before Discord had it, then found.
+    let lookups: Vec<u16> = double
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.is(
+                "GET",
+                &format!("/webhooks/*/{}/messages/@original", injected.token),
+            )
+        })
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(lookups.first(), Some(&404), "{lookups:?}");
+    assert_eq!(lookups.last(), Some(&200), "{lookups:?}");
+    // Nobody was told the card could not be shown.
+    assert!(
+        double.answers(&injected).len() == 1,
+        "{:#?}",
+        double.answers(&injected)
+    );
+    assert_pings_only(&double, MEMBER);
+    app.stop().await;
+}

@@ -82,6 +82,8 @@ pub(super) fn deliver(shared: &Arc<Shared>, s: &mut Inner, token: &str, payload:
                     ("x-signature-timestamp", timestamp),
                 ];
                 let answer = post(&shared.client, &url, headers, body).await;
+                let lag = shared.with(|s| s.http_answer_lag);
+                tokio::time::sleep(lag).await;
                 shared.with(|s| take_answer(s, &payload, &token, answer));
             });
         }
@@ -147,6 +149,12 @@ impl DiscordDouble {
     /// `http://ADDRESS/interactions`) instead of being dispatched on the gateway.
     pub fn deliver_over_http(&self, url: &str) {
         self.shared.with(|s| s.endpoint = Some(url.to_owned()));
+    }
+
+    /// Acts on each HTTP answer of the bot `lag` after receiving it, as Discord may: the
+    /// bot's follow-up calls can come before its initial response took effect.
+    pub fn lag_http_answers(&self, lag: Duration) {
+        self.shared.with(|s| s.http_answer_lag = lag);
     }
 
     /// Whether interactions go to the bot's endpoint.

@@ -163,6 +163,8 @@ struct Inner {
     endpoint: Option<String>,
     /// The bot's HTTP answers to delivered interactions (token, answer).
     http_answers: Vec<(String, HttpAnswer)>,
+    /// How long the double takes to act on the bot's HTTP answer once it has it.
+    http_answer_lag: Duration,
 }
 
 impl Inner {
