@@ -8,12 +8,13 @@ use tokio::sync::watch;
 
 use crate::config::{Config, DiscordMode};
 use crate::credits::{Ledger, LedgerError, LedgerSettings};
-use crate::discord::interactions::Endpoint;
+use crate::discord::interactions::{self, Endpoint};
 use crate::discord::{self, Data, DiscordError, DiscordReporter, commands};
 use crate::http::{self, Health};
 use crate::jobs::{Jobs, JobsSettings, Provider};
 use crate::seedance::SeedanceError;
 use crate::store::{self, StoreError};
+use serenity::interactions_endpoint::Verifier;
 
 /// Why the bot could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +31,8 @@ pub enum AppError {
     Discord(#[from] DiscordError),
     #[error("the health endpoint could not listen: {0}")]
     Http(std::io::Error),
+    #[error(transparent)]
+    PublicKey(#[from] interactions::BadKey),
 }
 
 /// The bot, built and ready to run.
@@ -43,6 +46,8 @@ pub struct App {
     reporter: Arc<DiscordReporter>,
     /// The REST client of the reporter, which also answers HTTP interactions.
     discord_http: Arc<serenity::all::Http>,
+    /// In http mode, the check of the interactions' signatures (`discord.public_key`).
+    verifier: Option<Verifier>,
 }
 
 impl App {
@@ -68,6 +73,11 @@ impl App {
             },
         )?;
         let http_mode = config.discord.mode == DiscordMode::Http;
+        let verifier = if http_mode {
+            Some(interactions::verifier(&config.discord.public_key)?)
+        } else {
+            None
+        };
         let health = Arc::new(Health::default().with_http_mode(http_mode));
         let provider = Provider::from_config(&config.seedance)?.with_health(health.clone());
         let endpoint = match config.http.listen.as_str() {
@@ -111,6 +121,7 @@ impl App {
             jobs,
             reporter,
             discord_http: http,
+            verifier,
         })
     }
 
@@ -118,6 +129,16 @@ impl App {
     /// on port 0.
     pub fn http_address(&self) -> Option<std::net::SocketAddr> {
         self.http.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    /// What every command can reach.
+    fn data(&self) -> Data {
+        Data {
+            config: self.config.clone(),
+            jobs: self.jobs.clone(),
+            reporter: self.reporter.clone(),
+            health: self.health.clone(),
+        }
     }
 
     /// The job queue, e.g. for tests to look at jobs.
@@ -142,27 +163,15 @@ impl App {
         if self.http.is_some() {
             crate::telemetry::register_metrics(&interaction_labels(&commands::all(&self.config)));
         }
-        let data = Data {
-            config: self.config.clone(),
-            jobs: self.jobs.clone(),
-            reporter: self.reporter.clone(),
-            health: self.health.clone(),
-        };
         // In http mode the interactions come to the endpoint, and no gateway is opened.
-        let (data, interactions) = match self.config.discord.mode {
-            DiscordMode::Gateway => (Some(data), None),
-            DiscordMode::Http => {
-                let endpoint = Arc::new(
-                    Endpoint::new(
-                        Arc::new(data),
-                        self.discord_http.clone(),
-                        commands::all(&self.config),
-                    )
-                    .map_err(|e| AppError::Http(std::io::Error::other(e.to_string())))?,
-                );
-                (None, Some(endpoint))
-            }
-        };
+        let interactions = self.verifier.take().map(|verifier| {
+            Arc::new(Endpoint::new(
+                verifier,
+                Arc::new(self.data()),
+                self.discord_http.clone(),
+                commands::all(&self.config),
+            ))
+        });
         let endpoint = self.http.take().map(|listener| {
             let what = if interactions.is_some() {
                 "serving /interactions, /healthz and /metrics"
@@ -179,11 +188,11 @@ impl App {
             ))
         });
         let client = async {
-            match (data, &interactions) {
-                (Some(data), _) => {
-                    discord::run(data, commands::all(&self.config), signal(stopped)).await
+            match &interactions {
+                None => {
+                    discord::run(self.data(), commands::all(&self.config), signal(stopped)).await
                 }
-                (None, Some(endpoint)) => {
+                Some(endpoint) => {
                     discord::client::run_http(
                         &self.discord_http,
                         &self.config.discord,
@@ -194,7 +203,6 @@ impl App {
                     )
                     .await
                 }
-                (None, None) => Ok(()),
             }
         };
         tokio::pin!(client);

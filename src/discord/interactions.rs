@@ -67,22 +67,27 @@ impl std::fmt::Debug for Endpoint {
 #[error("discord.public_key: {0}")]
 pub struct BadKey(String);
 
+/// The verifier of `discord.public_key` (hex).
+pub fn verifier(public_key: &str) -> Result<Verifier, BadKey> {
+    let key = crate::config::public_key(public_key).map_err(BadKey)?;
+    Verifier::try_new(key).map_err(|e| BadKey(e.to_string()))
+}
+
 impl Endpoint {
-    /// The endpoint for `data`'s configuration (`discord.public_key`).
+    /// The endpoint checking signatures with `verifier` and running commands with `data`.
     pub fn new(
+        verifier: Verifier,
         data: Arc<Data>,
         http: Arc<Http>,
         commands: Vec<Command>,
-    ) -> Result<Endpoint, BadKey> {
-        let key = crate::config::public_key(&data.config.discord.public_key).map_err(BadKey)?;
-        let verifier = Verifier::try_new(key).map_err(|e| BadKey(e.to_string()))?;
-        Ok(Endpoint {
+    ) -> Endpoint {
+        Endpoint {
             verifier,
             data,
             http,
             commands,
             in_flight: Arc::default(),
-        })
+        }
     }
 
     /// The number of interactions being handled, for draining.
