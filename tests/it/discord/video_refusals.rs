@@ -87,6 +87,13 @@ async fn bad_input_and_credit_refusals_are_private_and_charge_nothing(mode: Mode
         assert!(text.contains(expected), "expected {expected:?} in {text:?}");
     }
 
+    // The other commands work in servers only, in the same words whichever the transport.
+    let dm = SlashCommand::in_dm("credits", 77, MEMBER).option(Opt::subcommand("balance", vec![]));
+    assert_eq!(
+        private_reply(&double, &dm).await,
+        "This command works in a server only."
+    );
+
     // A DM has no pool.
     let dm = SlashCommand::in_dm("video", 77, MEMBER).option(Opt::string("prompt", "a boat"));
     let injected = double.inject(&dm).await;
