@@ -14,7 +14,6 @@ use crate::http::{self, Health};
 use crate::jobs::{Jobs, JobsSettings, Provider};
 use crate::seedance::SeedanceError;
 use crate::store::{self, StoreError};
-use serenity::interactions_endpoint::Verifier;
 
 /// Why the bot could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -45,9 +44,9 @@ pub struct App {
     jobs: Jobs,
     reporter: Arc<DiscordReporter>,
     /// The REST client of the reporter, which also answers HTTP interactions.
-    discord_http: Arc<serenity::all::Http>,
+    discord_http: Arc<discord::Http>,
     /// In http mode, the check of the interactions' signatures (`discord.public_key`).
-    verifier: Option<Verifier>,
+    verifier: Option<interactions::Verifier>,
 }
 
 impl App {

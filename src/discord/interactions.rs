@@ -23,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
 use serenity::all::{CommandInteraction, ComponentInteraction, Http, Interaction};
-use serenity::interactions_endpoint::Verifier;
+pub use serenity::interactions_endpoint::Verifier;
 
 use super::commands::dispatch::{self, Logic};
 use super::commands::{self, video};
