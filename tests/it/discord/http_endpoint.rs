@@ -282,3 +282,51 @@ async fn a_card_discord_has_not_taken_in_yet_is_waited_for_before_its_thread() {
     assert_pings_only(&double, MEMBER);
     app.stop().await;
 }
+
+/// The real binary, configured by the environment as an operator would: no gateway, a PING
+/// and a `/video` answered over HTTP, an unsigned request refused, SIGTERM exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_in_http_mode_serves_interactions_and_stops_cleanly() {
+    use crate::process::{Running, environment, free_port, grant_before_the_run, wait_healthy};
+
+    let double = DiscordDouble::start().await;
+    let provider = FakeProvider::start().await;
+    provider.set_default_script(vec![crate::support::fake_provider::Step::waiting()]);
+    let dir = tempfile::tempdir().unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut env = environment(&double, &provider, dir.path(), &listen);
+    env.push(("SEEDANCE_BOT__DISCORD__MODE".into(), "http".into()));
+    env.push((
+        "SEEDANCE_BOT__DISCORD__PUBLIC_KEY".into(),
+        crate::support::discord_double::public_key_hex(),
+    ));
+    grant_before_the_run(&env, 1000);
+    let mut bot = Running::spawn(&env);
+    let health = wait_healthy(&format!("http://{listen}")).await;
+    assert_eq!(health["mode"], "http", "{health}");
+    let deadline = tokio::time::Instant::now() + secs(10);
+    while double.commands(Some(GUILD)).is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "never registered");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    double.deliver_over_http(&format!("http://{listen}/interactions"));
+
+    let ping = double.ping_payload().to_string().into_bytes();
+    assert_eq!(double.post_signed(ping.clone()).await.json()["type"], 1);
+    assert_eq!(double.post_to_bot(vec![], ping).await.status, 401);
+    let injected = double.inject(&video("a boat over HTTP")).await;
+    let card = callback(&double, &injected).await;
+    assert!(card["data"]["embeds"][0].is_object(), "{card}");
+    assert_eq!(double.sessions(), 0, "no gateway session");
+
+    bot.terminate();
+    assert_eq!(bot.exit_code(secs(5)).await, Some(0));
+    let logs = bot.logs.lock().unwrap().join("\n");
+    assert!(logs.contains("serving interactions over HTTP"), "{logs}");
+    assert!(!logs.contains(TOKEN_SECRET), "the bot token leaked");
+    assert!(
+        !logs.contains(&injected.token),
+        "an interaction token leaked"
+    );
+    assert_no_violations(&double);
+}
