@@ -2,7 +2,12 @@
 //! the fake provider: startup time to ready, resident memory when idle, and the time from an
 //! interaction arriving to its first answer under a burst of `/video` commands.
 //!
-//! Run: `cargo bench --bench discord` (BURST=500 MEMBERS=100 SERVERS=10 to change).
+//! Each figure is taken in both transports, `discord.mode = "gateway"` (the first answer is
+//! the bot's callback POST) and `"http"` (the first answer is the HTTP response to the
+//! double's signed POST), each with a fresh double, provider and data directory.
+//!
+//! Run: `cargo bench --bench discord` (BURST=500 MEMBERS=100 SERVERS=10 to change,
+//! MODES=http for one transport only).
 
 #[path = "../tests/it/support"]
 #[allow(unused_imports)] // The benchmark uses a part of the test toolkit.
@@ -15,7 +20,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::discord_double::{DiscordDouble, Opt, SlashCommand};
+use support::discord_double::{DiscordDouble, Opt, SlashCommand, public_key_hex};
 use support::fake_provider::{FakeProvider, Step};
 
 const TOKEN: &str = "Bot.BENCH-TOKEN";
@@ -52,6 +57,7 @@ fn rss_mib(pid: u32) -> f64 {
 struct Setup {
     env: Vec<(String, String)>,
     guilds: Vec<u64>,
+    http_mode: bool,
 }
 
 impl Setup {
@@ -67,7 +73,8 @@ impl Setup {
     }
 }
 
-/// Starts the bot and returns it with the time to READY and to the first healthy `/healthz`.
+/// Starts the bot and returns it with the time to READY (in http mode: to its commands
+/// registered) and to the first healthy `/healthz`.
 async fn start(setup: &Setup, double: &DiscordDouble, base: &str) -> (Child, Duration, Duration) {
     let started = Instant::now();
     let mut child = setup
@@ -79,7 +86,25 @@ async fn start(setup: &Setup, double: &DiscordDouble, base: &str) -> (Child, Dur
     // Drain the logs so the bot never blocks on a full pipe.
     let stderr = child.stderr.take().expect("stderr");
     std::thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).count());
-    double.wait_ready(Duration::from_secs(30)).await;
+    if setup.http_mode {
+        let registered = || {
+            double
+                .requests()
+                .iter()
+                .filter(|r| r.method == "PUT" && r.path.ends_with("/commands"))
+                .count()
+        };
+        while registered() < setup.guilds.len() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "never registered"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        double.deliver_over_http(&format!("{base}/interactions"));
+    } else {
+        double.wait_ready(Duration::from_secs(30)).await;
+    }
     let ready = started.elapsed();
     let client = reqwest::Client::new();
     loop {
@@ -99,6 +124,18 @@ async fn start(setup: &Setup, double: &DiscordDouble, base: &str) -> (Child, Dur
 
 #[tokio::main]
 async fn main() {
+    let modes = std::env::var("MODES").unwrap_or_else(|_| "gateway,http".into());
+    for mode in modes.split(',').map(str::trim).filter(|m| !m.is_empty()) {
+        assert!(
+            matches!(mode, "gateway" | "http"),
+            "MODES lists gateway and/or http"
+        );
+        println!("== discord.mode = {mode}");
+        run(mode == "http").await;
+    }
+}
+
+async fn run(http_mode: bool) {
     let burst = env_or("BURST", 500);
     let members = env_or("MEMBERS", 100);
     let servers = env_or("SERVERS", 10).max(1);
@@ -141,9 +178,15 @@ async fn main() {
                 dir.path().display().to_string(),
             ),
             ("SEEDANCE_BOT__HTTP__LISTEN".into(), listen.clone()),
+            (
+                "SEEDANCE_BOT__DISCORD__MODE".into(),
+                if http_mode { "http" } else { "gateway" }.into(),
+            ),
+            ("SEEDANCE_BOT__DISCORD__PUBLIC_KEY".into(), public_key_hex()),
             ("RUST_LOG".into(), "warn".into()),
         ],
         guilds,
+        http_mode,
     };
     for guild in &setup.guilds {
         let out = setup
@@ -166,7 +209,12 @@ async fn main() {
     let base = format!("http://{listen}");
     let (mut child, ready, healthy) = start(&setup, &double, &base).await;
     println!(
-        "startup: READY after {}, /healthz 200 after {}",
+        "startup: {} after {}, /healthz 200 after {}",
+        if http_mode {
+            "commands registered"
+        } else {
+            "READY"
+        },
         ms(ready),
         ms(healthy)
     );

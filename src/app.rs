@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use crate::config::Config;
+use crate::config::{Config, DiscordMode};
 use crate::credits::{Ledger, LedgerError, LedgerSettings};
+use crate::discord::interactions::{self, Endpoint};
 use crate::discord::{self, Data, DiscordError, DiscordReporter, commands};
 use crate::http::{self, Health};
 use crate::jobs::{Jobs, JobsSettings, Provider};
@@ -29,6 +30,8 @@ pub enum AppError {
     Discord(#[from] DiscordError),
     #[error("the health endpoint could not listen: {0}")]
     Http(std::io::Error),
+    #[error(transparent)]
+    PublicKey(#[from] interactions::BadKey),
 }
 
 /// The bot, built and ready to run.
@@ -42,6 +45,10 @@ pub struct App {
     reporter: Arc<DiscordReporter>,
     /// `seedance-bot worker`: the scheduler and final reports, no Discord gateway.
     worker: bool,
+    /// The REST client of the reporter, which also answers HTTP interactions.
+    discord_http: Arc<discord::Http>,
+    /// In http mode, the check of the interactions' signatures (`discord.public_key`).
+    verifier: Option<interactions::Verifier>,
 }
 
 impl App {
@@ -62,7 +69,13 @@ impl App {
                 default_daily_cap: config.credits.default_daily_cap,
             },
         )?;
-        let health = Arc::new(Health::default());
+        let http_mode = config.discord.mode == DiscordMode::Http;
+        let verifier = if http_mode {
+            Some(interactions::verifier(&config.discord.public_key)?)
+        } else {
+            None
+        };
+        let health = Arc::new(Health::default().with_http_mode(http_mode));
         let provider = Provider::from_config(&config.seedance)?.with_health(health.clone());
         let endpoint = match config.http.listen.as_str() {
             "" => None,
@@ -85,9 +98,10 @@ impl App {
                 )
             }
         };
-        // One Http for the reporter; the gateway client builds its own from the same config.
+        // One Http for the reporter and (in http mode) the interactions; the gateway client
+        // builds its own from the same config.
         let http = Arc::new(discord::build_http(&config.discord));
-        let reporter = Arc::new(DiscordReporter::new(http, &config.discord));
+        let reporter = Arc::new(DiscordReporter::new(http.clone(), &config.discord));
         let jobs = Jobs::start(
             ledger,
             provider,
@@ -104,15 +118,36 @@ impl App {
             jobs,
             reporter,
             worker: false,
+            discord_http: http,
+            verifier,
         })
     }
 
     /// Runs as a worker: the scheduler (taking its turn at the scheduler lease) and the
-    /// final reports, without a Discord gateway. Only with a shared store (PostgreSQL).
+    /// final reports, without a Discord gateway or interactions endpoint. Only with a
+    /// shared store (PostgreSQL).
     pub fn into_worker(mut self) -> App {
         debug_assert!(self.store.is_shared(), "a worker needs a shared store");
         self.worker = true;
+        self.verifier = None;
+        self.health.set_worker();
         self
+    }
+
+    /// Where `http.listen` was bound (`None` when it is off), e.g. for tests that listened
+    /// on port 0.
+    pub fn http_address(&self) -> Option<std::net::SocketAddr> {
+        self.http.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    /// What every command can reach.
+    fn data(&self) -> Data {
+        Data {
+            config: self.config.clone(),
+            jobs: self.jobs.clone(),
+            reporter: self.reporter.clone(),
+            health: self.health.clone(),
+        }
     }
 
     /// The job queue, e.g. for tests to look at jobs.
@@ -137,34 +172,53 @@ impl App {
         if self.http.is_some() {
             crate::telemetry::register_metrics(&interaction_labels(&commands::all(&self.config)));
         }
+        // In http mode the interactions come to the endpoint, and no gateway is opened.
+        let interactions = self.verifier.take().map(|verifier| {
+            Arc::new(Endpoint::new(
+                verifier,
+                Arc::new(self.data()),
+                self.discord_http.clone(),
+                commands::all(&self.config),
+            ))
+        });
         let endpoint = self.http.take().map(|listener| {
-            tracing::info!(address = ?listener.local_addr().ok(), "serving /healthz and /metrics");
-            tokio::spawn(http::serve(
+            let what = if interactions.is_some() {
+                "serving /interactions, /healthz and /metrics"
+            } else {
+                "serving /healthz and /metrics"
+            };
+            tracing::info!(address = ?listener.local_addr().ok(), "{what}");
+            tokio::spawn(http::serve_with(
                 listener,
                 self.health.clone(),
                 self.store.clone(),
+                interactions.clone().map(Endpoint::router),
                 signal(http_stopped),
             ))
         });
-        let data = Data {
-            config: self.config.clone(),
-            jobs: self.jobs.clone(),
-            reporter: self.reporter.clone(),
-            health: self.health.clone(),
-        };
-        let client: std::pin::Pin<Box<dyn Future<Output = _> + Send>> = if self.worker {
-            tracing::info!("running as a worker: no Discord gateway");
-            let stopped = signal(stopped);
-            Box::pin(async move {
-                stopped.await;
-                Ok(())
-            })
-        } else {
-            Box::pin(discord::run(
-                data,
-                commands::all(&self.config),
-                signal(stopped),
-            ))
+        let worker = self.worker;
+        let client = async {
+            match &interactions {
+                None if worker => {
+                    tracing::info!("running as a worker: no Discord gateway");
+                    signal(stopped).await;
+                    Ok(())
+                }
+                None => {
+                    discord::run(self.data(), commands::all(&self.config), signal(stopped)).await
+                }
+                Some(endpoint) => {
+                    discord::client::run_http(
+                        &self.discord_http,
+                        &self.config.discord,
+                        &commands::all(&self.config),
+                        &self.health,
+                        &endpoint.in_flight(),
+                        signal(stopped),
+                    )
+                    .await
+                }
+            }
         };
         tokio::pin!(client);
         tokio::pin!(shutdown);
@@ -245,6 +299,7 @@ fn log_start(config: &Config, created: bool) {
             crate::config::StorageBackend::Postgres => "postgres",
         },
         mode,
+        discord = config.discord.mode.as_str(),
         commands = %commands,
         "seedance-bot starting"
     );

@@ -1,5 +1,7 @@
 //! The operator's HTTP endpoint on `http.listen`: `/healthz` (JSON, 200 or 503) and
-//! `/metrics` (Prometheus text, rendered by the `metrics` exporter).
+//! `/metrics` (Prometheus text, rendered by the `metrics` exporter); with
+//! `discord.mode = "http"` also Discord's `POST /interactions` (routes given by
+//! `discord::interactions`).
 //!
 //! The store is not touched by a request: a probe started with the server writes and
 //! flushes a key every [`STORE_PROBE_EVERY`] and `/healthz` reports its last result, so a
@@ -32,6 +34,10 @@ pub const STORE_PROBE_EVERY: Duration = Duration::from_secs(10);
 /// `gateway`, the provider wrapper records calls, the store probe records its last result.
 pub struct Health {
     gateway: AtomicBool,
+    /// Interactions come over HTTP: there is no gateway to check.
+    http_mode: AtomicBool,
+    /// `seedance-bot worker`: no Discord inbound at all, so no gateway to check.
+    worker: AtomicBool,
     /// Set once at the shutdown signal: new interactions are turned away from then on.
     draining: AtomicBool,
     provider_ok_at: AtomicI64,
@@ -47,6 +53,8 @@ impl Default for Health {
     fn default() -> Health {
         Health {
             gateway: AtomicBool::new(false),
+            http_mode: AtomicBool::new(false),
+            worker: AtomicBool::new(false),
             draining: AtomicBool::new(false),
             provider_ok_at: AtomicI64::new(0),
             provider_err_at: AtomicI64::new(0),
@@ -84,6 +92,18 @@ impl Health {
 
     fn now(&self) -> i64 {
         (self.clock)()
+    }
+
+    /// Interactions come as HTTP POSTs (`discord.mode = "http"`): `/healthz` says so and
+    /// checks no gateway.
+    /// A worker process (`/healthz` says `"mode": "worker"` and checks no gateway).
+    pub fn set_worker(&self) {
+        self.worker.store(true, Ordering::Relaxed);
+    }
+
+    pub fn with_http_mode(self, http_mode: bool) -> Health {
+        self.http_mode.store(http_mode, Ordering::Relaxed);
+        self
     }
 
     pub fn set_gateway_connected(&self, connected: bool) {
@@ -177,6 +197,17 @@ pub async fn serve(
     db: crate::store::Store,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, health, db, None, shutdown).await
+}
+
+/// [`serve`], with more routes beside `/healthz` and `/metrics` (the interactions endpoint).
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    health: Arc<Health>,
+    db: crate::store::Store,
+    routes: Option<Router>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     health.record_store_check(probe_store(&db, health.now()).await);
     let (stop_probe, probe_stopped) = tokio::sync::oneshot::channel();
     let probe = tokio::spawn(probe_loop(health.clone(), db, probe_stopped));
@@ -188,6 +219,10 @@ pub async fn serve(
         .route("/healthz", get(healthz))
         .route("/metrics", get(render_metrics))
         .with_state(state);
+    let app = match routes {
+        Some(routes) => app.merge(routes),
+        None => app,
+    };
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
@@ -231,23 +266,35 @@ pub async fn bind(listen: &str) -> std::io::Result<tokio::net::TcpListener> {
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    let worker = state.health.worker.load(Ordering::Relaxed);
+    let http_mode = state.health.http_mode.load(Ordering::Relaxed);
+    let no_gateway = worker || http_mode;
     let gateway = state.health.gateway.load(Ordering::Relaxed);
     let store = state.health.store_check();
     let provider = state.health.provider_ok();
     let draining = state.health.draining();
-    let healthy = gateway && store.is_ok() && provider && !draining;
+    let healthy = (no_gateway || gateway) && store.is_ok() && provider && !draining;
     let status = match (healthy, draining) {
         (true, _) => "ok",
         (false, true) => "draining",
         (false, false) => "unhealthy",
     };
+    let mut checks = json!({
+        "store": { "ok": store.is_ok(), "error": store.err() },
+        "provider": { "ok": provider },
+    });
+    if !no_gateway {
+        checks["gateway"] = json!({ "ok": gateway });
+    }
+    let mode = match (worker, http_mode) {
+        (true, _) => "worker",
+        (false, true) => "http",
+        (false, false) => "gateway",
+    };
     let body = json!({
         "status": status,
-        "checks": {
-            "gateway": { "ok": gateway },
-            "store": { "ok": store.is_ok(), "error": store.err() },
-            "provider": { "ok": provider },
-        }
+        "mode": mode,
+        "checks": checks,
     });
     let code = if healthy {
         StatusCode::OK

@@ -17,6 +17,8 @@ use crate::video::{Ratio, Resolution};
 mod extract;
 mod validate;
 
+pub use validate::public_key;
+
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "config.toml";
 
@@ -71,6 +73,31 @@ pub struct DiscordConfig {
     pub owner_ids: Vec<u64>,
     /// Also upload finished videos to Discord when they fit, so they outlive the provider's link.
     pub rehost_results: bool,
+    /// How interactions reach the bot: a gateway connection, or signed HTTP POSTs to
+    /// `/interactions` on `http.listen`.
+    pub mode: DiscordMode,
+    /// The application's public key (hex, from the developer portal), which signs the
+    /// interactions Discord POSTs; needed in `http` mode.
+    pub public_key: String,
+}
+
+/// How interactions reach the bot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiscordMode {
+    /// A gateway connection (websocket) delivers them.
+    Gateway,
+    /// Discord POSTs them, signed, to the Interactions Endpoint URL: no gateway connection.
+    Http,
+}
+
+impl DiscordMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiscordMode::Gateway => "gateway",
+            DiscordMode::Http => "http",
+        }
+    }
 }
 
 /// Where videos are made: the real provider, or a built-in simulation that spends nothing.
@@ -439,6 +466,46 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn http_mode_needs_a_valid_public_key_and_an_address() {
+        let c = Config::defaults();
+        assert_eq!(c.discord.mode, DiscordMode::Gateway);
+        assert_eq!(c.discord.public_key, "");
+
+        let err = Config::from_toml("[discord]\nmode = \"http\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`discord.public_key` is ``"), "{err}");
+        assert!(err.contains("64 hex digits"), "{err}");
+        assert!(err.contains("`http.listen` is empty"), "{err}");
+
+        let not_hex = "zz".repeat(32);
+        let err = Config::from_toml(&format!(
+            "[discord]\nmode = \"http\"\npublic_key = \"{not_hex}\"\n[http]\nlisten = \"127.0.0.1:0\""
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("discord.public_key"), "{err}");
+        assert!(err.contains("hex digits only"), "{err}");
+        assert!(!err.contains("http.listen"), "{err}");
+
+        let err = Config::from_toml("[discord]\nmode = \"webhook\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("discord.mode"), "{err}");
+
+        // The key of RFC 8032's first test vector.
+        let key = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+        let c = Config::from_toml(&format!(
+            "[discord]\nmode = \"http\"\npublic_key = \"{key}\"\n[http]\nlisten = \"127.0.0.1:0\""
+        ))
+        .expect("a valid http configuration");
+        assert_eq!(c.discord.mode, DiscordMode::Http);
+        assert_eq!(public_key(key).map(|k| k[0]), Ok(0xd7));
+        // A key is not checked in gateway mode.
+        Config::from_toml("[discord]\npublic_key = \"nope\"").expect("gateway ignores it");
     }
 
     #[test]

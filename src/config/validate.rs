@@ -42,6 +42,24 @@ impl Config {
                 );
             }
         }
+        if d.mode == super::DiscordMode::Http {
+            if let Err(why) = public_key(&d.public_key) {
+                bad(
+                    "discord.public_key",
+                    &format!("`{}`", d.public_key),
+                    &format!(
+                        "discord.mode = \"http\" needs the application's public key from the developer portal (General Information): {why}"
+                    ),
+                );
+            }
+            if self.http.listen.trim().is_empty() {
+                bad(
+                    "http.listen",
+                    &"empty",
+                    "discord.mode = \"http\" serves /interactions there: set host:port (e.g. \"0.0.0.0:8080\")",
+                );
+            }
+        }
 
         let s = &self.seedance;
         if !http_url(&s.base_url) {
@@ -258,4 +276,26 @@ pub fn host_port(text: &str) -> bool {
         }
         None => false,
     }
+}
+
+/// The application's public key from its hex form: 64 hex digits making a valid Ed25519
+/// public key.
+pub fn public_key(hex: &str) -> Result<[u8; 32], String> {
+    let hex = hex.trim();
+    if hex.len() != 64 {
+        return Err(format!(
+            "it must be 64 hex digits (32 bytes), not {}",
+            hex.len()
+        ));
+    }
+    let mut key = [0u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = hex
+            .get(2 * i..2 * i + 2)
+            .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+            .ok_or("it must hold hex digits only (0-9, a-f)")?;
+    }
+    serenity::interactions_endpoint::Verifier::try_new(key)
+        .map_err(|_| "it is not a valid Ed25519 public key".to_owned())?;
+    Ok(key)
 }

@@ -74,7 +74,7 @@ pub async fn race<T>(
         let defer = CreateInteractionResponse::Defer(
             CreateInteractionResponseMessage::new().ephemeral(private),
         );
-        match defer.execute(http, (inv.id, inv.token.expose())).await {
+        match super::respond::initial(http, inv.id, &inv.token, defer).await {
             Ok(()) if private => Ack::DeferredPrivate,
             Ok(()) => Ack::DeferredPublic,
             Err(e) => {
@@ -103,7 +103,11 @@ pub async fn card(http: &Http, data: &Data, inv: &Invocation, job: &Submitted, a
                 .embed(card::embed(lang, &job.job, position))
                 .components(card::components(lang, &job.job))
                 .allowed_mentions(mentions::only_user(MemberId(inv.user.get())));
-            match edit.execute(http, inv.token.expose()).await {
+            let edited = super::respond::once_discord_has_it(|| {
+                edit.clone().execute(http, inv.token.expose())
+            })
+            .await;
+            match edited {
                 Ok(message) => {
                     follow::follow_card(data, inv, job, message.id).await;
                     Ok(())
@@ -158,12 +162,14 @@ pub async fn private(
 ) -> Result<(), serenity::Error> {
     match ack {
         Ack::None => follow::answer_privately(http, inv, text).await,
-        Ack::DeferredPrivate => EditInteractionResponse::new()
-            .content(card::clip(text, 2000))
-            .allowed_mentions(mentions::nobody())
-            .execute(http, inv.token.expose())
-            .await
-            .map(drop),
+        Ack::DeferredPrivate => {
+            let edit = EditInteractionResponse::new()
+                .content(card::clip(text, 2000))
+                .allowed_mentions(mentions::nobody());
+            super::respond::once_discord_has_it(|| edit.clone().execute(http, inv.token.expose()))
+                .await
+                .map(drop)
+        }
         Ack::DeferredPublic => {
             withdraw(http, inv).await?;
             private_followup(http, inv, text).await
@@ -174,8 +180,10 @@ pub async fn private(
 /// Deletes a publicly deferred response, so the follow-up that comes next is not bound to
 /// its visibility.
 pub async fn withdraw(http: &Http, inv: &Invocation) -> Result<(), serenity::Error> {
-    http.delete_original_interaction_response(inv.token.expose())
-        .await
+    super::respond::once_discord_has_it(|| {
+        http.delete_original_interaction_response(inv.token.expose())
+    })
+    .await
 }
 
 async fn private_followup(

@@ -258,6 +258,50 @@ pub async fn run(
     }
 }
 
+/// `discord.mode = "http"`: no gateway. Checks the token (as the gateway mode does before
+/// connecting), registers the commands, then serves through the interactions endpoint
+/// (already listening on `http.listen`) until `shutdown` resolves; then turns new
+/// interactions away and waits (up to `DRAIN_GRACE`) for those being handled.
+pub async fn run_http(
+    http: &Http,
+    config: &DiscordConfig,
+    commands: &[Command],
+    health: &crate::http::Health,
+    in_flight: &std::sync::atomic::AtomicUsize,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), DiscordError> {
+    let shutdown = std::pin::pin!(shutdown);
+    let mut shutdown = futures::FutureExt::fuse(shutdown);
+    let register = async {
+        reach(http, config).await?;
+        let app = http
+            .get_current_application_info()
+            .await
+            .map_err(DiscordError::Application)?;
+        http.set_application_id(app.id);
+        // As on READY in gateway mode: a failed registration leaves the previous commands.
+        if let Err(e) = register_on(http, commands, &config.command_guild_ids).await {
+            tracing::error!(cause = %errors::cause_chain(&e), "command registration failed");
+        }
+        tracing::info!(
+            "serving interactions over HTTP (POST /interactions); no gateway connection"
+        );
+        Ok::<_, DiscordError>(())
+    };
+    tokio::select! {
+        ready = register => ready?,
+        () = &mut shutdown => {
+            tracing::info!("stopped before Discord was reached");
+            return Ok(());
+        }
+    }
+    shutdown.await;
+    health.start_draining();
+    tracing::info!("draining: new interactions are turned away");
+    super::drain::wait_idle(in_flight, DRAIN_GRACE).await;
+    Ok(())
+}
+
 /// Asks Discord who the bot is until it answers: a refused token stops the start; anything
 /// else (network, DNS, a wrong `discord.api_base_url`, Discord down) is logged as the bot's
 /// own error with what to check, and retried with backoff (1 s doubling to a minute).
@@ -285,7 +329,7 @@ async fn reach(http: &Http, config: &DiscordConfig) -> Result<(), DiscordError> 
         })
         .await
         .map_err(|e| DiscordError::TokenRefused(e.to_string()))?;
-    tracing::info!(bot = %user.name, discord = %base, "Discord answered; connecting to the gateway");
+    tracing::info!(bot = %user.name, discord = %base, mode = config.mode.as_str(), "Discord answered");
     Ok(())
 }
 

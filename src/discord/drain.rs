@@ -42,11 +42,12 @@ impl<F> Gate<F> {
     }
 }
 
-/// Decrements the in-flight count when the handling of an event ends, however it ends.
-struct InFlight(Arc<AtomicUsize>);
+/// Counts an interaction (or event) being handled; decrements the count when its handling
+/// ends, however it ends.
+pub struct InFlight(Arc<AtomicUsize>);
 
 impl InFlight {
-    fn enter(count: &Arc<AtomicUsize>) -> InFlight {
+    pub fn enter(count: &Arc<AtomicUsize>) -> InFlight {
         count.fetch_add(1, Ordering::SeqCst);
         InFlight(count.clone())
     }
@@ -109,7 +110,8 @@ async fn turn_away(ctx: &SerenityContext, interaction: &Interaction) {
     }
 }
 
-fn restarting(user: u64) -> CreateInteractionResponse {
+/// The private "restarting" answer to `user`, the same over both transports.
+pub fn restarting(user: u64) -> CreateInteractionResponse {
     CreateInteractionResponse::Message(
         CreateInteractionResponseMessage::new()
             .content(RESTARTING)

@@ -3,10 +3,11 @@
 
 use serenity::all::{
     AutoArchiveDuration, ChannelId, CreateInteractionResponse, CreateInteractionResponseMessage,
-    CreateThread, Http, MessageId, Permissions, builder::Builder,
+    CreateThread, Http, MessageId, Permissions,
 };
 
 use super::invocation::Invocation;
+use super::respond;
 use super::rest::{Rest, RestError, code, retrying};
 use super::{Data, card, mentions};
 use crate::ids::{self, MemberId};
@@ -22,9 +23,8 @@ pub async fn answer_privately(
         .content(card::clip(text, 2000))
         .ephemeral(true)
         .allowed_mentions(mentions::nobody());
-    CreateInteractionResponse::Message(message)
-        .execute(http, (inv.id, inv.token.expose()))
-        .await
+    let response = CreateInteractionResponse::Message(message);
+    respond::initial(http, inv.id, &inv.token, response).await
 }
 
 /// Posts the card of an accepted job as the response to `inv`, makes or picks its thread and
@@ -55,12 +55,14 @@ async fn show(
         .embed(card::embed(lang, job, position))
         .components(card::components(lang, job))
         .allowed_mentions(mentions::only_user(MemberId(inv.user.get())));
-    CreateInteractionResponse::Message(response)
-        .execute(http, (inv.id, inv.token.expose()))
-        .await?;
-    let message = http
-        .get_original_interaction_response(inv.token.expose())
-        .await?;
+    respond::initial(
+        http,
+        inv.id,
+        &inv.token,
+        CreateInteractionResponse::Message(response),
+    )
+    .await?;
+    let message = respond::original(http, &inv.token).await?;
     follow_card(data, inv, submitted, message.id).await;
     Ok(())
 }

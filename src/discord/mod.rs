@@ -21,6 +21,9 @@
 //! - [`drain`]: turning interactions away once the bot is stopping, and waiting for those
 //!   being handled.
 //! - [`observe`]: interaction metrics and the gateway's state for the health check.
+//! - [`interactions`]: the HTTP transport (`discord.mode = "http"`): `POST /interactions`,
+//!   signature and replay checks, and the same logic as the gateway with the initial
+//!   response as the HTTP response's body.
 
 pub mod alerts;
 pub mod answer;
@@ -32,6 +35,7 @@ pub mod drain;
 pub mod errors;
 pub mod final_message;
 pub mod follow;
+pub mod interactions;
 pub mod invocation;
 pub mod mentions;
 pub mod observe;
@@ -51,6 +55,8 @@ pub use client::{
 pub use errors::CommandError;
 pub use mentions::only_user;
 pub use reporter::DiscordReporter;
+/// serenity's REST client, as the wiring holds it.
+pub use serenity::all::Http;
 
 /// What every command can reach; built once in the app wiring and handed to [`run`].
 pub struct Data {

@@ -15,7 +15,7 @@ use seedance_bot::config::Config;
 use serde_json::Value;
 
 use crate::discord::video::{RESULT_URL, callback, wait_delivered};
-use crate::discord::{CHANNEL, GUILD, OTHER_MEMBER, TestApp, app_config};
+use crate::discord::{CHANNEL, GUILD, OTHER_MEMBER, TestApp};
 use crate::support::discord_double::{DiscordDouble, Injected, Opt, SlashCommand, perms};
 use crate::support::fake_provider::{Endpoint, FakeProvider, Step};
 
@@ -26,11 +26,20 @@ pub const OTHER_CHANNEL: u64 = 900_000_000_000_000_010;
 pub async fn start(
     tune: impl FnOnce(&mut Config),
 ) -> (DiscordDouble, FakeProvider, tempfile::TempDir, TestApp) {
+    start_in(crate::discord::Mode::Gateway, tune).await
+}
+
+/// [`start`] with interactions delivered as `mode` says.
+pub async fn start_in(
+    mode: crate::discord::Mode,
+    tune: impl FnOnce(&mut Config),
+) -> (DiscordDouble, FakeProvider, tempfile::TempDir, TestApp) {
     let double = DiscordDouble::start().await;
     let provider = FakeProvider::start().await;
     provider.set_default_script(vec![Step::waiting(), Step::success([RESULT_URL])]);
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = (*app_config(&double, &provider, dir.path(), "")).clone();
+    let mut config =
+        (*crate::discord::app_config_in(mode, &double, &provider, dir.path(), "")).clone();
     tune(&mut config);
     let app = TestApp::start(&double, Arc::new(config)).await;
     app.grant(1000).await;

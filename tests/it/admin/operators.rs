@@ -17,9 +17,8 @@ fn credits(who: u64, sub: &str, options: Vec<Opt>) -> SlashCommand {
         .option(Opt::subcommand(sub, options))
 }
 
-#[tokio::test]
-async fn only_operators_link_and_unlink_pools_and_both_are_journalled() {
-    let (double, _provider, _dir, app) = start(|_| {}).await;
+async fn only_operators_link_and_unlink_pools_and_both_are_journalled(mode: crate::discord::Mode) {
+    let (double, _provider, _dir, app) = start_in(mode, |_| {}).await;
     app.ledger
         .grant(GuildId(OTHER_GUILD), 5000, Actor::Cli, "other server")
         .await
@@ -142,9 +141,8 @@ async fn a_refused_provider_account_refunds_tells_the_member_and_dms_operators_o
     app.stop().await;
 }
 
-#[tokio::test]
-async fn members_who_send_commands_too_fast_are_slowed_down() {
-    let (double, _provider, _dir, app) = start(|c| {
+async fn members_who_send_commands_too_fast_are_slowed_down(mode: crate::discord::Mode) {
+    let (double, _provider, _dir, app) = start_in(mode, |c| {
         c.members.commands_per_window = 3;
         c.members.command_window = secs(60);
     })
@@ -187,3 +185,8 @@ async fn members_who_send_commands_too_fast_are_slowed_down() {
     assert!(text.contains("**Pool**"), "{text}");
     app.stop().await;
 }
+
+crate::in_both_modes!(
+    only_operators_link_and_unlink_pools_and_both_are_journalled,
+    members_who_send_commands_too_fast_are_slowed_down,
+);

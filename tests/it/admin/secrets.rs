@@ -119,8 +119,7 @@ async fn neither_secret_appears_in_logs_messages_bodies_or_errors() {
 /// shows in a log line (every target at TRACE, with the filter the bot's subscriber needs:
 /// serenity's HTTP spans carry it) nor in a stored job's `Debug`, for a `/video` and for a
 /// button press.
-#[tokio::test]
-async fn interaction_tokens_appear_in_no_log_line_or_job_debug() {
+async fn interaction_tokens_appear_in_no_log_line_or_job_debug(mode: crate::discord::Mode) {
     let logs = Captured::default();
     let filter = tracing_subscriber::EnvFilter::new("trace,it=off");
     let subscriber = tracing_subscriber::fmt()
@@ -132,7 +131,7 @@ async fn interaction_tokens_appear_in_no_log_line_or_job_debug() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let (double, _provider, _dir, app) = start(|_| {}).await;
+    let (double, _provider, _dir, app) = start_in(mode, |_| {}).await;
     let (asked, _) = accepted(&double, &video("a boat")).await;
     let first = wait_delivered(&app, &asked.id.to_string()).await;
     let card = crate::discord::video::card_id(&double, &asked);
@@ -171,3 +170,5 @@ async fn interaction_tokens_appear_in_no_log_line_or_job_debug() {
         }
     }
 }
+
+crate::in_both_modes!(interaction_tokens_appear_in_no_log_line_or_job_debug);

@@ -4,9 +4,8 @@
 use super::*;
 use crate::discord::MEMBER;
 
-#[tokio::test]
-async fn only_managers_change_settings_and_show_lists_them_all() {
-    let (double, _provider, _dir, app) = start(|_| {}).await;
+async fn only_managers_change_settings_and_show_lists_them_all(mode: crate::discord::Mode) {
+    let (double, _provider, _dir, app) = start_in(mode, |_| {}).await;
     let plain = SlashCommand::in_guild("video-admin", GUILD, CHANNEL, MEMBER).option(
         Opt::subcommand("cooldown", vec![Opt::integer("seconds", 60)]),
     );
@@ -47,9 +46,8 @@ async fn only_managers_change_settings_and_show_lists_them_all() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn allowed_channels_limit_where_video_works() {
-    let (double, provider, _dir, app) = start(|_| {}).await;
+async fn allowed_channels_limit_where_video_works(mode: crate::discord::Mode) {
+    let (double, provider, _dir, app) = start_in(mode, |_| {}).await;
     app.grant(1000).await;
     let text = private_text(
         &double,
@@ -150,9 +148,8 @@ async fn defaults_apply_when_members_leave_options_out() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn cooldown_spaces_a_members_jobs() {
-    let (double, provider, _dir, app) = start(|_| {}).await;
+async fn cooldown_spaces_a_members_jobs(mode: crate::discord::Mode) {
+    let (double, provider, _dir, app) = start_in(mode, |_| {}).await;
     private_text(
         &double,
         &admin("cooldown", vec![Opt::integer("seconds", 3600)]),
@@ -199,3 +196,9 @@ async fn web_search_can_be_turned_off() {
     assert_eq!(sent["input"]["web_search"], false, "{sent}");
     app.stop().await;
 }
+
+crate::in_both_modes!(
+    only_managers_change_settings_and_show_lists_them_all,
+    allowed_channels_limit_where_video_works,
+    cooldown_spaces_a_members_jobs,
+);

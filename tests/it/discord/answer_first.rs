@@ -6,7 +6,7 @@
 use seedance_bot::guild_settings::ContentFilter;
 use seedance_bot::jobs::{InteractionRef, JobId};
 
-use super::video::{COST, callback, setup, video};
+use super::video::{COST, callback, setup_in, video};
 use super::*;
 use crate::support::discord_double::{BOT_ID, Injected, Opt};
 use crate::support::fake_provider::Endpoint;
@@ -44,9 +44,8 @@ fn assert_never_said_nothing_charged(double: &DiscordDouble) {
     }
 }
 
-#[tokio::test]
-async fn a_slow_admit_is_deferred_and_the_card_follows_by_editing_the_response() {
-    let (double, _provider, _dir, app) = setup().await;
+async fn a_slow_admit_is_deferred_and_the_card_follows_by_editing_the_response(mode: Mode) {
+    let (double, _provider, _dir, app) = setup_in(mode).await;
     slow_admit(&double, &app).await;
     let injected = double.inject(&video("a slow boat")).await;
 
@@ -88,9 +87,8 @@ async fn a_slow_admit_is_deferred_and_the_card_follows_by_editing_the_response()
     app.stop().await;
 }
 
-#[tokio::test]
-async fn a_refusal_after_a_deferral_is_seen_by_the_member_only() {
-    let (double, provider, _dir, app) = setup().await;
+async fn a_refusal_after_a_deferral_is_seen_by_the_member_only(mode: Mode) {
+    let (double, provider, _dir, app) = setup_in(mode).await;
     slow_admit(&double, &app).await;
     // 1080p for 15 s is 2400 credits; the pool has 1000.
     let injected = double
@@ -125,9 +123,10 @@ async fn a_refusal_after_a_deferral_is_seen_by_the_member_only() {
     app.stop().await;
 }
 
+/// Gateway only: over HTTP the card is the HTTP response itself, with no callback to fail.
 #[tokio::test]
 async fn a_card_that_cannot_be_sent_after_acceptance_tells_the_truth_and_a_retry_charges_once() {
-    let (double, _provider, _dir, app) = setup().await;
+    let (double, _provider, _dir, app) = setup_in(Mode::Gateway).await;
     double.fail_next(
         "POST /interactions/*/*/callback",
         500,
@@ -179,3 +178,8 @@ async fn a_card_that_cannot_be_sent_after_acceptance_tells_the_truth_and_a_retry
     assert_never_said_nothing_charged(&double);
     app.stop().await;
 }
+
+crate::in_both_modes!(
+    a_slow_admit_is_deferred_and_the_card_follows_by_editing_the_response,
+    a_refusal_after_a_deferral_is_seen_by_the_member_only,
+);

@@ -27,13 +27,12 @@ fn ephemeral_text(cb: &Value) -> &str {
     cb["data"]["content"].as_str().unwrap_or_default()
 }
 
-#[tokio::test]
-async fn cancel_refunds_the_owner_and_run_again_charges_the_clicker() {
+async fn cancel_refunds_the_owner_and_run_again_charges_the_clicker(mode: Mode) {
     let double = DiscordDouble::start().await;
     let provider = FakeProvider::start().await;
     provider.set_default_script(vec![Step::waiting()]);
     let dir = tempfile::tempdir().unwrap();
-    let mut config = (*app_config(&double, &provider, dir.path(), "")).clone();
+    let mut config = (*app_config_in(mode, &double, &provider, dir.path(), "")).clone();
     config.seedance.max_running = 1;
     let app = TestApp::start(&double, Arc::new(config)).await;
     app.grant(1000).await;
@@ -120,3 +119,5 @@ async fn cancel_refunds_the_owner_and_run_again_charges_the_clicker() {
     assert_no_violations(&double);
     app.stop().await;
 }
+
+crate::in_both_modes!(cancel_refunds_the_owner_and_run_again_charges_the_clicker,);

@@ -12,6 +12,7 @@ mod context_menu;
 mod crash;
 mod delivery;
 mod double;
+mod http_endpoint;
 mod i18n;
 mod messages;
 mod restart;
@@ -132,6 +133,33 @@ impl Drop for TestBot {
     }
 }
 
+/// How the bot under test gets its interactions: the scenario tests run in both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Dispatched on the double's gateway (`discord.mode = "gateway"`).
+    Gateway,
+    /// POSTed, signed, to the bot's `/interactions` (`discord.mode = "http"`).
+    Http,
+}
+
+/// Runs each named `async fn(Mode)` scenario as two tests, `NAME::gateway` and
+/// `NAME::http`.
+#[macro_export]
+macro_rules! in_both_modes {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn gateway() {
+                super::$name($crate::discord::Mode::Gateway).await;
+            }
+            #[tokio::test]
+            async fn http() {
+                super::$name($crate::discord::Mode::Http).await;
+            }
+        }
+    )+};
+}
+
 /// The configuration of the whole bot: the double, the fake provider, fast polling,
 /// `dir` as the data directory, then `extra` TOML lines (e.g. `[credits]` settings).
 pub fn app_config(
@@ -140,6 +168,25 @@ pub fn app_config(
     dir: &Path,
     extra: &str,
 ) -> Arc<Config> {
+    app_config_in(Mode::Gateway, double, provider, dir, extra)
+}
+
+/// [`app_config`] for `mode`: in `Http`, `discord.public_key` is the double's test key and
+/// `http.listen` a free port of 127.0.0.1 (`extra` must then not have an `[http]` table).
+pub fn app_config_in(
+    mode: Mode,
+    double: &DiscordDouble,
+    provider: &FakeProvider,
+    dir: &Path,
+    extra: &str,
+) -> Arc<Config> {
+    let http = match mode {
+        Mode::Gateway => String::new(),
+        Mode::Http => format!(
+            "mode = \"http\"\npublic_key = \"{}\"\n[http]\nlisten = \"127.0.0.1:0\"",
+            crate::support::discord_double::public_key_hex()
+        ),
+    };
     let toml = format!(
         r#"
 [discord]
@@ -147,6 +194,7 @@ token = "{TOKEN}"
 api_base_url = "{}"
 command_guild_ids = [{GUILD}]
 owner_ids = [{MEMBER}]
+{http}
 
 [seedance]
 api_key = "sk-DISCORD-TEST"
@@ -178,13 +226,26 @@ pub struct TestApp {
     pub ledger: Ledger,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), AppError>>>,
+    /// Where `http.listen` was bound, if it is on.
+    pub address: Option<std::net::SocketAddr>,
+}
+
+/// How many command registrations the double has answered.
+fn registrations(double: &DiscordDouble) -> usize {
+    double
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PUT" && r.path.ends_with("/commands") && r.status == 200)
+        .count()
 }
 
 impl TestApp {
-    /// Builds and starts the bot and waits until it is connected and its commands are
-    /// registered. Waits (up to 10 s) for a previous run on the same directory to let go.
+    /// Builds and starts the bot and waits until it is connected (in http mode: until its
+    /// commands are registered, with interactions delivered to its endpoint). Waits (up to
+    /// 10 s) for a previous run on the same directory to let go.
     pub async fn start(double: &DiscordDouble, config: Arc<Config>) -> TestApp {
         let sessions = double.sessions();
+        let registered = registrations(double);
         let deadline = tokio::time::Instant::now() + secs(10);
         let app = loop {
             match App::build(config.clone()).await {
@@ -199,11 +260,31 @@ impl TestApp {
         };
         let jobs = app.jobs().clone();
         let ledger = jobs.ledger().clone();
+        let http_mode = config.discord.mode == seedance_bot::config::DiscordMode::Http;
+        let address = app.http_address();
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(app.run(async {
             let _ = rx.await;
         }));
         let deadline = tokio::time::Instant::now() + secs(10);
+        if http_mode {
+            let address = address.expect("http mode listens");
+            double.deliver_over_http(&format!("http://{address}/interactions"));
+            while registrations(double) == registered {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "the bot never registered its commands"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            return TestApp {
+                jobs,
+                ledger,
+                shutdown: Some(tx),
+                task: Some(task),
+                address: Some(address),
+            };
+        }
         while double.sessions() == sessions || !double.connected() {
             assert!(
                 tokio::time::Instant::now() < deadline,
@@ -216,6 +297,14 @@ impl TestApp {
             ledger,
             shutdown: Some(tx),
             task: Some(task),
+            address,
+        }
+    }
+
+    /// Sends the shutdown signal without waiting: the bot drains; `stop` then waits.
+    pub fn begin_stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
         }
     }
 

@@ -7,13 +7,12 @@ use super::video::{RESULT_URL, callback, card_id, video, wait_delivered};
 use super::*;
 use crate::support::fake_provider::{Endpoint, Step};
 
-#[tokio::test]
-async fn restart_mid_job_delivers_exactly_one_final_message() {
+async fn restart_mid_job_delivers_exactly_one_final_message(mode: Mode) {
     let double = DiscordDouble::start().await;
     let provider = FakeProvider::start().await;
     provider.set_default_script(vec![Step::waiting()]);
     let dir = tempfile::tempdir().unwrap();
-    let config = app_config(&double, &provider, dir.path(), "");
+    let config = app_config_in(mode, &double, &provider, dir.path(), "");
     let app = TestApp::start(&double, config.clone()).await;
     app.grant(1000).await;
 
@@ -64,3 +63,5 @@ async fn restart_mid_job_delivers_exactly_one_final_message() {
     assert_no_violations(&double);
     app.stop().await;
 }
+
+crate::in_both_modes!(restart_mid_job_delivers_exactly_one_final_message,);

@@ -7,7 +7,7 @@ use seedance_bot::ids::{ChannelId, MemberId};
 use seedance_bot::jobs::{InteractionRef, JobId, JobRequest, Reference};
 use seedance_bot::video::{Ratio, ReferenceKind, Resolution};
 
-use super::video::{COST, callback, card_id, setup, video, wait_delivered};
+use super::video::{COST, callback, card_id, setup_in, video, wait_delivered};
 use super::*;
 use crate::support::discord_double::{BOT_ID, ButtonPress, Injected, SlashCommand};
 use crate::support::fake_provider::{Endpoint, FakeProvider};
@@ -64,9 +64,8 @@ fn assert_refused(
     assert_eq!(provider.count(Endpoint::CreateTask), create_tasks);
 }
 
-#[tokio::test]
-async fn run_again_in_a_channel_no_longer_allowed_is_refused_privately() {
-    let (double, provider, _dir, app) = setup().await;
+async fn run_again_in_a_channel_no_longer_allowed_is_refused_privately(mode: Mode) {
+    let (double, provider, _dir, app) = setup_in(mode).await;
     let (card, id) = finished(&double, &app, &video("a boat")).await;
     app.jobs
         .guild_settings()
@@ -89,9 +88,8 @@ async fn run_again_in_a_channel_no_longer_allowed_is_refused_privately() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn run_again_takes_the_content_filter_of_today_not_the_stored_one() {
-    let (double, provider, _dir, app) = setup().await;
+async fn run_again_takes_the_content_filter_of_today_not_the_stored_one(mode: Mode) {
+    let (double, provider, _dir, app) = setup_in(mode).await;
     let policy = |filter| {
         let jobs = app.jobs.clone();
         async move {
@@ -134,9 +132,8 @@ async fn run_again_takes_the_content_filter_of_today_not_the_stored_one() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn run_again_never_resends_an_expired_file_link() {
-    let (double, provider, _dir, app) = setup().await;
+async fn run_again_never_resends_an_expired_file_link(mode: Mode) {
+    let (double, provider, _dir, app) = setup_in(mode).await;
     // A job from yesterday: its attachment's signed link expired an hour ago.
     let expired_secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -193,9 +190,8 @@ async fn run_again_never_resends_an_expired_file_link() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn a_slow_run_again_is_deferred_and_its_card_edited_in() {
-    let (double, _provider, _dir, app) = setup().await;
+async fn a_slow_run_again_is_deferred_and_its_card_edited_in(mode: Mode) {
+    let (double, _provider, _dir, app) = setup_in(mode).await;
     let (card, id) = finished(&double, &app, &video("a boat")).await;
     // With the content filter allowed off, the press reads the channel from Discord first;
     // the double holds that answer past the 3 s.
@@ -215,3 +211,10 @@ async fn a_slow_run_again_is_deferred_and_its_card_edited_in() {
     assert_no_violations(&double);
     app.stop().await;
 }
+
+crate::in_both_modes!(
+    run_again_in_a_channel_no_longer_allowed_is_refused_privately,
+    run_again_takes_the_content_filter_of_today_not_the_stored_one,
+    run_again_never_resends_an_expired_file_link,
+    a_slow_run_again_is_deferred_and_its_card_edited_in,
+);

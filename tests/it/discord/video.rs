@@ -13,11 +13,17 @@ pub const COST: u64 = 400;
 
 /// A fresh double, fake provider and data directory, with the bot running and 1000 credits.
 pub async fn setup() -> (DiscordDouble, FakeProvider, tempfile::TempDir, TestApp) {
+    setup_in(Mode::Gateway).await
+}
+
+/// [`setup`] with interactions delivered as `mode` says.
+pub async fn setup_in(mode: Mode) -> (DiscordDouble, FakeProvider, tempfile::TempDir, TestApp) {
     let double = DiscordDouble::start().await;
     let provider = FakeProvider::start().await;
     provider.set_default_script(vec![Step::waiting(), Step::success([RESULT_URL])]);
     let dir = tempfile::tempdir().expect("temp dir");
-    let app = TestApp::start(&double, app_config(&double, &provider, dir.path(), "")).await;
+    let config = app_config_in(mode, &double, &provider, dir.path(), "");
+    let app = TestApp::start(&double, config).await;
     app.grant(1000).await;
     (double, provider, dir, app)
 }
@@ -26,14 +32,17 @@ pub fn video(prompt: &str) -> SlashCommand {
     SlashCommand::in_guild("video", GUILD, CHANNEL, MEMBER).option(Opt::string("prompt", prompt))
 }
 
-/// The callback body (`type`, `data`) of `injected`, waited for at most Discord's 3 s.
+/// The callback body (`type`, `data`) of `injected`, waited for at most Discord's 3 s: the
+/// bot's POST to the callback route over the gateway, its HTTP response's body over HTTP.
 pub async fn callback(double: &DiscordDouble, injected: &Injected) -> Value {
     let path = injected.callback_path();
-    double
-        .wait_for(|r| r.is("POST", &path), secs(3))
-        .await
-        .body()
-        .clone()
+    let answer = double.wait_for(|r| r.is("POST", &path), secs(3)).await;
+    assert_eq!(
+        answer.in_http_response,
+        double.over_http(),
+        "the initial response came the way the interaction did"
+    );
+    answer.body().clone()
 }
 
 /// The id of the card: the original response's message.
@@ -97,9 +106,8 @@ fn field<'a>(embed: &'a Value, name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no field {name} in {embed}"))
 }
 
-#[tokio::test]
-async fn happy_path_card_thread_ping_link_and_credits_settled() {
-    let (double, provider, _dir, app) = setup().await;
+async fn happy_path_card_thread_ping_link_and_credits_settled(mode: Mode) {
+    let (double, provider, _dir, app) = setup_in(mode).await;
     let injected = double
         .inject(&video("a paper boat in the rain").option(Opt::string(
             "references",
@@ -187,9 +195,8 @@ async fn happy_path_card_thread_ping_link_and_credits_settled() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn a_prompt_full_of_mentions_pings_nobody_else() {
-    let (double, _provider, _dir, app) = setup().await;
+async fn a_prompt_full_of_mentions_pings_nobody_else(mode: Mode) {
+    let (double, _provider, _dir, app) = setup_in(mode).await;
     let prompt =
         format!("@everyone @here look <@&{ROLE}> and <@{OTHER_MEMBER}> <@!{OTHER_MEMBER}>");
     let injected = double.inject(&video(&prompt)).await;
@@ -202,9 +209,8 @@ async fn a_prompt_full_of_mentions_pings_nobody_else() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn provider_failure_refunds_and_says_so() {
-    let (double, provider, _dir, app) = setup().await;
+async fn provider_failure_refunds_and_says_so(mode: Mode) {
+    let (double, provider, _dir, app) = setup_in(mode).await;
     provider.set_default_script(vec![Step::fail(500, "content policy violation")]);
     let injected = double.inject(&video("a boat")).await;
     callback(&double, &injected).await;
@@ -228,9 +234,8 @@ async fn provider_failure_refunds_and_says_so() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn without_thread_permission_it_replies_in_the_channel_and_says_so_once() {
-    let (double, _provider, _dir, app) = setup().await;
+async fn without_thread_permission_it_replies_in_the_channel_and_says_so_once(mode: Mode) {
+    let (double, _provider, _dir, app) = setup_in(mode).await;
     // Not allowed to make threads here: no attempt at all.
     let no_threads = perms::BOT & !perms::CREATE_PUBLIC_THREADS;
     let first = double
@@ -272,9 +277,8 @@ async fn without_thread_permission_it_replies_in_the_channel_and_says_so_once() 
     app.stop().await;
 }
 
-#[tokio::test]
-async fn used_inside_a_thread_it_follows_the_job_there() {
-    let (double, _provider, _dir, app) = setup().await;
+async fn used_inside_a_thread_it_follows_the_job_there(mode: Mode) {
+    let (double, _provider, _dir, app) = setup_in(mode).await;
     const THREAD: u64 = 900_000_000_000_000_077;
     let mut command = video("a boat in a thread").in_thread(CHANNEL);
     command.origin.channel_id = THREAD;
@@ -361,3 +365,11 @@ async fn rehosting_uploads_the_video_when_it_fits_the_limit() {
     assert_no_violations(&double);
     app.stop().await;
 }
+
+crate::in_both_modes!(
+    happy_path_card_thread_ping_link_and_credits_settled,
+    a_prompt_full_of_mentions_pings_nobody_else,
+    provider_failure_refunds_and_says_so,
+    without_thread_permission_it_replies_in_the_channel_and_says_so_once,
+    used_inside_a_thread_it_follows_the_job_there,
+);

@@ -1,7 +1,7 @@
 //! What is refused gets a reply only the member sees, saying what was wrong and what to do;
 //! nothing is charged and nothing is sent upstream. Also `/credits` refusals and caps.
 
-use super::video::{callback, setup, video};
+use super::video::{callback, setup_in, video};
 use super::*;
 use crate::support::discord_double::{File, Opt, SlashCommand, perms};
 use crate::support::fake_provider::Endpoint;
@@ -29,9 +29,8 @@ fn https_images(n: usize) -> String {
         .join(" ")
 }
 
-#[tokio::test]
-async fn bad_input_and_credit_refusals_are_private_and_charge_nothing() {
-    let (double, provider, _dir, app) = setup().await;
+async fn bad_input_and_credit_refusals_are_private_and_charge_nothing(mode: Mode) {
+    let (double, provider, _dir, app) = setup_in(mode).await;
     let png = || File::new("boat.png", "image/png", b"png".to_vec());
     let cases: Vec<(SlashCommand, &str)> = vec![
         (
@@ -87,6 +86,13 @@ async fn bad_input_and_credit_refusals_are_private_and_charge_nothing() {
         let text = private_reply(&double, command).await;
         assert!(text.contains(expected), "expected {expected:?} in {text:?}");
     }
+
+    // The other commands work in servers only, in the same words whichever the transport.
+    let dm = SlashCommand::in_dm("credits", 77, MEMBER).option(Opt::subcommand("balance", vec![]));
+    assert_eq!(
+        private_reply(&double, &dm).await,
+        "This command works in a server only."
+    );
 
     // A DM has no pool.
     let dm = SlashCommand::in_dm("video", 77, MEMBER).option(Opt::string("prompt", "a boat"));
@@ -148,9 +154,8 @@ async fn bad_input_and_credit_refusals_are_private_and_charge_nothing() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn balance_history_and_jobs_answer_the_member() {
-    let (double, _provider, _dir, app) = setup().await;
+async fn balance_history_and_jobs_answer_the_member(mode: Mode) {
+    let (double, _provider, _dir, app) = setup_in(mode).await;
     // The commands as registered: the public names, and the configured duration range.
     let registered = double.commands(Some(GUILD));
     let names: Vec<&str> = registered
@@ -218,3 +223,8 @@ async fn balance_history_and_jobs_answer_the_member() {
     assert_no_violations(&double);
     app.stop().await;
 }
+
+crate::in_both_modes!(
+    bad_input_and_credit_refusals_are_private_and_charge_nothing,
+    balance_history_and_jobs_answer_the_member,
+);

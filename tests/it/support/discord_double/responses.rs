@@ -65,12 +65,16 @@ impl DiscordDouble {
         })
     }
 
-    /// Delivers the same interaction again (a gateway replay after a resume): same id, same
-    /// token, already answered or not.
+    /// Delivers the same interaction again (a gateway replay after a resume, or Discord
+    /// retrying a POST): same id, same token, already answered or not.
     pub fn redeliver(&self, injected: &Injected) {
-        let sent = self
-            .shared
-            .with(|s| s.dispatch("INTERACTION_CREATE", injected.payload.clone()));
-        assert!(sent, "no gateway session");
+        self.shared.with(|s| {
+            super::interactions::deliver(
+                &self.shared,
+                s,
+                &injected.token,
+                injected.payload.clone(),
+            );
+        });
     }
 }
