@@ -17,7 +17,7 @@
 //! so it never blocks inside the async runtime's context and needs no `'static` closures.
 
 use std::cell::RefCell;
-use std::collections::{HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::ops::Bound;
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -99,11 +99,13 @@ struct Conn {
     client: Client,
     get: Statement,
     get_locked: Statement,
-    insert_new: Statement,
     upsert: Statement,
     delete: Statement,
     page_forward: Statement,
     page_backward: Statement,
+    insert_many: Statement,
+    upsert_many: Statement,
+    delete_many: Statement,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -318,8 +320,6 @@ impl PgStore {
                 let get_locked = prepare(
                     "SELECT value FROM seedance_kv WHERE tree = $1 AND key = $2 FOR UPDATE",
                 );
-                let insert_new =
-                    prepare("INSERT INTO seedance_kv (tree, key, value) VALUES ($1, $2, $3)");
                 let upsert = prepare(
                     "INSERT INTO seedance_kv (tree, key, value) VALUES ($1, $2, $3)
                      ON CONFLICT (tree, key) DO UPDATE SET value = EXCLUDED.value",
@@ -335,10 +335,25 @@ impl PgStore {
                      WHERE tree = $1 AND key >= $2 AND ($3::bytea IS NULL OR key < $3)
                      ORDER BY key DESC LIMIT $4",
                 );
+                let insert_many = prepare(
+                    "INSERT INTO seedance_kv (tree, key, value)
+                     SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[])",
+                );
+                let upsert_many = prepare(
+                    "INSERT INTO seedance_kv (tree, key, value)
+                     SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[])
+                     ON CONFLICT (tree, key) DO UPDATE SET value = EXCLUDED.value",
+                );
+                let delete_many = prepare(
+                    "DELETE FROM seedance_kv k USING unnest($1::text[], $2::bytea[]) AS d(tree, key)
+                     WHERE k.tree = d.tree AND k.key = d.key",
+                );
                 Ok(Conn {
+                    insert_many: insert_many?,
+                    upsert_many: upsert_many?,
+                    delete_many: delete_many?,
                     get: get?,
                     get_locked: get_locked?,
-                    insert_new: insert_new?,
                     upsert: upsert?,
                     delete: delete?,
                     page_forward: page_forward?,
@@ -514,9 +529,9 @@ impl PgStore {
     ) -> Result<T, TxFail<E>> {
         let statements = Statements {
             get_locked: conn.get_locked.clone(),
-            insert_new: conn.insert_new.clone(),
-            upsert: conn.upsert.clone(),
-            delete: conn.delete.clone(),
+            insert_new: conn.insert_many.clone(),
+            upsert: conn.upsert_many.clone(),
+            delete: conn.delete_many.clone(),
         };
         let tx = conn
             .client
@@ -528,8 +543,10 @@ impl PgStore {
             trees,
             statements,
             absent: RefCell::new(HashSet::new()),
+            writes: RefCell::new(BTreeMap::new()),
         };
         let out = body(&view)?;
+        view.flush_writes()?;
         let tx = view.tx.into_inner();
         tx.commit().map_err(|e| TxFail::from(self.kv_error(&e)))?;
         Ok(out)
@@ -551,10 +568,70 @@ struct PgTx<'a> {
     trees: &'a [&'static str],
     statements: Statements,
     absent: RefCell<HashSet<(usize, Vec<u8>)>>,
+    /// The transaction's writes, sent together before the commit (a few round trips instead
+    /// of one per write); reads see them first. `None`: removed.
+    writes: RefCell<BTreeMap<(usize, Vec<u8>), Option<Vec<u8>>>>,
+}
+
+impl PgTx<'_> {
+    /// Sends the buffered writes: keys read as absent with a plain insert (a concurrent
+    /// creator makes this one conflict), the others as upserts, then the removals.
+    fn flush_writes(&self) -> Result<(), KvError> {
+        let writes = self.writes.borrow();
+        let absent = self.absent.borrow();
+        let (mut new, mut upsert, mut delete) =
+            (Batch::default(), Batch::default(), Batch::default());
+        for ((tree, key), value) in writes.iter() {
+            let name = self.trees[*tree];
+            match value {
+                Some(value) if absent.contains(&(*tree, key.clone())) => {
+                    new.push(name, key, Some(value))
+                }
+                Some(value) => upsert.push(name, key, Some(value)),
+                None => delete.push(name, key, None),
+            }
+        }
+        let mut tx = self.tx.borrow_mut();
+        let run = |tx: &mut postgres::Transaction<'_>, statement: &Statement, batch: &Batch| {
+            if batch.trees.is_empty() {
+                return Ok(());
+            }
+            let result = if batch.values.is_empty() {
+                tx.execute(statement, &[&batch.trees, &batch.keys])
+            } else {
+                tx.execute(statement, &[&batch.trees, &batch.keys, &batch.values])
+            };
+            result.map(drop).map_err(|e| self.store.kv_error(&e))
+        };
+        run(&mut tx, &self.statements.insert_new, &new)?;
+        run(&mut tx, &self.statements.upsert, &upsert)?;
+        run(&mut tx, &self.statements.delete, &delete)
+    }
+}
+
+/// Rows of one kind of write, as the arrays a statement takes.
+#[derive(Default)]
+struct Batch<'a> {
+    trees: Vec<&'a str>,
+    keys: Vec<&'a [u8]>,
+    values: Vec<&'a [u8]>,
+}
+
+impl<'a> Batch<'a> {
+    fn push(&mut self, tree: &'a str, key: &'a [u8], value: Option<&'a Vec<u8>>) {
+        self.trees.push(tree);
+        self.keys.push(key);
+        if let Some(value) = value {
+            self.values.push(value);
+        }
+    }
 }
 
 impl KvTx for PgTx<'_> {
     fn get(&self, tree: usize, key: &[u8]) -> Result<Option<IVec>, KvError> {
+        if let Some(written) = self.writes.borrow().get(&(tree, key.to_vec())) {
+            return Ok(written.as_deref().map(IVec::from));
+        }
         let row = self
             .tx
             .borrow_mut()
@@ -570,25 +647,15 @@ impl KvTx for PgTx<'_> {
     }
 
     fn insert(&self, tree: usize, key: &[u8], value: &[u8]) -> Result<(), KvError> {
-        let was_absent = self.absent.borrow_mut().remove(&(tree, key.to_vec()));
-        let statement = if was_absent {
-            &self.statements.insert_new
-        } else {
-            &self.statements.upsert
-        };
-        self.tx
+        self.writes
             .borrow_mut()
-            .execute(statement, &[&self.trees[tree], &key, &value])
-            .map(drop)
-            .map_err(|e| self.store.kv_error(&e))
+            .insert((tree, key.to_vec()), Some(value.to_vec()));
+        Ok(())
     }
 
     fn remove(&self, tree: usize, key: &[u8]) -> Result<(), KvError> {
-        self.tx
-            .borrow_mut()
-            .execute(&self.statements.delete, &[&self.trees[tree], &key])
-            .map(drop)
-            .map_err(|e| self.store.kv_error(&e))
+        self.writes.borrow_mut().insert((tree, key.to_vec()), None);
+        Ok(())
     }
 }
 

@@ -130,6 +130,30 @@ fn start() -> Option<Server> {
             "start",
         ],
     ));
+    // A process killed outright (SIGKILL, an abort) runs no exit handler: a watchdog stops
+    // the server once this process is gone.
+    let stop = pg(
+        &bindir,
+        "pg_ctl",
+        as_postgres,
+        &["-D", path(&data), "-m", "immediate", "-w", "stop"],
+    );
+    let stop_line = std::iter::once(stop.get_program())
+        .chain(stop.get_args())
+        .map(|a| format!("'{}'", a.to_string_lossy()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let watchdog = format!(
+        "while kill -0 {} 2>/dev/null; do sleep 1; done; {stop_line} >/dev/null 2>&1; rm -rf '{}'",
+        std::process::id(),
+        path(&dir)
+    );
+    let _ = Command::new("sh")
+        .args(["-c", &watchdog])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
     *STOP.lock().unwrap() = Some((bindir, data, as_postgres));
     // The test harness ends the process with `exit`, which runs these handlers.
     unsafe { libc::atexit(stop_server) };
