@@ -570,8 +570,11 @@ struct PgTx<'a> {
     absent: RefCell<HashSet<(usize, Vec<u8>)>>,
     /// The transaction's writes, sent together before the commit (a few round trips instead
     /// of one per write); reads see them first. `None`: removed.
-    writes: RefCell<BTreeMap<(usize, Vec<u8>), Option<Vec<u8>>>>,
+    writes: RefCell<Writes>,
 }
+
+/// A transaction's pending writes: (tree index, key) -> the new value, `None` removed.
+type Writes = BTreeMap<(usize, Vec<u8>), Option<Vec<u8>>>;
 
 impl PgTx<'_> {
     /// Sends the buffered writes: keys read as absent with a plain insert (a concurrent
