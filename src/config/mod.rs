@@ -79,6 +79,17 @@ pub struct DiscordConfig {
     /// The application's public key (hex, from the developer portal), which signs the
     /// interactions Discord POSTs; needed in `http` mode.
     pub public_key: String,
+    /// The gateway shards this process runs, `"FIRST-LAST/TOTAL"` (e.g. `"0-1/4"`) or
+    /// `"SHARD/TOTAL"`, so several gateway processes split the servers between them; empty:
+    /// one process, one shard.
+    pub shards: String,
+}
+
+impl DiscordConfig {
+    /// The shard range as (first, last, total), `None` when not set.
+    pub fn shard_range(&self) -> Result<Option<(u32, u32, u32)>, String> {
+        validate::shard_range(&self.shards)
+    }
 }
 
 /// How interactions reach the bot.

@@ -42,6 +42,15 @@ impl Config {
                 );
             }
         }
+        match shard_range(&d.shards) {
+            Err(why) => bad("discord.shards", &format!("`{}`", d.shards), &why),
+            Ok(Some(_)) if d.mode == super::DiscordMode::Http => bad(
+                "discord.shards",
+                &format!("`{}`", d.shards),
+                "shards are gateway connections: in http mode leave it empty (Discord spreads interactions over the endpoint's instances)",
+            ),
+            Ok(_) => {}
+        }
         if d.mode == super::DiscordMode::Http {
             if let Err(why) = public_key(&d.public_key) {
                 bad(
@@ -280,6 +289,30 @@ pub fn host_port(text: &str) -> bool {
 
 /// The application's public key from its hex form: 64 hex digits making a valid Ed25519
 /// public key.
+/// `"FIRST-LAST/TOTAL"` or `"SHARD/TOTAL"` as (first, last, total); empty is `None`.
+pub fn shard_range(text: &str) -> Result<Option<(u32, u32, u32)>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let bad = || {
+        format!(
+            "`{text}` is not a shard range: write FIRST-LAST/TOTAL (e.g. \"0-1/4\") or SHARD/TOTAL, with FIRST <= LAST < TOTAL"
+        )
+    };
+    let (range, total) = text.split_once('/').ok_or_else(bad)?;
+    let total: u32 = total.trim().parse().map_err(|_| bad())?;
+    let (first, last) = match range.split_once('-') {
+        Some((a, b)) => (a.trim().parse::<u32>(), b.trim().parse::<u32>()),
+        None => (range.trim().parse::<u32>(), range.trim().parse::<u32>()),
+    };
+    let (first, last) = (first.map_err(|_| bad())?, last.map_err(|_| bad())?);
+    if total == 0 || first > last || last >= total {
+        return Err(bad());
+    }
+    Ok(Some((first, last, total)))
+}
+
 pub fn public_key(hex: &str) -> Result<[u8; 32], String> {
     let hex = hex.trim();
     if hex.len() != 64 {
@@ -298,4 +331,20 @@ pub fn public_key(hex: &str) -> Result<[u8; 32], String> {
     serenity::interactions_endpoint::Verifier::try_new(key)
         .map_err(|_| "it is not a valid Ed25519 public key".to_owned())?;
     Ok(key)
+}
+
+#[cfg(test)]
+mod shard_tests {
+    use super::shard_range;
+
+    #[test]
+    fn shard_ranges_are_first_last_total() {
+        assert_eq!(shard_range(""), Ok(None));
+        assert_eq!(shard_range("0-1/4"), Ok(Some((0, 1, 4))));
+        assert_eq!(shard_range(" 3/4 "), Ok(Some((3, 3, 4))));
+        for bad in ["4/4", "2-1/4", "0-1", "a-b/4", "0/0", "1-5/4"] {
+            let err = shard_range(bad).unwrap_err();
+            assert!(err.contains("FIRST-LAST/TOTAL"), "{bad}: {err}");
+        }
+    }
 }

@@ -228,7 +228,15 @@ pub async fn run(
         .map_err(DiscordError::Client)?;
     let shard_manager = Arc::clone(&client.shard_manager);
     let latency = tokio::spawn(record_latency(Arc::clone(&shard_manager)));
-    let start = client.start();
+    // Checked with the rest of the configuration at start.
+    let shards = config.discord.shard_range().unwrap_or_default();
+    let start = async {
+        match shards {
+            // serenity's range names the last shard, not one past it.
+            Some((first, last, total)) => client.start_shard_range(first..last, total).await,
+            None => client.start().await,
+        }
+    };
     tokio::pin!(start);
     tokio::select! {
         result = &mut start => {

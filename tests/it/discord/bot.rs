@@ -395,3 +395,19 @@ fn the_command_json_is_what_registration_sends() {
     let json = discord::slash_commands_json(&commands());
     assert_eq!(json.as_array().map(Vec::len), Some(5));
 }
+
+/// `discord.shards`: a process runs only its shards, so several gateway processes (sharing a
+/// PostgreSQL store) split the servers between them. Discord learns which shard a
+/// connection is from its IDENTIFY.
+#[tokio::test]
+async fn a_process_identifies_as_its_configured_shard() {
+    let double = DiscordDouble::start().await;
+    let provider = crate::support::fake_provider::FakeProvider::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = (*app_config(&double, &provider, dir.path(), "")).clone();
+    config.discord.shards = "1/2".into();
+    let app = TestApp::start(&double, Arc::new(config)).await;
+    let identify = double.identify().expect("IDENTIFY");
+    assert_eq!(identify["shard"], json!([1, 2]), "{identify:#}");
+    app.stop().await;
+}
