@@ -5,8 +5,11 @@
 //! Run: `cargo bench --bench jobs` (JOBS=10000 BURST=500 STATUS_PER_SECOND=500 SAMPLES=200 to
 //! change).
 
+mod common;
 #[path = "../tests/it/support/fake_provider.rs"]
 mod fake_provider;
+
+use common::{env_or, percentile, request};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,19 +19,10 @@ use fake_provider::{Endpoint, FakeProvider, Step};
 use futures::future::BoxFuture;
 use seedance_bot::config::Config;
 use seedance_bot::credits::{Actor, Ledger, LedgerSettings};
-use seedance_bot::ids::{ChannelId, GuildId, MemberId};
+use seedance_bot::ids::GuildId;
 use seedance_bot::jobs::{
-    JobEvent, JobId, JobRecord, JobRequest, JobState, Jobs, JobsSettings, Provider, ReportError,
-    Reporter,
+    JobEvent, JobId, JobRecord, JobState, Jobs, JobsSettings, Provider, ReportError, Reporter,
 };
-use seedance_bot::video::{Ratio, Resolution};
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Records when each success report arrives.
 #[derive(Default)]
@@ -81,29 +75,6 @@ fn cpu_seconds() -> f64 {
     };
     // After the command name: state is field 0, utime 11, stime 12 (clock ticks, 100/s).
     (ticks(11) + ticks(12)) / 100.0
-}
-
-/// One member's plain 480p, 5 s video in server 1.
-fn request(key: String, member: u64) -> JobRequest {
-    JobRequest {
-        key,
-        guild: GuildId(1),
-        member: MemberId(member),
-        channel: ChannelId(1),
-        prompt: "a lighthouse at dusk, slow dolly in".into(),
-        references: vec![],
-        resolution: Resolution::P480,
-        ratio: Ratio::Landscape,
-        duration: 5,
-        generate_audio: false,
-        web_search: false,
-        nsfw_checker: true,
-        interaction: None,
-    }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 #[tokio::main]

@@ -5,8 +5,11 @@
 //!
 //! Run: `cargo bench --bench store` (BURST=500 RUNS=3 to change).
 
+mod common;
 #[path = "../tests/it/support/fake_provider.rs"]
 mod fake_provider;
+
+use common::{env_or, percentile, request};
 #[path = "../tests/it/support/postgres.rs"]
 #[allow(dead_code)]
 mod postgres_server;
@@ -18,12 +21,11 @@ use fake_provider::{FakeProvider, Step};
 use futures::future::BoxFuture;
 use seedance_bot::config::Config;
 use seedance_bot::credits::{Actor, Ledger, LedgerSettings};
-use seedance_bot::ids::{ChannelId, GuildId, MemberId};
+use seedance_bot::ids::GuildId;
 use seedance_bot::jobs::{
-    JobEvent, JobRecord, JobRequest, Jobs, JobsSettings, Provider, ReportError, Reporter,
+    JobEvent, JobRecord, Jobs, JobsSettings, Provider, ReportError, Reporter,
 };
 use seedance_bot::store::Store;
-use seedance_bot::video::{Ratio, Resolution};
 
 struct Quiet;
 
@@ -35,35 +37,6 @@ impl Reporter for Quiet {
     ) -> BoxFuture<'a, Result<(), ReportError>> {
         Box::pin(async { Ok(()) })
     }
-}
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn request(key: String, member: u64) -> JobRequest {
-    JobRequest {
-        key,
-        guild: GuildId(1),
-        member: MemberId(member),
-        channel: ChannelId(1),
-        prompt: "a lighthouse at dusk, slow dolly in".into(),
-        references: vec![],
-        resolution: Resolution::P480,
-        ratio: Ratio::Landscape,
-        duration: 5,
-        generate_audio: false,
-        web_search: false,
-        nsfw_checker: true,
-        interaction: None,
-    }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 /// One burst on `store`: (p50, p99, all answered) in ms.
