@@ -267,3 +267,59 @@ async fn three_processes_share_one_ledger_and_survive_a_killed_scheduler() {
     drop(gateway);
     drop(worker_b);
 }
+
+/// The database password is a secret: a bot on PostgreSQL logs (at TRACE) where its store
+/// is with the password masked, and a failed connection's error does not carry it either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_password_never_shows() {
+    const PASSWORD: &str = "PgSecret-7781";
+    let Some(url) = crate::support::postgres::database_url() else {
+        return;
+    };
+    // The test server trusts every local connection, so any password is accepted.
+    let with_password =
+        url.expose_secret()
+            .replacen("://postgres@", &format!("://postgres:{PASSWORD}@"), 1);
+    assert!(with_password.contains(PASSWORD));
+    let double = DiscordDouble::start().await;
+    let provider = FakeProvider::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = fleet_env(&double, &provider, dir.path(), &with_password);
+    for (k, v) in &mut env {
+        if k == "RUST_LOG" {
+            *v = "trace".into();
+        }
+    }
+    let mut running = Running::spawn(&env);
+    wait_healthy(&health_base(&env)).await;
+    running.terminate();
+    assert_eq!(running.exit_code(Duration::from_secs(10)).await, Some(0));
+    let logs = running.logs.lock().unwrap().join("\n");
+    assert!(!logs.is_empty());
+    assert!(!logs.contains(PASSWORD), "the password is in the logs");
+    assert!(
+        logs.contains("postgres://postgres:***@127.0.0.1"),
+        "the start line names the store, masked"
+    );
+
+    // Nothing listens on this port: the connection fails, and says so without the password.
+    let closed = format!(
+        "postgres://postgres:{PASSWORD}@127.0.0.1:{}/nothing",
+        free_port()
+    );
+    let mut env = env.clone();
+    for (k, v) in &mut env {
+        if k == "DATABASE_URL" {
+            *v = closed.clone();
+        }
+    }
+    let out = output(&env, &["credits", "show", "--guild", &GUILD.to_string()]);
+    assert!(!out.status.success());
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("PostgreSQL"), "{said}");
+    assert!(!said.contains(PASSWORD), "{said}");
+}
