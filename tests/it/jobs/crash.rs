@@ -25,6 +25,8 @@ use crate::support::fake_provider::{Endpoint, Scripted, Step};
 const DIR_VAR: &str = "SEEDANCE_JOBS_CRASH_DIR";
 const URL_VAR: &str = "SEEDANCE_JOBS_CRASH_PROVIDER";
 const MODE_VAR: &str = "SEEDANCE_JOBS_CRASH_MODE";
+/// Set instead of `DIR_VAR`: the child's store is this PostgreSQL database.
+const DB_VAR: &str = "SEEDANCE_JOBS_CRASH_DATABASE";
 const CHILD: &str = "jobs::crash::child_runs_jobs_for_crash_test";
 const KILLS: usize = 8;
 const SEED: u64 = 0x5eed_da9c;
@@ -52,11 +54,52 @@ impl Reporter for PrintingReporter {
     }
 }
 
-fn cfg(url: &str) -> Arc<seedance_bot::config::Config> {
-    config_with(url, |c| {
+fn cfg(url: &str, shared: bool) -> Arc<seedance_bot::config::Config> {
+    config_with(url, move |c| {
         c.seedance.max_running = 3;
         c.jobs.max_active_per_user = 2;
+        if shared {
+            // A short createTask timeout makes a short scheduler lease (2 x (1 s + 1 s)):
+            // the next child takes over from a killed one within seconds.
+            c.seedance.request_timeout = ms(1000);
+        }
     })
+}
+
+/// The store the test's children share: a sled directory, or a PostgreSQL database.
+#[derive(Clone)]
+enum Place {
+    Dir(std::path::PathBuf),
+    Database(String),
+}
+
+impl Place {
+    fn ledger(&self) -> Ledger {
+        match self {
+            Place::Dir(dir) => {
+                let db = seedance_bot::store::open(dir).unwrap();
+                Ledger::open(&db, LedgerSettings::default()).unwrap()
+            }
+            Place::Database(url) => {
+                let pg = seedance_bot::store::postgres::PgStore::connect(
+                    &secrecy::SecretString::from(url.clone()),
+                )
+                .unwrap();
+                Ledger::open(
+                    seedance_bot::store::Store::Postgres(pg),
+                    LedgerSettings::default(),
+                )
+                .unwrap()
+            }
+        }
+    }
+
+    fn env(&self) -> (&'static str, &std::ffi::OsStr) {
+        match self {
+            Place::Dir(dir) => (DIR_VAR, dir.as_os_str()),
+            Place::Database(url) => (DB_VAR, std::ffi::OsStr::new(url.as_str())),
+        }
+    }
 }
 
 /// The child: submits jobs from many members until killed (`submit`), or runs what is
@@ -64,13 +107,17 @@ fn cfg(url: &str) -> Arc<seedance_bot::config::Config> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "run by kill_nine_while_jobs_run_ends_every_job_once"]
 async fn child_runs_jobs_for_crash_test() {
-    let (Some(dir), Ok(url)) = (std::env::var_os(DIR_VAR), std::env::var(URL_VAR)) else {
+    let Ok(url) = std::env::var(URL_VAR) else {
         return;
     };
+    let place = match (std::env::var_os(DIR_VAR), std::env::var(DB_VAR)) {
+        (Some(dir), _) => Place::Dir(dir.into()),
+        (None, Ok(db)) => Place::Database(db),
+        _ => return,
+    };
     let drain = std::env::var(MODE_VAR).as_deref() == Ok("drain");
-    let config = cfg(&url);
-    let db = seedance_bot::store::open(dir.as_ref()).unwrap();
-    let ledger = Ledger::open(&db, LedgerSettings::default()).unwrap();
+    let config = cfg(&url, matches!(place, Place::Database(_)));
+    let ledger = place.ledger();
     let provider = Provider::from_config(&config.seedance).unwrap();
     let settings = JobsSettings::from_config(config);
     let jobs = Jobs::start(
@@ -110,10 +157,10 @@ async fn child_runs_jobs_for_crash_test() {
     }
 }
 
-/// The child in `mode` (`submit` or `drain`), on the store in `dir`.
-fn spawn_child(dir: &std::path::Path, url: &str, mode: &str) -> ChildTest {
+/// The child in `mode` (`submit` or `drain`), on the store at `place`.
+fn spawn_child(place: &Place, url: &str, mode: &str) -> ChildTest {
     let env = [
-        (DIR_VAR, dir.as_os_str()),
+        place.env(),
         (URL_VAR, std::ffi::OsStr::new(url)),
         (MODE_VAR, std::ffi::OsStr::new(mode)),
     ];
@@ -135,9 +182,8 @@ fn record_finals(line: &str, finals: &mut BTreeMap<String, Vec<String>>) {
 
 /// Opens the store as the next process would and checks that every job's hold agrees with
 /// its state; returns each job's state label ("ended" for an ended job not yet reported).
-fn check_store(dir: &std::path::Path) -> BTreeMap<String, &'static str> {
-    let db = seedance_bot::store::open(dir).unwrap();
-    let ledger = Ledger::open(&db, LedgerSettings::default()).unwrap();
+fn check_store(place: &Place) -> BTreeMap<String, &'static str> {
+    let ledger = place.ledger();
     let mut states = BTreeMap::new();
     for value in ledger.jobs_tree().iter().values() {
         let job = JobRecord::from_bytes(&value.unwrap()).unwrap();
@@ -172,6 +218,23 @@ fn check_store(dir: &std::path::Path) -> BTreeMap<String, &'static str> {
 
 #[test]
 fn kill_nine_while_jobs_run_ends_every_job_once() {
+    let dir = tempfile::tempdir().unwrap();
+    kill_nine_while_jobs_run(&Place::Dir(dir.path().to_owned()), 150..700);
+}
+
+/// The same on PostgreSQL: each child is a new process that takes the scheduler lease over
+/// from the killed one once it runs out, so the children live longer.
+#[test]
+fn kill_nine_while_jobs_run_ends_every_job_once_postgres() {
+    use secrecy::ExposeSecret;
+    let Some(url) = crate::support::postgres::database_url() else {
+        return;
+    };
+    let place = Place::Database(url.expose_secret().to_owned());
+    kill_nine_while_jobs_run(&place, 1_500..5_000);
+}
+
+fn kill_nine_while_jobs_run(place: &Place, lives_ms: std::ops::Range<u64>) {
     let (_rt, fake) = fake_provider();
     fake.set_default_script(vec![
         Step::waiting(),
@@ -182,21 +245,20 @@ fn kill_nine_while_jobs_run_ends_every_job_once() {
     // Some createTasks fail with an unknown outcome: jobs wait out their backoff, and a
     // few use up their tries and fail.
     fake.push_n(Endpoint::CreateTask, 12, Scripted::error(500, "hiccup"));
-    let dir = tempfile::tempdir().unwrap();
     let url = fake.base_url();
     let mut rng = rand::rngs::StdRng::seed_from_u64(SEED);
     let mut finals: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut seen_states = BTreeSet::new();
     for _ in 0..KILLS {
-        let child = spawn_child(dir.path(), &url, "submit");
-        std::thread::sleep(ms(rng.gen_range(150..700)));
+        let child = spawn_child(place, &url, "submit");
+        std::thread::sleep(ms(rng.gen_range(lives_ms.clone())));
         // Every line the child wrote, up to the end of the pipe.
         for line in child.kill() {
             record_finals(&line, &mut finals);
         }
-        seen_states.extend(check_store(dir.path()).into_values());
+        seen_states.extend(check_store(place).into_values());
     }
-    let child = spawn_child(dir.path(), &url, "drain");
+    let child = spawn_child(place, &url, "drain");
     let mut drained = false;
     while let Ok(line) = child.lines.recv_timeout(Duration::from_secs(60)) {
         record_finals(&line, &mut finals);
@@ -207,7 +269,7 @@ fn kill_nine_while_jobs_run_ends_every_job_once() {
     }
     child.kill();
     assert!(drained, "the jobs never all ended");
-    let states = check_store(dir.path());
+    let states = check_store(place);
     eprintln!(
         "jobs crash test: {} jobs, {KILLS} kills, states seen at a kill: {seen_states:?}",
         states.len()
@@ -217,8 +279,7 @@ fn kill_nine_while_jobs_run_ends_every_job_once() {
         seen_states.contains("queued") && seen_states.contains("running"),
         "the kills never caught a queued and a running job: {seen_states:?}"
     );
-    let db = seedance_bot::store::open(dir.path()).unwrap();
-    let ledger = Ledger::open(&db, LedgerSettings::default()).unwrap();
+    let ledger = place.ledger();
     let mut settled = 0;
     for value in ledger.jobs_tree().iter().values() {
         let job = JobRecord::from_bytes(&value.unwrap()).unwrap();
