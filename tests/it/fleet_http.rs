@@ -300,8 +300,14 @@ async fn two_http_processes_behind_one_url_act_as_one_bot_and_survive_a_kill() {
 
     // A burst, during which the process running the scheduler dies without a word.
     grant(&env, COST * BURST_AFFORDABLE);
+    let a_pid = a.child.id();
     let (mut leader, survivor) = if leads(&a) { (a, b) } else { (b, a) };
     assert!(leads(&leader), "one of them runs the scheduler");
+    let killed = if leader.child.id() == a_pid {
+        urls[0].clone()
+    } else {
+        urls[1].clone()
+    };
     let mut burst = Vec::new();
     for i in 0..BURST {
         if i == BURST / 2 {
@@ -363,6 +369,17 @@ async fn two_http_processes_behind_one_url_act_as_one_bot_and_survive_a_kill() {
         "the survivor took the scheduler lease over"
     );
     let carded = with_card(&double);
+    eprintln!(
+        "http fleet: {} of {BURST} burst commands got no HTTP answer (killed process), {} jobs \
+         in all, {} with a card, {} of those cards answered by the killed process",
+        dead.len(),
+        jobs.len(),
+        carded.len(),
+        carded
+            .iter()
+            .filter(|i| http_answer(&double, i).is_some_and(|a| a.url == killed))
+            .count()
+    );
     assert!(
         carded.len() as u64 > AFFORDABLE,
         "the burst had accepted commands"
