@@ -25,6 +25,7 @@ mod credits;
 mod discord;
 mod first_hour;
 mod fleet;
+mod fleet_http;
 mod http;
 mod jobs;
 mod process;

@@ -4,7 +4,7 @@
 //! and how many more the member can make today. Nothing is charged or sent upstream by either.
 
 use super::i18n::private_reply;
-use super::video::{callback, setup};
+use super::video::{callback, setup_in};
 use super::*;
 use crate::support::discord_double::{Opt, SlashCommand, perms};
 use crate::support::fake_provider::Endpoint;
@@ -45,9 +45,8 @@ fn admin(sub: &str, options: Vec<Opt>) -> SlashCommand {
         .option(Opt::subcommand(sub, options))
 }
 
-#[tokio::test]
-async fn duration_suggestions_show_each_price_and_the_pool() {
-    let (double, provider, _dir, app) = setup().await;
+async fn duration_suggestions_show_each_price_and_the_pool(mode: Mode) {
+    let (double, provider, _dir, app) = setup_in(mode).await;
     app.grant(9000).await;
 
     // Nothing typed, nothing chosen: every length at the default 720p (80/s).
@@ -118,9 +117,8 @@ async fn duration_suggestions_show_each_price_and_the_pool() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn balance_says_what_a_default_video_costs_and_how_many_are_left_today() {
-    let (double, _provider, _dir, app) = setup().await;
+async fn balance_says_what_a_default_video_costs_and_how_many_are_left_today(mode: Mode) {
+    let (double, _provider, _dir, app) = setup_in(mode).await;
     let balance = |locale: &str| {
         SlashCommand::in_guild("credits", GUILD, CHANNEL, MEMBER)
             .option(Opt::subcommand("balance", vec![]))
@@ -149,12 +147,11 @@ async fn balance_says_what_a_default_video_costs_and_how_many_are_left_today() {
 
 /// Suggestions while typing are not commands: they spend none of the member's command
 /// allowance, so the command itself still goes through.
-#[tokio::test]
-async fn suggestions_spend_no_command_allowance() {
+async fn suggestions_spend_no_command_allowance(mode: Mode) {
     let double = DiscordDouble::start().await;
     let provider = FakeProvider::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut config = (*app_config(&double, &provider, dir.path(), "")).clone();
+    let mut config = (*app_config_in(mode, &double, &provider, dir.path(), "")).clone();
     config.members.commands_per_window = 2;
     config.members.command_window = Duration::from_secs(600);
     let app = TestApp::start(&double, std::sync::Arc::new(config)).await;
@@ -178,3 +175,9 @@ async fn suggestions_spend_no_command_allowance() {
     assert_no_violations(&double);
     app.stop().await;
 }
+
+crate::in_both_modes!(
+    duration_suggestions_show_each_price_and_the_pool,
+    balance_says_what_a_default_video_costs_and_how_many_are_left_today,
+    suggestions_spend_no_command_allowance,
+);

@@ -4,7 +4,7 @@
 //! before the form opens; nothing is charged and nothing is sent upstream.
 
 use super::i18n::private_reply;
-use super::video::{COST, RESULT_URL, callback, card_id, final_message, setup, wait_delivered};
+use super::video::{COST, RESULT_URL, callback, card_id, final_message, setup_in, wait_delivered};
 use super::*;
 use crate::support::discord_double::{File, MessageCommand, ModalSubmit, Opt, SlashCommand, perms};
 use crate::support::fake_provider::Endpoint;
@@ -45,9 +45,8 @@ fn assert_private(cb: &Value, expected: &str) {
     assert!(text.contains(expected), "expected {expected:?} in {text:?}");
 }
 
-#[tokio::test]
-async fn an_image_message_becomes_a_video_through_the_form() {
-    let (double, provider, _dir, app) = setup().await;
+async fn an_image_message_becomes_a_video_through_the_form(mode: Mode) {
+    let (double, provider, _dir, app) = setup_in(mode).await;
     let command = on_message("a paper boat at sea")
         .file(png("boat.png"))
         .embed(json!({
@@ -124,9 +123,8 @@ async fn an_image_message_becomes_a_video_through_the_form() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn a_message_without_files_or_with_files_the_provider_does_not_take_is_refused() {
-    let (double, provider, _dir, app) = setup().await;
+async fn a_message_without_files_or_with_files_the_provider_does_not_take_is_refused(mode: Mode) {
+    let (double, provider, _dir, app) = setup_in(mode).await;
 
     // Nothing to make a video from: said before any form opens, in the member's language.
     let cb = used(&double, &on_message("just words")).await;
@@ -191,9 +189,8 @@ async fn a_message_without_files_or_with_files_the_provider_does_not_take_is_ref
 }
 
 /// A submitted form is refused like `/video` would be (here: not enough credits), privately.
-#[tokio::test]
-async fn a_submitted_form_is_refused_like_video() {
-    let (double, provider, _dir, app) = setup().await;
+async fn a_submitted_form_is_refused_like_video(mode: Mode) {
+    let (double, provider, _dir, app) = setup_in(mode).await;
     let cb = used(
         &double,
         &on_message("a long boat ride").file(png("boat.png")),
@@ -220,3 +217,9 @@ async fn a_submitted_form_is_refused_like_video() {
     assert_no_violations(&double);
     app.stop().await;
 }
+
+crate::in_both_modes!(
+    an_image_message_becomes_a_video_through_the_form,
+    a_message_without_files_or_with_files_the_provider_does_not_take_is_refused,
+    a_submitted_form_is_refused_like_video,
+);

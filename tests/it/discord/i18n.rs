@@ -2,7 +2,7 @@
 //! public messages (card, thread, final ping) follow the server's language, and the commands
 //! are registered with their Simplified Chinese names and descriptions.
 
-use super::video::{callback, card_id, final_message, setup, video};
+use super::video::{callback, card_id, final_message, setup_in, video};
 use super::*;
 use crate::support::discord_double::{File, Opt, SlashCommand, perms};
 use crate::support::fake_provider::Endpoint;
@@ -31,9 +31,8 @@ fn admin(sub: &str, options: Vec<Opt>) -> SlashCommand {
 
 /// Each refusal kind, asked by a zh-CN member and an en-US member of the same server: each
 /// reads it in their own language, and nothing is charged or sent upstream.
-#[tokio::test]
-async fn each_member_reads_refusals_in_their_own_language() {
-    let (double, provider, _dir, app) = setup().await;
+async fn each_member_reads_refusals_in_their_own_language(mode: Mode) {
+    let (double, provider, _dir, app) = setup_in(mode).await;
     let png = || File::new("boat.png", "image/png", b"png".to_vec());
     // (the command, what the English reply says, what the Chinese reply says)
     let cases: Vec<(SlashCommand, &str, &str)> = vec![
@@ -153,9 +152,8 @@ async fn each_member_reads_refusals_in_their_own_language() {
 
 /// The card, the thread's messages and the final ping follow the server's language (chosen
 /// by an admin, else the server's own locale); the prompt and the links stay as written.
-#[tokio::test]
-async fn public_messages_follow_the_server_language() {
-    let (double, _provider, _dir, app) = setup().await;
+async fn public_messages_follow_the_server_language(mode: Mode) {
+    let (double, _provider, _dir, app) = setup_in(mode).await;
     app.grant(1000).await;
 
     // A Chinese server (its guild_locale), nothing chosen: an English-speaking member's card
@@ -291,9 +289,8 @@ fn check_names(v: &Value, what: &str, slash: bool, rule: &regex::Regex, out: &mu
     }
 }
 
-#[tokio::test]
-async fn commands_are_registered_with_chinese_names_that_discord_accepts() {
-    let (double, _provider, _dir, app) = setup().await;
+async fn commands_are_registered_with_chinese_names_that_discord_accepts(mode: Mode) {
+    let (double, _provider, _dir, app) = setup_in(mode).await;
     let route = format!("/guilds/{GUILD}/commands");
     double
         .wait_for(|r| r.method == "PUT" && r.path.ends_with(&route), secs(10))
@@ -330,9 +327,8 @@ async fn commands_are_registered_with_chinese_names_that_discord_accepts() {
 
 /// A failed job in a Chinese server: the card and the final ping in Chinese, the provider's
 /// own message inside them as the provider wrote it, and the refund said.
-#[tokio::test]
-async fn a_failure_is_told_in_the_server_language_with_the_provider_words_kept() {
-    let (double, provider, _dir, app) = setup().await;
+async fn a_failure_is_told_in_the_server_language_with_the_provider_words_kept(mode: Mode) {
+    let (double, provider, _dir, app) = setup_in(mode).await;
     provider.set_default_script(vec![
         crate::support::fake_provider::Step::waiting(),
         crate::support::fake_provider::Step::fail(501, "face not clear"),
@@ -369,3 +365,10 @@ async fn a_failure_is_told_in_the_server_language_with_the_provider_words_kept()
     assert_no_violations(&double);
     app.stop().await;
 }
+
+crate::in_both_modes!(
+    each_member_reads_refusals_in_their_own_language,
+    public_messages_follow_the_server_language,
+    commands_are_registered_with_chinese_names_that_discord_accepts,
+    a_failure_is_told_in_the_server_language_with_the_provider_words_kept,
+);

@@ -3,7 +3,7 @@
 //! `/video` and "Run again" alike, before anything is charged.
 
 use super::i18n::private_reply;
-use super::video::{COST, callback, card_id, setup, video, wait_delivered};
+use super::video::{COST, callback, card_id, setup_in, video, wait_delivered};
 use super::*;
 use crate::support::discord_double::{ButtonPress, Opt, SlashCommand, perms};
 use crate::support::fake_provider::Endpoint;
@@ -16,9 +16,8 @@ fn admin(sub: &str, options: Vec<Opt>) -> SlashCommand {
         .option(Opt::subcommand(sub, options))
 }
 
-#[tokio::test]
-async fn only_members_with_an_allowed_role_make_videos_and_refusals_charge_nothing() {
-    let (double, provider, _dir, app) = setup().await;
+async fn only_members_with_an_allowed_role_make_videos_and_refusals_charge_nothing(mode: Mode) {
+    let (double, provider, _dir, app) = setup_in(mode).await;
     app.grant(1000).await;
 
     // By default everyone may: a member without any role makes a video.
@@ -137,3 +136,5 @@ async fn only_members_with_an_allowed_role_make_videos_and_refusals_charge_nothi
     assert_no_violations(&double);
     app.stop().await;
 }
+
+crate::in_both_modes!(only_members_with_an_allowed_role_make_videos_and_refusals_charge_nothing,);

@@ -4,6 +4,8 @@
 //! [`public_key_hex`] goes in `discord.public_key`). The HTTP response's body is the initial
 //! response: it is recorded and takes effect exactly like a callback the bot POSTs over the
 //! gateway (`Request::in_http_response` tells them apart), so tests read both the same way.
+//! With `deliver_round_robin` the POSTs go to several endpoints in turn (instances behind
+//! one URL); each answer keeps the endpoint it came from.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -52,6 +54,9 @@ fn hex(bytes: &[u8]) -> String {
 /// What the bot's endpoint answered to a POST.
 #[derive(Debug, Clone)]
 pub struct HttpAnswer {
+    /// The endpoint it was POSTed to.
+    pub url: String,
+    /// 0 when no HTTP answer came (the connection was refused or broken).
     pub status: u16,
     pub body: String,
 }
@@ -65,7 +70,7 @@ impl HttpAnswer {
 /// Sends `payload` to the bot the way the double delivers now; over HTTP the answer is
 /// taken in the background, as a gateway dispatch returns before the bot answers.
 pub(super) fn deliver(shared: &Arc<Shared>, s: &mut Inner, token: &str, payload: Value) {
-    match s.endpoint.clone() {
+    match s.next_endpoint_url() {
         None => assert!(
             s.dispatch("INTERACTION_CREATE", payload),
             "no gateway session"
@@ -106,11 +111,13 @@ async fn post(
     }
     match request.send().await {
         Ok(response) => HttpAnswer {
+            url: url.to_owned(),
             status: response.status().as_u16(),
             body: response.text().await.unwrap_or_default(),
         },
         // The bot is gone (killed, stopping): Discord sees no answer.
         Err(e) => HttpAnswer {
+            url: url.to_owned(),
             status: 0,
             body: e.to_string(),
         },
@@ -144,11 +151,49 @@ fn take_answer(s: &mut Inner, payload: &Value, token: &str, answer: HttpAnswer) 
     });
 }
 
+impl Inner {
+    /// Where the next interaction goes over HTTP (the round robin moves on), if it does.
+    fn next_endpoint_url(&mut self) -> Option<String> {
+        if self.endpoints.is_empty() {
+            return None;
+        }
+        let url = self.endpoints[self.next_endpoint % self.endpoints.len()].clone();
+        self.next_endpoint = (self.next_endpoint + 1) % self.endpoints.len();
+        Some(url)
+    }
+}
+
 impl DiscordDouble {
     /// From now on interactions are POSTed, signed, to `url` (the bot's
     /// `http://ADDRESS/interactions`) instead of being dispatched on the gateway.
     pub fn deliver_over_http(&self, url: &str) {
-        self.shared.with(|s| s.endpoint = Some(url.to_owned()));
+        self.deliver_round_robin(&[url.to_owned()]);
+    }
+
+    /// From now on interactions are POSTed, signed, to each of `urls` in turn (several
+    /// instances of the bot behind one Interactions Endpoint URL).
+    pub fn deliver_round_robin(&self, urls: &[String]) {
+        self.shared.with(|s| {
+            s.endpoints = urls.to_vec();
+            s.next_endpoint = 0;
+        });
+    }
+
+    /// The next interaction goes to `url` (one of the round robin's), the turn going on
+    /// from there.
+    pub fn deliver_next_to(&self, url: &str) {
+        self.shared.with(|s| {
+            s.next_endpoint = s
+                .endpoints
+                .iter()
+                .position(|u| u == url)
+                .expect("one of the endpoints");
+        });
+    }
+
+    /// Every message (in every channel and thread), oldest first, with edits applied.
+    pub fn all_messages(&self) -> Vec<Value> {
+        self.shared.with(|s| s.messages.values().cloned().collect())
     }
 
     /// Acts on each HTTP answer of the bot `lag` after receiving it, as Discord may: the
@@ -159,7 +204,7 @@ impl DiscordDouble {
 
     /// Whether interactions go to the bot's endpoint.
     pub fn over_http(&self) -> bool {
-        self.shared.with(|s| s.endpoint.is_some())
+        self.shared.with(|s| !s.endpoints.is_empty())
     }
 
     /// Over the gateway: waits (up to 10 s) for the bot to be connected. Over HTTP there is
@@ -175,7 +220,7 @@ impl DiscordDouble {
     pub async fn post_to_bot(&self, headers: Vec<(&str, String)>, body: Vec<u8>) -> HttpAnswer {
         let url = self
             .shared
-            .with(|s| s.endpoint.clone())
+            .with(|s| s.endpoints.first().cloned())
             .expect("deliver_over_http first");
         post(&self.shared.client, &url, headers, body).await
     }

@@ -162,8 +162,11 @@ struct Inner {
     gateway: Option<mpsc::UnboundedSender<String>>,
     sequence: u64,
     sessions: u32,
-    /// The bot's interactions endpoint, once interactions are delivered over HTTP.
-    endpoint: Option<String>,
+    /// The bot's interactions endpoints, once interactions are delivered over HTTP: each
+    /// interaction goes to the next one in turn (round robin, as a load balancer would).
+    endpoints: Vec<String>,
+    /// The index in `endpoints` of the next delivery.
+    next_endpoint: usize,
     /// The bot's HTTP answers to delivered interactions (token, answer).
     http_answers: Vec<(String, HttpAnswer)>,
     /// How long the double takes to act on the bot's HTTP answer once it has it.
