@@ -187,9 +187,13 @@ impl Jobs {
 
     /// The restart policy; see [`Jobs::start`].
     pub(super) async fn recover(&self) -> Result<(), LedgerError> {
+        // The pending holds first, then the jobs: a job admitted in between (by this process
+        // or, on a shared store, another) has its hold and record in one transaction, so every
+        // hold read here has its job in the later read.
+        let holds = self.inner.ledger.pending_holds()?;
         let (mut stored, unreadable) = self.stored_jobs();
         stored.sort_by_key(|j| j.created_at);
-        self.reconcile_holds(&stored, &unreadable).await?;
+        self.reconcile_holds(holds, &stored, &unreadable).await?;
         let (mut queued, mut resumed, mut unknown, mut redeliver) = (0, 0, 0, 0);
         for job in stored {
             match job.state.clone() {
@@ -258,15 +262,18 @@ impl Jobs {
     /// be read is left alone: refunding it could give a free video.
     async fn reconcile_holds(
         &self,
+        holds: Vec<crate::credits::Hold>,
         stored: &[JobRecord],
         unreadable: &HashSet<String>,
     ) -> Result<(), LedgerError> {
         let ledger = &self.inner.ledger;
-        for hold in ledger.pending_holds()? {
+        let by_id: std::collections::HashMap<&str, &JobRecord> =
+            stored.iter().map(|j| (j.id.0.as_str(), j)).collect();
+        for hold in holds {
             if unreadable.contains(&hold.key) {
                 continue;
             }
-            let job = stored.iter().find(|j| j.id.0 == hold.key);
+            let job = by_id.get(hold.key.as_str()).copied();
             let result = match job {
                 Some(job) if !job.state.is_terminal() => continue,
                 Some(job) if matches!(job.state, JobState::Succeeded { .. }) => {
