@@ -3,18 +3,19 @@
 //! prompt, prefilled with the message's text; the submitted form then goes the `/video` way
 //! (the same checks, card, thread and refusals).
 //!
-//! The references wait for the form in memory (at most [`FORM_LIFE`], the life of the
-//! interaction): a form submitted after a restart is refused, and nothing is charged.
+//! The references wait for the form in the store (tree `discord.forms`, at most
+//! [`FORM_LIFE`], the life of the interaction), so a form opened on one process may be
+//! submitted to another sharing the store, or after a restart; an expired one is refused,
+//! and nothing is charged.
 
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
 
 use serenity::all::{
     CreateActionRow, CreateInputText, CreateInteractionResponse, CreateModal, Http, InputTextStyle,
     Message, UserId, builder::Builder,
 };
-use tokio::time::Instant;
 
 use super::{admit, gateway, guild_of, references};
 use crate::discord::errors::cause_chain;
@@ -34,14 +35,23 @@ const PROMPT_MAX: usize = 4000;
 /// A form's title and an input's label are at most 45 characters.
 const LABEL_MAX: usize = 45;
 
+/// The store's tree of open forms: form number (BE) -> [`Form`] as JSON.
+const FORMS: &str = "discord.forms";
+
 /// A form waiting to be submitted: who opened it, and the message's files.
+#[derive(Serialize, Deserialize)]
 struct Form {
-    member: UserId,
+    member: u64,
     references: Vec<Reference>,
-    opened: Instant,
+    /// Unix millis.
+    opened_at: i64,
 }
 
-static FORMS: LazyLock<Mutex<HashMap<u64, Form>>> = LazyLock::new(Default::default);
+impl Form {
+    fn open(&self, now: i64) -> bool {
+        now - self.opened_at < FORM_LIFE.as_millis() as i64
+    }
+}
 
 /// Make a video from this message's pictures, clips or audio
 #[poise::command(context_menu_command = "Make a video")]
@@ -84,7 +94,7 @@ pub fn open(inv: &Invocation, data: &Data) -> Result<CreateModal, CommandError> 
         .get(guild)
         .map_err(|e| CommandError::Internal(Box::new(e)))?;
     admit::check(lang, &server, inv, &refs)?;
-    keep(inv.id.get(), inv.user, refs);
+    keep(data, inv.id.get(), inv.user, refs)?;
     let prompt: String = message.content.trim().chars().take(PROMPT_MAX).collect();
     let mut input = CreateInputText::new(
         InputTextStyle::Paragraph,
@@ -109,27 +119,39 @@ fn clip_label(text: String) -> String {
     text.chars().take(LABEL_MAX).collect()
 }
 
-/// Keeps an opened form's references, dropping the forms that can no longer be submitted.
-fn keep(id: u64, member: UserId, references: Vec<Reference>) {
-    let mut forms = FORMS.lock().expect("forms lock");
-    forms.retain(|_, f| f.opened.elapsed() < FORM_LIFE);
-    forms.insert(
-        id,
-        Form {
-            member,
-            references,
-            opened: Instant::now(),
-        },
-    );
+/// Keeps an opened form's references in the store, dropping the forms that can no longer
+/// be submitted.
+fn keep(
+    data: &Data,
+    id: u64,
+    member: UserId,
+    references: Vec<Reference>,
+) -> Result<(), CommandError> {
+    let internal = |e: crate::store::StorageError| CommandError::Internal(Box::new(e));
+    let forms = data.jobs.ledger().store().tree(FORMS).map_err(internal)?;
+    let now = crate::clock::now_ms();
+    for pair in forms.iter() {
+        let (key, value) = pair.map_err(internal)?;
+        let expired = serde_json::from_slice::<Form>(&value).map_or(true, |f| !f.open(now));
+        if expired {
+            forms.remove(&key).map_err(internal)?;
+        }
+    }
+    let form = Form {
+        member: member.get(),
+        references,
+        opened_at: now,
+    };
+    let value = serde_json::to_vec(&form).expect("a form serializes");
+    forms.insert(id.to_be_bytes(), &value).map_err(internal)
 }
 
 /// The references of form `id` opened by `member`, while it can be submitted.
-fn references_of(id: u64, member: UserId) -> Option<Vec<Reference>> {
-    let forms = FORMS.lock().expect("forms lock");
-    forms
-        .get(&id)
-        .filter(|f| f.member == member && f.opened.elapsed() < FORM_LIFE)
-        .map(|f| f.references.clone())
+fn references_of(data: &Data, id: u64, member: UserId) -> Option<Vec<Reference>> {
+    let forms = data.jobs.ledger().store().tree(FORMS).ok()?;
+    let value = forms.get(id.to_be_bytes()).ok()??;
+    let form: Form = serde_json::from_slice(&value).ok()?;
+    (form.member == member.get() && form.open(crate::clock::now_ms())).then_some(form.references)
 }
 
 /// Whether `inv` is a submitted "Make a video" form.
@@ -158,7 +180,7 @@ pub async fn submitted(http: &Http, data: &Data, inv: &Invocation) {
         "make-video",
         lang,
     );
-    let (result, answered) = match (rate, references_of(form, inv.user)) {
+    let (result, answered) = match (rate, references_of(data, form, inv.user)) {
         (Err(refused), _) => (Err(refused), false),
         (Ok(()), None) => (Err(CommandError::User(tr!(lang, "form-expired"))), false),
         (Ok(()), Some(refs)) => super::video::make_with(inv, data, &responder, refs).await,

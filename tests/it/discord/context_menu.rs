@@ -223,3 +223,52 @@ crate::in_both_modes!(
     a_message_without_files_or_with_files_the_provider_does_not_take_is_refused,
     a_submitted_form_is_refused_like_video,
 );
+
+/// An open form lives in the store, not in the memory of the process that opened it: the
+/// bot restarts between opening and submitting (as another instance sharing the store would
+/// receive the submission), and the form still makes its video.
+#[tokio::test]
+async fn a_form_outlives_a_restart_of_the_bot() {
+    let double = DiscordDouble::start().await;
+    let provider = crate::support::fake_provider::FakeProvider::start().await;
+    provider.set_default_script(vec![crate::support::fake_provider::Step::success([
+        RESULT_URL,
+    ])]);
+    let dir = tempfile::tempdir().unwrap();
+    let config = app_config(&double, &provider, dir.path(), "");
+    let app = TestApp::start(&double, config.clone()).await;
+    app.grant(1000).await;
+    let cb = used(&double, &on_message("a kite").file(png("kite.png"))).await;
+    assert_eq!(cb["type"], 9, "a form: {cb}");
+    let custom_id = cb["data"]["custom_id"].as_str().unwrap().to_owned();
+    app.stop().await;
+
+    let app = TestApp::start(&double, config).await;
+    let submitted = double
+        .submit(
+            &ModalSubmit::in_guild(&custom_id, GUILD, CHANNEL, MEMBER)
+                .field("prompt", "a kite over the dunes"),
+        )
+        .await;
+    let cb = callback(&double, &submitted).await;
+    assert_eq!(cb["type"], 4, "{cb}");
+    assert_eq!(
+        cb["data"]["embeds"][0]["description"], "a kite over the dunes",
+        "{cb}"
+    );
+    wait_delivered(&app, &submitted.id.to_string()).await;
+    let b = app.balance();
+    assert_eq!((b.available, b.settled), (1000 - COST, COST));
+    // Someone else cannot submit another member's form.
+    let stolen = double
+        .submit(
+            &ModalSubmit::in_guild(&custom_id, GUILD, CHANNEL, OTHER_MEMBER)
+                .field("prompt", "mine now"),
+        )
+        .await;
+    let cb = callback(&double, &stolen).await;
+    assert_eq!(cb["type"], 4, "{cb}");
+    assert_eq!(cb["data"]["flags"].as_u64().unwrap_or(0) & 64, 64, "{cb}");
+    assert_eq!(app.balance().settled, COST, "nothing more charged");
+    app.stop().await;
+}
