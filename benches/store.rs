@@ -58,6 +58,7 @@ fn request(key: String, member: u64) -> JobRequest {
         generate_audio: false,
         web_search: false,
         nsfw_checker: true,
+        roles: vec![],
         interaction: None,
     }
 }
