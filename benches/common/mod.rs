@@ -30,6 +30,7 @@ pub fn request(key: String, member: u64) -> JobRequest {
         generate_audio: false,
         web_search: false,
         nsfw_checker: true,
+        roles: vec![],
         interaction: None,
     }
 }

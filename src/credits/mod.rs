@@ -33,8 +33,8 @@ pub use error::{LedgerError, format_utc};
 pub use export::ExportFormat;
 pub(crate) use export::csv_text;
 pub use types::{
-    Actor, Balance, EntryKind, GuildInfo, Hold, HoldState, IndexedJob, JobIndex, JobWrite,
-    JournalEntry, LedgerSettings, MemberRules, MemberUsage, PoolId, Reserve,
+    Actor, Balance, CapSource, EntryKind, GuildInfo, Hold, HoldState, IndexedJob, JobIndex,
+    JobWrite, JournalEntry, LedgerSettings, MemberRules, MemberUsage, PoolId, Reserve,
 };
 
 use records::{DAY_MS, TREE_NAMES};
@@ -231,6 +231,36 @@ impl Ledger {
             .await
     }
 
+    /// Sets the daily cap of the members holding `role` in a guild (`Some(0)` = no cap;
+    /// `None` = the role has no cap of its own). A member's own cap overrides it; a member
+    /// holding several capped roles gets the highest.
+    #[tracing::instrument(skip_all, fields(guild = guild.0, role = role, cap = ?cap, actor = %actor))]
+    pub async fn set_role_cap(
+        &self,
+        guild: GuildId,
+        role: u64,
+        cap: Option<u64>,
+        actor: Actor,
+    ) -> Result<(), LedgerError> {
+        let now = self.now();
+        self.write(move |tx| ops::set_role_cap(tx, guild.0, role, cap, actor.into(), now))
+            .await
+    }
+
+    /// The daily cap of the members holding `role` in a guild, if the role has one.
+    pub fn role_cap(&self, guild: GuildId, role: u64) -> Result<Option<u64>, LedgerError> {
+        match self
+            .inner
+            .tree("credits.role_caps")
+            .get(records::role_cap_key(guild.0, role))?
+        {
+            Some(bytes) => Ok(Some(
+                records::decode::<records::RoleCapRecord>("role cap", &bytes)?.cap,
+            )),
+            None => Ok(None),
+        }
+    }
+
     /// Holds credits for one video, writing `job` in the same transaction. A repeat of the
     /// same key returns the stored hold and changes nothing (nor writes `job`). A refusal
     /// stores nothing, so a later retry with the same key is a fresh attempt.
@@ -415,11 +445,12 @@ impl Ledger {
         })
     }
 
-    /// Today's usage and cap of a member spending through `guild`.
+    /// Today's usage and cap of a member holding `roles` spending through `guild`.
     pub fn member_usage(
         &self,
         guild: GuildId,
         member: MemberId,
+        roles: &[u64],
     ) -> Result<MemberUsage, LedgerError> {
         let (pool, day) = (self.pool_of(guild)?, self.now().div_euclid(DAY_MS));
         let used_today = match self
@@ -430,17 +461,27 @@ impl Ledger {
             Some(bytes) => records::decode_u64("usage", &bytes)?,
             None => 0,
         };
-        let cap = match self
+        let own = match self
             .inner
             .tree("credits.member_caps")
             .get(records::member_cap_key(guild.0, member.0))?
         {
-            Some(bytes) => records::decode::<records::MemberCapRecord>("member cap", &bytes)?.cap,
-            None => self.default_cap_of(guild)?,
+            Some(bytes) => {
+                Some(records::decode::<records::MemberCapRecord>("member cap", &bytes)?.cap)
+            }
+            None => None,
         };
+        let mut role_caps = Vec::new();
+        for &role in roles {
+            if let Some(cap) = self.role_cap(guild, role)? {
+                role_caps.push((role, cap));
+            }
+        }
+        let (cap, source) = tx::choose_cap(own, role_caps, self.default_cap_of(guild)?);
         Ok(MemberUsage {
             used_today,
             cap: (cap > 0).then_some(cap),
+            source,
             resets_at: (day + 1) * DAY_MS,
         })
     }

@@ -110,6 +110,43 @@ pub(crate) fn set_member_cap(
     tx.journal(pool, tx.pool(pool)?, row)
 }
 
+pub(crate) fn set_role_cap(
+    tx: &Tx,
+    guild: u64,
+    role: u64,
+    cap: Option<u64>,
+    actor: ActorRecord,
+    now: i64,
+) -> TxResult<()> {
+    if let Some(cap) = cap {
+        check_cap(cap)?;
+    }
+    tx.set_role_cap(guild, role, cap)?;
+    let pool = tx.pool_of(guild)?;
+    let (kind, reason) = match cap {
+        Some(_) => (
+            KindRecord::RoleCap,
+            format!("daily cap of role {role} (0 = none)"),
+        ),
+        None => (
+            KindRecord::RoleCapCleared,
+            format!("role {role} has no cap of its own"),
+        ),
+    };
+    let row = Row {
+        at: now,
+        guild,
+        member: None,
+        actor,
+        kind,
+        amount: cap.unwrap_or(0) as i64,
+        released: 0,
+        hold: None,
+        reason: &reason,
+    };
+    tx.journal(pool, tx.pool(pool)?, row)
+}
+
 fn check_cap(cap: u64) -> TxResult<()> {
     if cap > MAX_AMOUNT {
         return abort(LedgerError::InvalidAmount(format!(
@@ -177,7 +214,8 @@ pub(crate) fn reserve(
     }
     let day = now.div_euclid(DAY_MS);
     let used = tx.usage(pool, member, day)?;
-    let cap = tx.effective_cap(guild, member, default_cap)?;
+    let roles = rules.map_or(&[][..], |r| r.roles.as_slice());
+    let (cap, _) = tx.effective_cap(guild, member, roles, default_cap)?;
     // used <= MAX_POOL_TOTAL and amount <= MAX_AMOUNT, so this cannot overflow.
     if cap > 0 && used + req.amount > cap {
         return abort(LedgerError::DailyCapReached {

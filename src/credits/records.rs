@@ -14,7 +14,7 @@ use super::LedgerError;
 use crate::store::SCHEMA_VERSION;
 
 /// Tree names. `jobs` is shared with the job queue; the rest belong to the ledger alone.
-pub(crate) const TREE_NAMES: [&str; 11] = [
+pub(crate) const TREE_NAMES: [&str; 12] = [
     "credits.pools",
     "credits.guilds",
     "credits.member_caps",
@@ -26,6 +26,7 @@ pub(crate) const TREE_NAMES: [&str; 11] = [
     JOURNAL_BY_MEMBER,
     JOBS_BY_MEMBER,
     MEMBERS,
+    "credits.role_caps",
 ];
 
 /// Each member's live jobs and when they last had one accepted in each server:
@@ -83,6 +84,14 @@ pub(crate) struct MemberCapRecord {
     pub cap: u64,
 }
 
+/// The daily cap of the members holding a role in a guild (0 = none). Key: guild (BE) ++
+/// role (BE). A member's own cap overrides it; of several role caps the highest applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RoleCapRecord {
+    pub v: u32,
+    pub cap: u64,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum HoldStateRecord {
@@ -125,6 +134,8 @@ pub(crate) enum KindRecord {
     DefaultCap,
     MemberCap,
     MemberCapCleared,
+    RoleCap,
+    RoleCapCleared,
     Link,
     Unlink,
 }
@@ -155,6 +166,10 @@ pub(crate) fn guild_key(guild: u64) -> [u8; 8] {
 
 pub(crate) fn member_cap_key(guild: u64, member: u64) -> [u8; 16] {
     concat2(guild, member)
+}
+
+pub(crate) fn role_cap_key(guild: u64, role: u64) -> [u8; 16] {
+    concat2(guild, role)
 }
 
 pub(crate) fn journal_key(pool: u64, seq: u64) -> [u8; 16] {
@@ -268,6 +283,7 @@ versioned!(
     PoolRecord,
     GuildRecord,
     MemberCapRecord,
+    RoleCapRecord,
     HoldRecord,
     JournalRecord
 );

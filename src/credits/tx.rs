@@ -6,9 +6,9 @@ use crate::store::{KvTx, TxFail};
 
 use super::records::{
     self, ActorRecord, GuildRecord, HoldRecord, HoldStateRecord, JournalRecord, KindRecord,
-    MemberCapRecord, MemberRecord, PoolRecord, decode, decode_u64, encode,
+    MemberCapRecord, MemberRecord, PoolRecord, RoleCapRecord, decode, decode_u64, encode,
 };
-use super::{JobWrite, LedgerError, MAX_AMOUNT, MAX_POOL_TOTAL};
+use super::{CapSource, JobWrite, LedgerError, MAX_AMOUNT, MAX_POOL_TOTAL};
 use crate::store::SCHEMA_VERSION;
 
 pub(crate) type TxResult<T> = Result<T, TxFail<LedgerError>>;
@@ -49,6 +49,7 @@ pub(crate) struct Tx<'a> {
     journal_by_member: View<'a>,
     jobs_by_member: View<'a>,
     members: View<'a>,
+    role_caps: View<'a>,
 }
 
 /// A journal row before the ledger numbers it and stamps the balance after.
@@ -83,6 +84,7 @@ impl<'a> Tx<'a> {
             journal_by_member: view(8),
             jobs_by_member: view(9),
             members: view(10),
+            role_caps: view(11),
         }
     }
 
@@ -117,16 +119,52 @@ impl<'a> Tx<'a> {
         Ok(self.guild(guild)?.pool.unwrap_or(guild))
     }
 
-    /// The cap in force for a member of a guild (0 = none).
-    pub fn effective_cap(&self, guild: u64, member: u64, default: u64) -> TxResult<u64> {
-        if let Some(bytes) = self
+    /// The cap in force for a member of a guild holding `roles` (0 = none), and where it
+    /// comes from.
+    pub fn effective_cap(
+        &self,
+        guild: u64,
+        member: u64,
+        roles: &[u64],
+        default: u64,
+    ) -> TxResult<(u64, CapSource)> {
+        let own = match self
             .member_caps
             .get(records::member_cap_key(guild, member))?
         {
-            let record: MemberCapRecord = corrupt(decode("member cap", &bytes))?;
-            return Ok(record.cap);
+            Some(bytes) => Some(corrupt(decode::<MemberCapRecord>("member cap", &bytes))?.cap),
+            None => None,
+        };
+        let mut role_caps = Vec::new();
+        if own.is_none() {
+            for &role in roles {
+                if let Some(bytes) = self.role_caps.get(records::role_cap_key(guild, role))? {
+                    let record: RoleCapRecord = corrupt(decode("role cap", &bytes))?;
+                    role_caps.push((role, record.cap));
+                }
+            }
         }
-        Ok(self.guild(guild)?.default_cap.unwrap_or(default))
+        let default = if own.is_none() && role_caps.is_empty() {
+            self.guild(guild)?.default_cap.unwrap_or(default)
+        } else {
+            default
+        };
+        Ok(choose_cap(own, role_caps, default))
+    }
+
+    pub fn set_role_cap(&self, guild: u64, role: u64, cap: Option<u64>) -> TxResult<()> {
+        let key = records::role_cap_key(guild, role);
+        match cap {
+            Some(cap) => {
+                let record = RoleCapRecord {
+                    v: SCHEMA_VERSION,
+                    cap,
+                };
+                self.role_caps.insert(key, encode(&record))?;
+            }
+            None => self.role_caps.remove(key)?,
+        }
+        Ok(())
     }
 
     pub fn set_member_cap(&self, guild: u64, member: u64, cap: Option<u64>) -> TxResult<()> {
@@ -254,6 +292,26 @@ impl<'a> Tx<'a> {
             .insert(records::pool_key(pool), encode(&record))?;
         Ok(())
     }
+}
+
+/// The cap that applies (0 = none): the member's own; else the highest of their roles'
+/// caps, where 0 (no cap) is the highest of all (ties: the lowest role id, for a stable
+/// answer); else the guild's default.
+pub(crate) fn choose_cap(
+    own: Option<u64>,
+    role_caps: impl IntoIterator<Item = (u64, u64)>,
+    default: u64,
+) -> (u64, CapSource) {
+    if let Some(cap) = own {
+        return (cap, CapSource::Member);
+    }
+    let rank = |cap: u64| if cap == 0 { u64::MAX } else { cap };
+    role_caps
+        .into_iter()
+        .min_by_key(|&(role, cap)| (std::cmp::Reverse(rank(cap)), role))
+        .map_or((default, CapSource::Default), |(role, cap)| {
+            (cap, CapSource::Role(role))
+        })
 }
 
 /// granted - pending - settled; a negative result means the records are damaged.

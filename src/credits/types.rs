@@ -120,11 +120,24 @@ pub struct IndexedJob {
 
 /// The member rules an admission checks in its transaction (so they hold across every
 /// process sharing the store): at most `max_active` live jobs per member, and `cooldown_ms`
-/// between a member's accepted jobs in one server (0 = none).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// between a member's accepted jobs in one server (0 = none); `roles`, the roles the member
+/// holds now (as the interaction says), choose their daily cap when they have none of their
+/// own (see [`CapSource`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemberRules {
     pub max_active: usize,
     pub cooldown_ms: i64,
+    pub roles: Vec<u64>,
+}
+
+/// Which daily cap applies to a member: their own, the highest of their roles' caps, or the
+/// server's default (in that order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CapSource {
+    Member,
+    Role(u64),
+    Default,
 }
 
 /// A request to hold credits for one video.
@@ -216,6 +229,8 @@ pub struct MemberUsage {
     pub used_today: u64,
     /// The cap in force; `None` = no cap.
     pub cap: Option<u64>,
+    /// Where that cap comes from.
+    pub source: CapSource,
     /// Unix millis of the next midnight UTC.
     pub resets_at: i64,
 }
@@ -248,6 +263,11 @@ pub enum EntryKind {
     MemberCap,
     /// The member is back to the guild's default cap.
     MemberCapCleared,
+    /// `amount`: the new daily cap of members holding a role (0 = none); the role is in
+    /// the reason.
+    RoleCap,
+    /// The role no longer has a cap of its own.
+    RoleCapCleared,
     /// The guild now spends from another pool (row written in both pools).
     Link,
     /// The guild now spends from its own pool (row written in both pools).
@@ -271,6 +291,8 @@ impl From<KindRecord> for EntryKind {
             KindRecord::DefaultCap => EntryKind::DefaultCap,
             KindRecord::MemberCap => EntryKind::MemberCap,
             KindRecord::MemberCapCleared => EntryKind::MemberCapCleared,
+            KindRecord::RoleCap => EntryKind::RoleCap,
+            KindRecord::RoleCapCleared => EntryKind::RoleCapCleared,
             KindRecord::Link => EntryKind::Link,
             KindRecord::Unlink => EntryKind::Unlink,
         }

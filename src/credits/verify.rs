@@ -80,6 +80,21 @@ pub(crate) fn run(ledger: &Ledger) -> Result<Vec<String>, LedgerError> {
             problems.push(format!("pending index names a missing hold {key:?}"));
         }
     }
+    for entry in inner.tree("credits.role_caps").iter() {
+        let (key, bytes) = entry?;
+        if key.len() != 16 {
+            problems.push(format!("role cap key {key:?} is not guild ++ role"));
+            continue;
+        }
+        match records::decode::<records::RoleCapRecord>("role cap", &bytes) {
+            Ok(r) if r.cap > super::MAX_AMOUNT => problems.push(format!(
+                "role cap {key:?} is {} credits, more than any cap may be",
+                r.cap
+            )),
+            Ok(_) => {}
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
 
     for (&id, p) in &pools {
         let h = from_holds.remove(&id).unwrap_or_default();

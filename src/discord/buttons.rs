@@ -110,6 +110,8 @@ async fn run_again(
         guild,
         member: MemberId(inv.user.get()),
         channel: ChannelId(inv.channel.get()),
+        // The cap follows the roles the member holds now, not the first asker's.
+        roles: inv.roles.iter().map(|r| r.get()).collect(),
         interaction: Some(InteractionRef {
             application_id: inv.application_id.get(),
             token: inv.token.expose().to_owned(),

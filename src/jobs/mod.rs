@@ -245,6 +245,7 @@ impl Jobs {
             max_active: self.inner.settings.max_active_per_user,
             cooldown_ms: i64::try_from(server.cooldown_secs.saturating_mul(1000))
                 .unwrap_or(i64::MAX),
+            roles: req.roles.clone(),
         };
         let simulated = self.is_simulated();
         let record = JobRecord {

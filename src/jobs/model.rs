@@ -44,6 +44,10 @@ pub struct JobRequest {
     pub generate_audio: bool,
     pub web_search: bool,
     pub nsfw_checker: bool,
+    /// The roles the member held when asking (from the interaction), which choose their
+    /// daily cap when they have none of their own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<u64>,
     /// The interaction the job came from, while its token may still be used (15 minutes):
     /// lets the Discord side find its card again after a crash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -221,6 +225,7 @@ pub(crate) fn sample_job(id: &str, state: JobState) -> JobRecord {
             generate_audio: false,
             web_search: false,
             nsfw_checker: true,
+            roles: vec![],
             interaction: None,
         },
         cost: 200,

@@ -2,10 +2,10 @@
 //! and admins change it (`grant`, `cap`, and for operators `link`/`unlink` to share a pool
 //! between servers). Every answer is private to the member.
 
-use serenity::all::User;
+use serenity::all::{Role, User};
 
 use super::{gateway, guild_of, lang, ledger_error, required};
-use crate::credits::{Actor, EntryKind, JournalEntry};
+use crate::credits::{Actor, CapSource, EntryKind, JournalEntry};
 use crate::discord::card::clip;
 use crate::discord::invocation::Invocation;
 use crate::discord::respond::Reply;
@@ -43,10 +43,11 @@ pub async fn show_balance(inv: &Invocation, data: &Data) -> Result<Reply, Comman
     let guild = guild_of(inv)?;
     let lang = lang(inv);
     let member = MemberId(inv.user.get());
+    let roles: Vec<u64> = inv.roles.iter().map(|r| r.get()).collect();
     let ledger = data.jobs.ledger();
     let b = ledger.balance(guild).map_err(|e| ledger_error(lang, e))?;
     let usage = ledger
-        .member_usage(guild, member)
+        .member_usage(guild, member, &roles)
         .map_err(|e| ledger_error(lang, e))?;
     let server = data
         .jobs
@@ -94,7 +95,17 @@ pub async fn show_balance(inv: &Invocation, data: &Data) -> Result<Reply, Comman
             available = lang.num(b.available),
             held = lang.num(b.pending)
         ),
-        tr!(lang, "balance-today", today = cap),
+        tr!(
+            lang,
+            "balance-today",
+            today = cap,
+            source = match usage.source {
+                CapSource::Member => tr!(lang, "balance-cap-member"),
+                CapSource::Role(role) =>
+                    tr!(lang, "balance-cap-role", role = format!("<@&{role}>")),
+                CapSource::Default => tr!(lang, "balance-cap-default"),
+            }
+        ),
         tr!(lang, "balance-jobs", jobs = jobs),
         tr!(lang, "balance-prices", prices = prices),
         super::price::default_video_line(
@@ -156,6 +167,7 @@ fn row(lang: Lang, e: &JournalEntry) -> String {
         EntryKind::Void => tr!(lang, "history-refunded", amount = amount),
         EntryKind::DefaultCap => tr!(lang, "history-default-cap", amount = amount),
         EntryKind::MemberCap => tr!(lang, "history-member-cap", amount = amount),
+        EntryKind::RoleCap => tr!(lang, "history-role-cap", amount = amount),
         other => other.to_string(),
     };
     let who = e.member.map(|m| format!(" <@{m}>")).unwrap_or_default();
@@ -205,7 +217,7 @@ pub async fn do_grant(inv: &Invocation, data: &Data) -> Result<Reply, CommandErr
     ))
 }
 
-/// Set the daily credit cap: the server's default, or one member's; Manage Server only
+/// Set the daily credit cap: the server's default, one member's or a role's; Manage Server only
 ///
 /// `default_member_permissions` only gates a top-level command, and `/credits balance` is
 /// for everyone: the member's Manage Server permission is checked here instead.
@@ -214,12 +226,13 @@ pub async fn cap(
     ctx: Context<'_>,
     #[description = "Credits per member per day; 0 for no cap"] amount: i64,
     #[description = "Only this member"] user: Option<User>,
+    #[description = "Only members holding this role"] role: Option<Role>,
 ) -> Result<(), CommandError> {
-    let _ = (amount, user);
+    let _ = (amount, user, role);
     gateway::run(ctx).await
 }
 
-/// `/credits cap amount [user]`.
+/// `/credits cap amount [user] [role]`.
 pub async fn set_cap(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
     let guild = guild_of(inv)?;
     let lang = lang(inv);
@@ -230,8 +243,25 @@ pub async fn set_cap(inv: &Invocation, data: &Data) -> Result<Reply, CommandErro
         .map_err(|_| CommandError::User(tr!(lang, "cap-negative")))?;
     let actor = Actor::Member(MemberId(inv.user.get()));
     let ledger = data.jobs.ledger();
-    let text = match inv.options.user("user") {
-        Some(u) => {
+    let role = match inv.options.get("role") {
+        Some(crate::discord::invocation::OptionValue::Role(r)) => Some(r.get()),
+        _ => None,
+    };
+    let text = match (inv.options.user("user"), role) {
+        (Some(_), Some(_)) => return Err(CommandError::User(tr!(lang, "cap-user-and-role"))),
+        (None, Some(role)) => {
+            ledger
+                .set_role_cap(guild, role, Some(amount), actor)
+                .await
+                .map_err(|e| ledger_error(lang, e))?;
+            tr!(
+                lang,
+                "cap-role",
+                role = format!("<@&{role}>"),
+                amount = cap_words(lang, amount)
+            )
+        }
+        (Some(u), None) => {
             ledger
                 .set_member_cap(guild, MemberId(u.get()), Some(amount), actor)
                 .await
@@ -243,7 +273,7 @@ pub async fn set_cap(inv: &Invocation, data: &Data) -> Result<Reply, CommandErro
                 amount = cap_words(lang, amount)
             )
         }
-        None => {
+        (None, None) => {
             ledger
                 .set_default_cap(guild, amount, actor)
                 .await

@@ -248,6 +248,7 @@ fn request(
         web_search: options.boolean("web_search").unwrap_or(false),
         // Set in the race, from the channel as Discord shows it now.
         nsfw_checker: true,
+        roles: inv.roles.iter().map(|r| r.get()).collect(),
         interaction: Some(InteractionRef {
             application_id: inv.application_id.get(),
             token: inv.token.expose().to_owned(),

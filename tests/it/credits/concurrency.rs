@@ -130,10 +130,12 @@ async fn member_limit_and_cooldown_hold_across_two_processes_postgres() {
     let rules = MemberRules {
         max_active: 2,
         cooldown_ms: 0,
+        ..MemberRules::default()
     };
     let tasks: Vec<_> = (0..12u64)
         .map(|i| {
             let ledger = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let rules = rules.clone();
             tokio::spawn(async move {
                 let req = Reserve {
                     key: format!("press-{i}"),
@@ -164,11 +166,12 @@ async fn member_limit_and_cooldown_hold_across_two_processes_postgres() {
         amount: 10,
         memo: "video".into(),
     };
-    b.admit(again, None, Some(rules)).await.unwrap();
+    b.admit(again, None, Some(rules.clone())).await.unwrap();
     // A cooldown set on one process's admission refuses the next on the other.
     let cooled = MemberRules {
         max_active: 10,
         cooldown_ms: 60_000,
+        ..MemberRules::default()
     };
     let req = |key: &str| Reserve {
         key: key.into(),
@@ -177,7 +180,9 @@ async fn member_limit_and_cooldown_hold_across_two_processes_postgres() {
         amount: 10,
         memo: "video".into(),
     };
-    a.admit(req("cool-1"), None, Some(cooled)).await.unwrap();
+    a.admit(req("cool-1"), None, Some(cooled.clone()))
+        .await
+        .unwrap();
     let refused = b.admit(req("cool-2"), None, Some(cooled)).await;
     assert!(
         matches!(refused, Err(LedgerError::Cooldown { .. })),

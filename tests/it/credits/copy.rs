@@ -111,8 +111,8 @@ async fn a_sled_installation_moves_to_postgres_row_for_row() {
         b.pool_history(PoolId(1), None, usize::MAX).unwrap()
     );
     assert_eq!(
-        a.member_usage(GuildId(1), MemberId(10)).unwrap(),
-        b.member_usage(GuildId(1), MemberId(10)).unwrap()
+        a.member_usage(GuildId(1), MemberId(10), &[]).unwrap(),
+        b.member_usage(GuildId(1), MemberId(10), &[]).unwrap()
     );
     assert!(b.verify().unwrap().is_empty());
     drop(a);

@@ -13,6 +13,7 @@ mod crash;
 mod group_commit;
 mod history;
 mod properties;
+mod role_caps;
 mod settings;
 
 /// 2023-11-14 23:00 UTC: an hour before midnight, so short runs cross a UTC day.

@@ -385,7 +385,7 @@ fn check(ledger: &Ledger, m: &Model) {
     for guild in GUILDS {
         for member in 10..13 {
             let u = ledger
-                .member_usage(GuildId(guild), MemberId(member))
+                .member_usage(GuildId(guild), MemberId(member), &[])
                 .unwrap();
             let pool = m.pool_of(guild);
             let used = m.usage.get(&(pool, member, m.day())).copied().unwrap_or(0);

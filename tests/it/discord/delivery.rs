@@ -54,6 +54,7 @@ impl Fixture {
             generate_audio: false,
             web_search: false,
             nsfw_checker: true,
+            roles: vec![],
             interaction,
         };
         self.data.jobs.submit(request).await.expect("submitted").job

@@ -16,6 +16,7 @@ mod http_endpoint;
 mod i18n;
 mod messages;
 mod restart;
+mod role_caps;
 mod roles;
 mod run_again;
 mod shutdown;

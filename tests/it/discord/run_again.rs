@@ -162,6 +162,7 @@ async fn run_again_never_resends_an_expired_file_link(mode: Mode) {
             generate_audio: false,
             web_search: false,
             nsfw_checker: true,
+            roles: vec![],
             interaction: None,
         })
         .await

@@ -302,6 +302,7 @@ pub fn request(key: &str, guild: u64, member: u64) -> JobRequest {
         generate_audio: false,
         web_search: false,
         nsfw_checker: true,
+        roles: vec![],
         interaction: None,
     }
 }
