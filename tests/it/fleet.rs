@@ -65,7 +65,7 @@ fn with_listen(env: &[(String, String)]) -> Vec<(String, String)> {
     env
 }
 
-fn leads(process: &Running) -> bool {
+pub fn leads(process: &Running) -> bool {
     process
         .logs
         .lock()
@@ -74,7 +74,7 @@ fn leads(process: &Running) -> bool {
         .any(|l| l.contains("this process now runs the scheduler"))
 }
 
-async fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+pub async fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
     while !done() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::discord::video::{COST, RESULT_URL};
 use crate::discord::{CHANNEL, GUILD};
+use crate::fleet::{leads, wait_until};
 use crate::process::{Running, environment, free_port, output, wait_healthy};
 use crate::support::discord_double::{
     ButtonPress, DiscordDouble, HttpAnswer, Injected, Opt, SlashCommand, public_key_hex,
@@ -61,23 +62,6 @@ fn with_own_listen(env: &[(String, String)]) -> (Vec<(String, String)>, String) 
         }
     }
     (env, listen)
-}
-
-fn leads(process: &Running) -> bool {
-    process
-        .logs
-        .lock()
-        .unwrap()
-        .iter()
-        .any(|l| l.contains("this process now runs the scheduler"))
-}
-
-async fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 fn cli_ok(env: &[(String, String)], args: &[&str]) -> String {
