@@ -368,6 +368,22 @@ impl Ledger {
         }
     }
 
+    /// The hold keys (job ids) of a member's live jobs, oldest first, as the admit
+    /// transaction counts them (whichever process admitted them).
+    pub fn active_jobs(&self, member: MemberId) -> Result<Vec<String>, LedgerError> {
+        match self
+            .inner
+            .tree(records::MEMBERS)
+            .get(member.0.to_be_bytes())?
+        {
+            Some(bytes) => {
+                let record: records::MemberRecord = records::decode("member", &bytes)?;
+                Ok(record.active.into_iter().map(|(key, _)| key).collect())
+            }
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// The keys of every pending hold: the ids of every live job, read from the pending
     /// index alone (cheap enough to poll).
     pub fn pending_keys(&self) -> Result<Vec<String>, LedgerError> {

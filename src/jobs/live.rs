@@ -51,8 +51,6 @@ pub(super) struct Poll {
 pub(super) struct Sched {
     /// Every job not yet ended (queued, submitting or running), by id.
     active: HashMap<JobId, Live>,
-    /// Live jobs by member, for the active-job limit.
-    by_member: HashMap<MemberId, Vec<JobId>>,
     /// Live jobs by creation time: the deadline order.
     by_age: BTreeSet<(i64, JobId)>,
     pub queue: FairQueue,
@@ -78,7 +76,6 @@ impl Sched {
     pub fn new(settings: &JobsSettings) -> Sched {
         Sched {
             active: HashMap::new(),
-            by_member: HashMap::new(),
             by_age: BTreeSet::new(),
             queue: FairQueue::default(),
             waiting: BTreeSet::new(),
@@ -115,20 +112,10 @@ impl Sched {
         self.active.get(id).copied()
     }
 
-    /// The live jobs of a member, in any server.
-    pub fn of_member(&self, member: MemberId) -> &[JobId] {
-        self.by_member.get(&member).map_or(&[], Vec::as_slice)
-    }
-
     /// Starts tracking a live job (or refreshes what is known of it).
     pub fn track(&mut self, id: &JobId, live: Live) {
         if let Some(old) = self.active.insert(id.clone(), live) {
             self.by_age.remove(&(old.created_at, id.clone()));
-        } else {
-            self.by_member
-                .entry(live.member)
-                .or_default()
-                .push(id.clone());
         }
         self.by_age.insert((live.created_at, id.clone()));
     }
@@ -142,12 +129,6 @@ impl Sched {
     pub fn forget(&mut self, id: &JobId) -> Option<Live> {
         let live = self.active.remove(id)?;
         self.by_age.remove(&(live.created_at, id.clone()));
-        if let Some(ids) = self.by_member.get_mut(&live.member) {
-            ids.retain(|j| j != id);
-            if ids.is_empty() {
-                self.by_member.remove(&live.member);
-            }
-        }
         self.queue.remove_from(live.guild, live.member, id);
         self.unwait(id);
         self.polls.remove(id);

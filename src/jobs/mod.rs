@@ -371,15 +371,17 @@ impl Jobs {
 
     /// Active (queued or running) jobs of a member, in any server.
     pub fn active_for(&self, member: MemberId) -> Vec<JobRecord> {
-        let ids = self
-            .inner
-            .sched
-            .lock()
-            .expect("scheduler lock")
-            .of_member(member)
-            .to_vec();
-        ids.iter()
-            .filter_map(|id| self.get(id))
+        // From the store, not this process's scheduler: on a shared store another process
+        // may run the member's jobs.
+        let ids = match self.inner.ledger.active_jobs(member) {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::error!(error = %e, "could not read a member's live jobs");
+                return Vec::new();
+            }
+        };
+        ids.into_iter()
+            .filter_map(|id| self.get(&JobId(id)))
             .filter(|j| !j.state.is_terminal())
             .collect()
     }
