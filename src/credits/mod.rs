@@ -78,7 +78,7 @@ impl Inner {
         body: impl Fn(&tx::Tx) -> tx::TxResult<T> + Sync,
     ) -> Result<T, LedgerError> {
         self.store
-            .transact(&TREE_NAMES, |kv| body(&tx::Tx::new(kv)))
+            .transact_over(&self.trees, |kv| body(&tx::Tx::new(kv)))
             .map_err(|e| match e {
                 TxFail::Abort(e) => e,
                 TxFail::Storage(e) => LedgerError::Storage(e),

@@ -61,17 +61,40 @@ pub(crate) fn set_default_cap(
     g.default_cap = Some(cap);
     g.v = SCHEMA_VERSION;
     tx.put_guild(guild, &g)?;
-    let pool = tx.pool_of(guild)?;
-    let row = Row {
-        at: now,
+    let reason = "default daily cap (0 = none)";
+    let change = CapChange {
         guild,
         member: None,
-        actor,
         kind: KindRecord::DefaultCap,
-        amount: cap as i64,
+        cap,
+        reason,
+    };
+    journal_cap(tx, change, actor, now)
+}
+
+/// A change of a daily cap, as its journal row says it.
+struct CapChange<'a> {
+    guild: u64,
+    member: Option<u64>,
+    kind: KindRecord,
+    /// The new cap; 0 for "none" or "cleared".
+    cap: u64,
+    reason: &'a str,
+}
+
+/// Journals a cap change in the pool the guild spends from now.
+fn journal_cap(tx: &Tx, change: CapChange<'_>, actor: ActorRecord, now: i64) -> TxResult<()> {
+    let pool = tx.pool_of(change.guild)?;
+    let row = Row {
+        at: now,
+        guild: change.guild,
+        member: change.member,
+        actor,
+        kind: change.kind,
+        amount: change.cap as i64,
         released: 0,
         hold: None,
-        reason: "default daily cap (0 = none)",
+        reason: change.reason,
     };
     tx.journal(pool, tx.pool(pool)?, row)
 }
@@ -88,7 +111,6 @@ pub(crate) fn set_member_cap(
         check_cap(cap)?;
     }
     tx.set_member_cap(guild, member, cap)?;
-    let pool = tx.pool_of(guild)?;
     let (kind, reason) = match cap {
         Some(_) => (KindRecord::MemberCap, "member daily cap (0 = none)"),
         None => (
@@ -96,18 +118,19 @@ pub(crate) fn set_member_cap(
             "member back to the default cap",
         ),
     };
-    let row = Row {
-        at: now,
-        guild,
-        member: Some(member),
+    let (member, cap) = (Some(member), cap.unwrap_or(0));
+    journal_cap(
+        tx,
+        CapChange {
+            guild,
+            member,
+            kind,
+            cap,
+            reason,
+        },
         actor,
-        kind,
-        amount: cap.unwrap_or(0) as i64,
-        released: 0,
-        hold: None,
-        reason,
-    };
-    tx.journal(pool, tx.pool(pool)?, row)
+        now,
+    )
 }
 
 pub(crate) fn set_role_cap(
@@ -122,7 +145,6 @@ pub(crate) fn set_role_cap(
         check_cap(cap)?;
     }
     tx.set_role_cap(guild, role, cap)?;
-    let pool = tx.pool_of(guild)?;
     let (kind, reason) = match cap {
         Some(_) => (
             KindRecord::RoleCap,
@@ -133,18 +155,19 @@ pub(crate) fn set_role_cap(
             format!("role {role} has no cap of its own"),
         ),
     };
-    let row = Row {
-        at: now,
-        guild,
-        member: None,
+    let (member, cap, reason) = (None, cap.unwrap_or(0), reason.as_str());
+    journal_cap(
+        tx,
+        CapChange {
+            guild,
+            member,
+            kind,
+            cap,
+            reason,
+        },
         actor,
-        kind,
-        amount: cap.unwrap_or(0) as i64,
-        released: 0,
-        hold: None,
-        reason: &reason,
-    };
-    tx.journal(pool, tx.pool(pool)?, row)
+        now,
+    )
 }
 
 fn check_cap(cap: u64) -> TxResult<()> {

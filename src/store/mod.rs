@@ -154,9 +154,42 @@ impl Store {
         trees: &[&'static str],
         body: impl Fn(&dyn KvTx) -> Result<T, TxFail<E>> + Sync,
     ) -> Result<T, TxFail<E>> {
+        let trees = trees
+            .iter()
+            .map(|name| self.tree(name))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(TxFail::Storage)?;
+        self.transact_over(&trees, body)
+    }
+
+    /// [`Store::transact`] over trees opened once (the ledger keeps its own), so a hot
+    /// path does not look every tree up again per transaction.
+    pub fn transact_over<T: Send, E: Send>(
+        &self,
+        trees: &[Tree],
+        body: impl Fn(&dyn KvTx) -> Result<T, TxFail<E>> + Sync,
+    ) -> Result<T, TxFail<E>> {
         match self {
-            Store::Sled(db) => sled_transact(db, trees, body),
-            Store::Postgres(pg) => pg.transact(trees, body),
+            Store::Sled(_) => {
+                let trees: Vec<&sled::Tree> = trees
+                    .iter()
+                    .filter_map(|t| match t {
+                        Tree::Sled(t) => Some(t),
+                        Tree::Pg(..) => None,
+                    })
+                    .collect();
+                sled_transact(&trees, body)
+            }
+            Store::Postgres(pg) => {
+                let names: Vec<&'static str> = trees
+                    .iter()
+                    .filter_map(|t| match t {
+                        Tree::Pg(_, name) => Some(*name),
+                        Tree::Sled(_) => None,
+                    })
+                    .collect();
+                pg.transact(&names, body)
+            }
         }
     }
 
@@ -290,18 +323,12 @@ impl KvTx for SledTx<'_> {
 }
 
 fn sled_transact<T, E>(
-    db: &sled::Db,
-    names: &[&'static str],
+    trees: &[&sled::Tree],
     body: impl Fn(&dyn KvTx) -> Result<T, TxFail<E>>,
 ) -> Result<T, TxFail<E>> {
     use sled::Transactional;
     use sled::transaction::{ConflictableTransactionError, TransactionError};
-    let trees = names
-        .iter()
-        .map(|name| db.open_tree(name))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| TxFail::Storage(e.into()))?;
-    let result = trees.as_slice().transaction(|views| {
+    let result = trees.transaction(|views| {
         body(&SledTx(views)).map_err(|fail| match fail {
             TxFail::Abort(e) => ConflictableTransactionError::Abort(TxFail::Abort(e)),
             TxFail::Conflict => ConflictableTransactionError::Conflict,

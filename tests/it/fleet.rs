@@ -22,7 +22,10 @@ const AFFORDABLE: u64 = 7;
 /// The fleet's createTask budget: at most this many in any window of a second.
 const CREATES_PER_SECOND: usize = 2;
 
-fn fleet_env(
+/// The environment every process of a PostgreSQL fleet test shares: the store, a short
+/// createTask timeout (so a short scheduler lease: twice the timeout and a margin, and a
+/// takeover after a kill within seconds), no command rate limit.
+pub fn postgres_env(
     double: &DiscordDouble,
     provider: &FakeProvider,
     dir: &std::path::Path,
@@ -33,12 +36,26 @@ fn fleet_env(
         [
             ("SEEDANCE_BOT__STORAGE__BACKEND", "postgres"),
             ("DATABASE_URL", url),
-            // A short createTask timeout makes a short scheduler lease (twice the timeout
-            // and a margin), so the takeover after a kill comes within seconds.
             ("SEEDANCE_BOT__SEEDANCE__REQUEST_TIMEOUT", "1s"),
+            ("SEEDANCE_BOT__MEMBERS__COMMANDS_PER_WINDOW", "0"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    env
+}
+
+/// [`postgres_env`] with the fleet's createTask budget: 2 a second.
+fn fleet_env(
+    double: &DiscordDouble,
+    provider: &FakeProvider,
+    dir: &std::path::Path,
+    url: &str,
+) -> Vec<(String, String)> {
+    let mut env = postgres_env(double, provider, dir, url);
+    env.extend(
+        [
             ("SEEDANCE_BOT__SEEDANCE__CREATE_PER_WINDOW", "2"),
             ("SEEDANCE_BOT__SEEDANCE__CREATE_WINDOW", "1s"),
-            ("SEEDANCE_BOT__MEMBERS__COMMANDS_PER_WINDOW", "0"),
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned())),
     );
@@ -55,14 +72,16 @@ fn health_base(env: &[(String, String)]) -> String {
     format!("http://{listen}")
 }
 
-fn with_listen(env: &[(String, String)]) -> Vec<(String, String)> {
+/// `env` serving its own free port; and that listen address.
+pub fn with_listen(env: &[(String, String)]) -> (Vec<(String, String)>, String) {
+    let listen = format!("127.0.0.1:{}", free_port());
     let mut env = env.to_vec();
     for (k, v) in &mut env {
         if k == "SEEDANCE_BOT__HTTP__LISTEN" {
-            *v = format!("127.0.0.1:{}", free_port());
+            v.clone_from(&listen);
         }
     }
-    env
+    (env, listen)
 }
 
 pub fn leads(process: &Running) -> bool {
@@ -148,15 +167,15 @@ async fn three_processes_share_one_ledger_and_survive_a_killed_scheduler() {
 
     // The first worker takes the scheduler lease; then the gateway process and a second
     // worker join.
-    let first = with_listen(&env);
+    let (first, _) = with_listen(&env);
     let mut worker_a = Running::spawn_command(bot(&first, &["worker"]));
     wait_until("the first worker to lead", Duration::from_secs(10), || {
         leads(&worker_a)
     })
     .await;
-    let gateway_env = with_listen(&env);
+    let (gateway_env, _) = with_listen(&env);
     let gateway = Running::spawn(&gateway_env);
-    let second = with_listen(&env);
+    let (second, _) = with_listen(&env);
     let worker_b = Running::spawn_command(bot(&second, &["worker"]));
     wait_healthy(&health_base(&gateway_env)).await;
     wait_until(

@@ -13,8 +13,8 @@ use serde_json::Value;
 
 use crate::discord::video::{COST, RESULT_URL};
 use crate::discord::{CHANNEL, GUILD};
-use crate::fleet::{leads, wait_until};
-use crate::process::{Running, environment, free_port, output, wait_healthy};
+use crate::fleet::{leads, postgres_env, wait_until, with_listen};
+use crate::process::{Running, output, wait_healthy};
 use crate::support::discord_double::{
     ButtonPress, DiscordDouble, HttpAnswer, Injected, Opt, SlashCommand, public_key_hex,
 };
@@ -33,35 +33,17 @@ fn http_fleet_env(
     dir: &std::path::Path,
     url: &str,
 ) -> Vec<(String, String)> {
-    let mut env = environment(double, provider, dir, "127.0.0.1:0");
+    let mut env = postgres_env(double, provider, dir, url);
     env.extend(
         [
             ("SEEDANCE_BOT__DISCORD__MODE", "http".to_owned()),
             ("SEEDANCE_BOT__DISCORD__PUBLIC_KEY", public_key_hex()),
-            ("SEEDANCE_BOT__STORAGE__BACKEND", "postgres".to_owned()),
-            ("DATABASE_URL", url.to_owned()),
-            // A short createTask timeout makes a short scheduler lease (twice the timeout
-            // and a margin), so the takeover after a kill comes within seconds.
-            ("SEEDANCE_BOT__SEEDANCE__REQUEST_TIMEOUT", "1s".to_owned()),
             // Two videos upstream at a time: the later jobs of the race wait in the queue.
             ("SEEDANCE_BOT__SEEDANCE__MAX_RUNNING", "2".to_owned()),
-            ("SEEDANCE_BOT__MEMBERS__COMMANDS_PER_WINDOW", "0".to_owned()),
         ]
         .map(|(k, v)| (k.to_owned(), v)),
     );
     env
-}
-
-/// `env` serving its own free port; and that listen address.
-fn with_own_listen(env: &[(String, String)]) -> (Vec<(String, String)>, String) {
-    let listen = format!("127.0.0.1:{}", free_port());
-    let mut env = env.to_vec();
-    for (k, v) in &mut env {
-        if k == "SEEDANCE_BOT__HTTP__LISTEN" {
-            v.clone_from(&listen);
-        }
-    }
-    (env, listen)
 }
 
 fn cli_ok(env: &[(String, String)], args: &[&str]) -> String {
@@ -178,8 +160,8 @@ async fn two_http_processes_behind_one_url_act_as_one_bot_and_survive_a_kill() {
     let env = http_fleet_env(&double, &provider, dir.path(), &url);
     grant(&env, COST * AFFORDABLE);
 
-    let (a_env, a_listen) = with_own_listen(&env);
-    let (b_env, b_listen) = with_own_listen(&env);
+    let (a_env, a_listen) = with_listen(&env);
+    let (b_env, b_listen) = with_listen(&env);
     let a = Running::spawn(&a_env);
     let b = Running::spawn(&b_env);
     let health = wait_healthy(&format!("http://{a_listen}")).await;
