@@ -540,7 +540,27 @@ impl Ledger {
     /// from what it indexes, and lists each disagreement with what is stored; empty means
     /// the ledger is consistent.
     pub fn verify(&self) -> Result<Vec<String>, LedgerError> {
-        verify::run(self)
+        verify::run(&self.snapshot()?)
+    }
+
+    /// The ledger as it stands now, for reads that must agree with each other while other
+    /// processes write (see [`Store::snapshot`]); read-only on PostgreSQL.
+    pub fn snapshot(&self) -> Result<Ledger, LedgerError> {
+        if !self.inner.store.is_shared() {
+            return Ok(self.clone());
+        }
+        let store = self.inner.store.snapshot()?;
+        let trees = TREE_NAMES
+            .iter()
+            .map(|name| store.tree(name))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut inner = (*self.inner).clone();
+        inner.store = store;
+        inner.trees = trees;
+        inner.flusher = None;
+        Ok(Ledger {
+            inner: Arc::new(inner),
+        })
     }
 }
 

@@ -8,6 +8,8 @@ use crate::jobs::model::{JobRecord, JobState};
 
 /// The problems found; empty when the jobs and their holds agree.
 pub fn verify(ledger: &Ledger) -> Result<Vec<String>, LedgerError> {
+    // One consistent view: on a shared store other processes write meanwhile.
+    let ledger = &ledger.snapshot()?;
     let mut problems = Vec::new();
     for entry in ledger.jobs_tree().iter() {
         let (key, bytes) = entry?;

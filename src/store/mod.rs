@@ -138,6 +138,16 @@ impl Store {
         })
     }
 
+    /// A view for reads that must agree with each other while other processes write
+    /// (`verify`): on PostgreSQL one read-only snapshot transaction; sled is one process's
+    /// store, read as it is. Blocking.
+    pub fn snapshot(&self) -> Result<Store, StorageError> {
+        match self {
+            Store::Sled(_) => Ok(self.clone()),
+            Store::Postgres(pg) => Ok(Store::Postgres(pg.snapshot()?)),
+        }
+    }
+
     /// The sled database, when this store is one (the group-commit flusher needs it).
     pub fn sled(&self) -> Option<&sled::Db> {
         match self {

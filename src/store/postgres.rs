@@ -73,6 +73,9 @@ struct Inner {
     password: Option<String>,
     idle: Mutex<Pool>,
     freed: Condvar,
+    /// A read snapshot (see [`PgStore::snapshot`]): its one connection holds the snapshot's
+    /// transaction, and no other may be opened.
+    snapshot: bool,
 }
 
 #[derive(Default)]
@@ -173,6 +176,7 @@ impl PgStore {
                 password,
                 idle: Mutex::new(Pool::default()),
                 freed: Condvar::new(),
+                snapshot: false,
             }),
         };
         store.migrate_with(create)?;
@@ -284,7 +288,7 @@ impl PgStore {
             if let Some(conn) = pool.idle.pop() {
                 return Some(conn);
             }
-            if pool.open < POOL_SIZE {
+            if pool.open < POOL_SIZE && !self.inner.snapshot {
                 pool.open += 1;
                 return None;
             }
@@ -308,9 +312,58 @@ impl PgStore {
         self.inner.freed.notify_one();
     }
 
+    /// A read-only view of the database as it is now, for reads that must agree with each
+    /// other while other processes write (`verify`): one connection in a `REPEATABLE READ
+    /// READ ONLY` transaction, which every read of the returned store goes through. Its
+    /// writes fail. Blocking.
+    pub fn snapshot(&self) -> Result<PgStore, StorageError> {
+        let store = PgStore {
+            inner: Arc::new(Inner {
+                config: self.inner.config.clone(),
+                shown: self.inner.shown.clone(),
+                password: self.inner.password.clone(),
+                idle: Mutex::new(Pool::default()),
+                freed: Condvar::new(),
+                snapshot: true,
+            }),
+        };
+        let conn = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let mut conn = store.new_conn()?;
+                    conn.client
+                        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                        .map_err(|e| store.error(&e))?;
+                    Ok::<_, StorageError>(conn)
+                })
+                .join()
+                .unwrap_or_else(|_| Err(StorageError::Postgres("a snapshot panicked".into())))
+        })?;
+        {
+            let mut pool = store.inner.idle.lock().expect("pool lock");
+            pool.idle.push(conn);
+            pool.open = 1;
+        }
+        Ok(store)
+    }
+
     fn open_conn(&self) -> Result<Conn, StorageError> {
-        let connected = self
-            .inner
+        if self.inner.snapshot {
+            self.release_slot();
+            return Err(StorageError::Postgres(
+                "the snapshot's connection was lost".into(),
+            ));
+        }
+        let connected = self.new_conn();
+        if connected.is_err() {
+            self.release_slot();
+        }
+        connected
+    }
+
+    /// A new connection with the statements prepared.
+    fn new_conn(&self) -> Result<Conn, StorageError> {
+        self.inner
             .config
             .connect(NoTls)
             .map_err(|e| self.error(&e))
@@ -360,11 +413,7 @@ impl PgStore {
                     page_backward: page_backward?,
                     client,
                 })
-            });
-        if connected.is_err() {
-            self.release_slot();
-        }
-        connected
+            })
     }
 
     pub(super) fn get(&self, tree: &str, key: &[u8]) -> Result<Option<IVec>, StorageError> {

@@ -190,3 +190,59 @@ async fn member_limit_and_cooldown_hold_across_two_processes_postgres() {
     );
     assert_consistent(&a, [PoolId(9)]);
 }
+
+/// `verify` reads one consistent snapshot, so it reports nothing while another process
+/// keeps moving money (as `credits verify` runs beside the bots on PostgreSQL).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn verify_agrees_with_itself_while_another_process_writes_postgres() {
+    use seedance_bot::credits::{Ledger, LedgerSettings};
+    let Some(url) = crate::support::postgres::database_url() else {
+        return;
+    };
+    let open = |url: secrecy::SecretString| {
+        let store = seedance_bot::store::postgres::PgStore::connect(&url).unwrap();
+        Ledger::open(
+            seedance_bot::store::Store::Postgres(store),
+            LedgerSettings::default(),
+        )
+        .unwrap()
+    };
+    let (writer, checker) = (open(url.clone()), open(url));
+    let guild = GuildId(11);
+    writer
+        .grant(guild, 1_000_000, Actor::Cli, "top-up")
+        .await
+        .unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writing = {
+        let (writer, stop) = (writer.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut n = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let key = format!("w-{n}");
+                let req = Reserve {
+                    key: key.clone(),
+                    guild,
+                    member: MemberId(1 + n % 5),
+                    amount: 10,
+                    memo: "video".into(),
+                };
+                writer.reserve(req, None).await.unwrap();
+                writer.settle(&key, 7, None).await.unwrap();
+                n += 1;
+            }
+            n
+        })
+    };
+    for _ in 0..15 {
+        let checker = checker.clone();
+        let problems = tokio::task::spawn_blocking(move || checker.verify().unwrap())
+            .await
+            .unwrap();
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let pairs = writing.await.unwrap();
+    assert!(pairs > 0, "the writer wrote nothing while verify ran");
+    assert_consistent(&checker, [PoolId(11)]);
+}
