@@ -166,6 +166,7 @@ pub fn cancel(lang: Lang, e: &CancelError) -> String {
         CancelError::Unknown => tr!(lang, "cancel-unknown"),
         CancelError::NotOwner => tr!(lang, "cancel-not-owner"),
         CancelError::AlreadyStarted(state) => tr!(lang, "cancel-started", state = state),
+        CancelError::Ended(state) => tr!(lang, "cancel-ended", state = state),
     }
 }
 

@@ -42,7 +42,14 @@ fn colour() -> bool {
 /// Every outcome an interaction is counted under.
 const INTERACTION_OUTCOMES: [&str; 4] = ["ok", "refused", "error", "restarting"];
 /// Every way a job ends (`JobState::label` of the terminal states).
-const FINISHED_STATES: [&str; 4] = ["succeeded", "failed", "timed_out", "cancelled"];
+const FINISHED_STATES: [&str; 6] = [
+    "succeeded",
+    "failed",
+    "timed_out",
+    "cancelled",
+    "rejected",
+    "approval_expired",
+];
 /// Every outcome a provider call is counted under (see `jobs::provider`).
 const PROVIDER_OUTCOMES: [&str; 12] = [
     "ok",
@@ -75,7 +82,7 @@ pub fn register_metrics(commands: &[String]) {
         metrics::Unit::Seconds,
         "Time from an interaction's creation to the bot's answer"
     );
-    metrics::describe_gauge!("seedance_jobs", "Jobs queued, submitting and running now");
+    metrics::describe_gauge!("seedance_jobs", "Jobs awaiting approval, queued, submitting and running now");
     metrics::describe_counter!("seedance_jobs_finished_total", "Jobs ended, by final state");
     metrics::describe_counter!(
         "seedance_provider_calls_total",
@@ -101,7 +108,7 @@ pub fn register_metrics(commands: &[String]) {
                 .increment(0);
         }
     }
-    for state in ["queued", "submitting", "running"] {
+    for state in ["awaiting_approval", "queued", "submitting", "running"] {
         metrics::gauge!("seedance_jobs", "state" => state).increment(0.0);
     }
     for state in FINISHED_STATES {

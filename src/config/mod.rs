@@ -165,6 +165,10 @@ pub struct JobsConfig {
     /// The most createTask calls with an unknown outcome (timeout, 5xx, broken connection)
     /// one job may make before it fails and is refunded: each may start a paid task.
     pub create_attempts: u32,
+    /// How long a job held for approval (`/video-admin approval`) waits for a decision
+    /// before it is refunded.
+    #[serde(with = "human_duration")]
+    pub approval_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]

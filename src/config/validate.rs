@@ -142,6 +142,14 @@ impl Config {
                 "it must be between 1 and 100",
             );
         }
+        if j.approval_timeout.is_zero() || j.approval_timeout > Duration::from_secs(30 * 86_400)
+        {
+            bad(
+                "jobs.approval_timeout",
+                &secs(j.approval_timeout),
+                "it must be more than 0s and at most 30 days",
+            );
+        }
         if !(1..=10).contains(&j.create_attempts) {
             bad(
                 "jobs.create_attempts",

@@ -427,3 +427,75 @@ pub(crate) fn link(tx: &Tx, guild: u64, with: u64, actor: ActorRecord, now: i64)
     }
     Ok(new)
 }
+
+/// A decision on a job held for approval, journalled as a zero-amount row.
+pub(crate) enum Decided<'a> {
+    /// The hold stays pending: the job joins the queue.
+    Approved { by: u64 },
+    /// The hold is voided for `reason` in the same transaction.
+    Rejected { by: u64, reason: &'a str },
+    /// Nobody decided in time: voided for `reason`.
+    Expired { reason: &'a str },
+}
+
+/// Records a decision on the pending hold `key` and its job (`job`'s guard says whether the
+/// job may take it): a zero-amount journal row naming who decided, and for a rejection or
+/// an expiry the hold voided, all in one transaction.
+pub(crate) fn decide(
+    tx: &Tx,
+    key: &str,
+    decided: &Decided<'_>,
+    job: Option<&JobWrite>,
+    now: i64,
+) -> TxResult<Outcome> {
+    let Some(hold) = tx.hold(key)? else {
+        return abort(LedgerError::UnknownHold(key.to_owned()));
+    };
+    if hold.state != HoldStateRecord::Pending {
+        return abort(LedgerError::AlreadyResolved {
+            key: key.to_owned(),
+            state: hold.state.into(),
+        });
+    }
+    let (kind, actor, reason) = match decided {
+        Decided::Approved { by } => (
+            KindRecord::Approved,
+            ActorRecord::Member(*by),
+            "approved: the job joins the queue",
+        ),
+        Decided::Rejected { by, .. } => (
+            KindRecord::Rejected,
+            ActorRecord::Member(*by),
+            "rejected: the held credits go back to the pool",
+        ),
+        Decided::Expired { .. } => (
+            KindRecord::ApprovalExpired,
+            ActorRecord::System,
+            "nobody decided in time: the held credits go back to the pool",
+        ),
+    };
+    let row = Row {
+        at: now,
+        guild: hold.guild,
+        member: Some(hold.member),
+        actor,
+        kind,
+        amount: 0,
+        released: 0,
+        hold: Some(key),
+        reason,
+    };
+    tx.journal(hold.pool, tx.pool(hold.pool)?, row)?;
+    match decided {
+        Decided::Approved { .. } => {
+            tx.write_job(job)?;
+            Ok(Outcome {
+                key: key.to_owned(),
+                hold,
+            })
+        }
+        Decided::Rejected { reason, .. } | Decided::Expired { reason } => {
+            resolve(tx, key, &Resolution::Void(reason), job, now)
+        }
+    }
+}

@@ -138,6 +138,9 @@ pub(crate) enum KindRecord {
     RoleCapCleared,
     Link,
     Unlink,
+    Approved,
+    Rejected,
+    ApprovalExpired,
 }
 
 /// One journal row. Key: pool (BE) ++ seq (BE). Never rewritten.

@@ -140,6 +140,19 @@ pub enum CapSource {
     Default,
 }
 
+/// A decision on a job held for approval, as the ledger journals it ([`Ledger::decide`]).
+///
+/// [`Ledger::decide`]: super::Ledger::decide
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Approval {
+    /// By a member allowed to decide: the hold stays pending.
+    Approved { by: MemberId },
+    /// By a member allowed to decide: the hold is voided.
+    Rejected { by: MemberId },
+    /// Nobody decided within `jobs.approval_timeout`: the hold is voided.
+    Expired,
+}
+
 /// A request to hold credits for one video.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reserve {
@@ -272,6 +285,14 @@ pub enum EntryKind {
     Link,
     /// The guild now spends from its own pool (row written in both pools).
     Unlink,
+    /// A job held for approval was approved (amount 0; the hold stays pending and the job
+    /// joins the queue). `actor` says who.
+    Approved,
+    /// A job held for approval was rejected (amount 0; a `void` row follows in the same
+    /// transaction). `actor` says who.
+    Rejected,
+    /// Nobody decided on a job held for approval in time (amount 0; a `void` row follows).
+    ApprovalExpired,
 }
 
 impl fmt::Display for EntryKind {
@@ -295,6 +316,9 @@ impl From<KindRecord> for EntryKind {
             KindRecord::RoleCapCleared => EntryKind::RoleCapCleared,
             KindRecord::Link => EntryKind::Link,
             KindRecord::Unlink => EntryKind::Unlink,
+            KindRecord::Approved => EntryKind::Approved,
+            KindRecord::Rejected => EntryKind::Rejected,
+            KindRecord::ApprovalExpired => EntryKind::ApprovalExpired,
         }
     }
 }

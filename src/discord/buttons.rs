@@ -1,6 +1,9 @@
-//! The job card's buttons: "Cancel" (the owner, while queued; refunds) and "Run again"
-//! (anyone, once finished; the clicking member pays, with the same parameters, checked as a
-//! fresh `/video` in the channel where the button was pressed).
+//! The job card's buttons: "Cancel" (the owner, while queued or held for approval;
+//! refunds), "Approve" and "Reject" (a job held for approval: members with Manage Server or
+//! the server's approver role, read from the press; the member who asked may approve their
+//! own job only with Manage Server) and "Run again" (anyone, once finished; the clicking
+//! member pays, with the same parameters, checked as a fresh `/video` in the channel where
+//! the button was pressed).
 //!
 //! Both answer within Discord's 3 s: their ledger writes race a short budget, and the answer
 //! follows a deferral when the disk is slow (see [`super::answer`]).
@@ -8,14 +11,14 @@
 use serenity::all::Http;
 
 use super::answer::{self, Ack};
-use super::card::ButtonAction;
+use super::card::{self, ButtonAction};
 use super::commands::admit;
 use super::errors::cause_chain;
 use super::invocation::{Invocation, Invoked};
 use super::{CommandError, Data};
 use crate::i18n::{Lang, words};
 use crate::ids::{ChannelId, GuildId, MemberId};
-use crate::jobs::{InteractionRef, JobId, JobRequest};
+use crate::jobs::{DecideError, InteractionRef, JobId, JobRequest};
 use crate::tr;
 
 /// Handles a button press on one of the bot's messages, whichever transport brought it;
@@ -44,6 +47,14 @@ pub async fn handle(http: &Http, data: &Data, inv: &Invocation) {
         (Ok(()), ButtonAction::Cancel(id)) => {
             // Only the member reads the outcome: a slow refund defers privately.
             answer::race(http, inv, deadline, true, cancel(lang, data, &id, member)).await
+        }
+        (Ok(()), ButtonAction::Approve(id)) => {
+            let work = decide(lang, data, inv, &id, true);
+            answer::race(http, inv, deadline, true, work).await
+        }
+        (Ok(()), ButtonAction::Reject(id)) => {
+            let work = decide(lang, data, inv, &id, false);
+            answer::race(http, inv, deadline, true, work).await
         }
         (Ok(()), ButtonAction::RunAgain(id)) => {
             match run_again(http, data, inv, &id, deadline).await {
@@ -76,6 +87,62 @@ async fn cancel(lang: Lang, data: &Data, id: &JobId, by: MemberId) -> Result<Str
             "cancel-refused",
             why = words::cancel(lang, &e)
         ))),
+    }
+}
+
+/// Approves (`approve`) or rejects job `id` for the member who pressed, when they may
+/// decide: Manage Server, or the server's approver role (the roles and permissions the press
+/// carries); approving one's own job takes Manage Server. The card then shows the outcome
+/// (the reporter redraws it; a rejection also tells the member in the job's thread).
+async fn decide(
+    lang: Lang,
+    data: &Data,
+    inv: &Invocation,
+    id: &JobId,
+    approve: bool,
+) -> Result<String, CommandError> {
+    let user = |text: String| Err(CommandError::User(text));
+    let job = match (data.jobs.get(id), inv.guild) {
+        (Some(job), Some(guild)) if job.request.guild.0 == guild.get() => job,
+        _ => return user(tr!(lang, "approval-unknown")),
+    };
+    let server = data
+        .jobs
+        .guild_settings()
+        .get(job.request.guild)
+        .map_err(|e| CommandError::Internal(Box::new(e)))?;
+    let manager = inv.can_manage();
+    let approver = server
+        .approver_role
+        .is_some_and(|role| inv.roles.iter().any(|r| r.get() == role));
+    if !manager && !approver {
+        return user(match server.approver_role {
+            Some(role) => tr!(lang, "approval-not-allowed-role", role = format!("<@&{role}>")),
+            None => tr!(lang, "approval-not-allowed"),
+        });
+    }
+    let by = MemberId(inv.user.get());
+    if approve && job.request.member == by && !manager {
+        return user(tr!(lang, "approval-own-job"));
+    }
+    let decided = if approve {
+        data.jobs.approve(id, by).await
+    } else {
+        data.jobs.reject(id, by).await
+    };
+    let cost = lang.num(job.cost);
+    match decided {
+        Ok(_) if approve => Ok(tr!(lang, "approval-approved", cost = cost)),
+        Ok(_) => Ok(tr!(lang, "approval-rejected", amount = cost)),
+        Err(DecideError::Unknown) => user(tr!(lang, "approval-unknown")),
+        Err(DecideError::NotAwaiting(_)) => {
+            let state = data
+                .jobs
+                .get(id)
+                .map_or_else(|| tr!(lang, "word-none"), |j| card::state_label(lang, &j.state));
+            user(tr!(lang, "approval-decided", state = state))
+        }
+        Err(e @ DecideError::Internal(_)) => Err(CommandError::Internal(Box::new(e))),
     }
 }
 

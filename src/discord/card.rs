@@ -6,7 +6,7 @@ use std::time::Duration;
 use serenity::all::{ButtonStyle, CreateActionRow, CreateButton, CreateEmbed, CreateEmbedFooter};
 
 use crate::i18n::{Lang, words};
-use crate::jobs::{JobId, JobRecord, JobState};
+use crate::jobs::{DecisionKind, JobId, JobRecord, JobState};
 use crate::tr;
 
 /// The prefix of every custom id the bot's buttons carry.
@@ -25,6 +25,10 @@ pub enum ButtonAction {
     Cancel(JobId),
     /// Make the same video again, paid by whoever clicks.
     RunAgain(JobId),
+    /// Approve a job held for approval (Manage Server or the approver role).
+    Approve(JobId),
+    /// Reject a job held for approval (Manage Server or the approver role); refunds.
+    Reject(JobId),
 }
 
 impl ButtonAction {
@@ -32,6 +36,8 @@ impl ButtonAction {
         match self {
             ButtonAction::Cancel(id) => format!("{BUTTON_PREFIX}:cancel:{id}"),
             ButtonAction::RunAgain(id) => format!("{BUTTON_PREFIX}:again:{id}"),
+            ButtonAction::Approve(id) => format!("{BUTTON_PREFIX}:approve:{id}"),
+            ButtonAction::Reject(id) => format!("{BUTTON_PREFIX}:reject:{id}"),
         }
     }
 
@@ -47,6 +53,8 @@ impl ButtonAction {
         match action {
             "cancel" => Some(ButtonAction::Cancel(id)),
             "again" => Some(ButtonAction::RunAgain(id)),
+            "approve" => Some(ButtonAction::Approve(id)),
+            "reject" => Some(ButtonAction::Reject(id)),
             _ => None,
         }
     }
@@ -84,10 +92,13 @@ pub fn embed(lang: Lang, job: &JobRecord, position: Option<(usize, Duration)>) -
     }
     let cost = lang.num(job.cost);
     let cost = match &job.state {
-        JobState::Failed { .. } | JobState::TimedOut | JobState::Cancelled => {
-            tr!(lang, "card-cost-refunded", cost = cost)
-        }
+        JobState::Failed { .. }
+        | JobState::TimedOut
+        | JobState::Cancelled
+        | JobState::Rejected
+        | JobState::ApprovalExpired => tr!(lang, "card-cost-refunded", cost = cost),
         JobState::Succeeded { .. } => tr!(lang, "card-cost-paid", cost = cost),
+        JobState::AwaitingApproval => tr!(lang, "card-cost-awaiting", cost = cost),
         _ => tr!(lang, "card-cost-held", cost = cost),
     };
     embed = embed
@@ -99,6 +110,18 @@ pub fn embed(lang: Lang, job: &JobRecord, position: Option<(usize, Duration)>) -
             true,
         )
         .field(tr!(lang, "card-references"), references(lang, job), false);
+    if let Some(decision) = &job.decision {
+        let text = match (decision.kind, decision.by) {
+            (DecisionKind::Approved, Some(by)) => {
+                tr!(lang, "card-approved-by", who = format!("<@{by}>"))
+            }
+            (DecisionKind::Rejected, Some(by)) => {
+                tr!(lang, "card-rejected-by", who = format!("<@{by}>"))
+            }
+            _ => tr!(lang, "card-nobody-decided"),
+        };
+        embed = embed.field(tr!(lang, "card-approval"), text, true);
+    }
     if let JobState::Succeeded { urls, .. } = &job.state {
         embed = embed.field(
             tr!(lang, "card-result"),
@@ -113,9 +136,24 @@ pub fn embed(lang: Lang, job: &JobRecord, position: Option<(usize, Duration)>) -
     embed.footer(CreateEmbedFooter::new(footer))
 }
 
-/// The card's buttons: "Cancel" while queued, "Run again" once finished.
+/// The card's buttons: "Approve", "Reject" and "Cancel" while held for approval, "Cancel"
+/// while queued, "Run again" once finished.
 pub fn components(lang: Lang, job: &JobRecord) -> Vec<CreateActionRow> {
     let button = match &job.state {
+        JobState::AwaitingApproval => {
+            let id = &job.id;
+            return vec![CreateActionRow::Buttons(vec![
+                CreateButton::new(ButtonAction::Approve(id.clone()).custom_id())
+                    .label(tr!(lang, "button-approve"))
+                    .style(ButtonStyle::Success),
+                CreateButton::new(ButtonAction::Reject(id.clone()).custom_id())
+                    .label(tr!(lang, "button-reject"))
+                    .style(ButtonStyle::Danger),
+                CreateButton::new(ButtonAction::Cancel(id.clone()).custom_id())
+                    .label(tr!(lang, "button-cancel"))
+                    .style(ButtonStyle::Secondary),
+            ])];
+        }
         JobState::Queued => CreateButton::new(ButtonAction::Cancel(job.id.clone()).custom_id())
             .label(tr!(lang, "button-cancel"))
             .style(ButtonStyle::Danger),
@@ -144,6 +182,7 @@ pub fn thread_name(prompt: &str) -> String {
 /// The state in a member's words (the provider's own state and reasons as written).
 pub fn state_text(lang: Lang, state: &JobState) -> String {
     match state {
+        JobState::AwaitingApproval => tr!(lang, "state-awaiting-approval"),
         JobState::Queued => tr!(lang, "state-queued"),
         JobState::Submitting => tr!(lang, "state-submitting"),
         JobState::Running { provider_state, .. } => {
@@ -157,12 +196,15 @@ pub fn state_text(lang: Lang, state: &JobState) -> String {
         ),
         JobState::TimedOut => tr!(lang, "state-timed-out"),
         JobState::Cancelled => tr!(lang, "state-cancelled"),
+        JobState::Rejected => tr!(lang, "state-rejected"),
+        JobState::ApprovalExpired => tr!(lang, "state-approval-expired"),
     }
 }
 
 /// The state in one word, for lists (`/jobs`, `/credits balance`).
 pub fn state_label(lang: Lang, state: &JobState) -> String {
     match state {
+        JobState::AwaitingApproval => tr!(lang, "label-awaiting-approval"),
         JobState::Queued => tr!(lang, "label-queued"),
         JobState::Submitting => tr!(lang, "label-submitting"),
         JobState::Running { .. } => tr!(lang, "label-running"),
@@ -170,6 +212,8 @@ pub fn state_label(lang: Lang, state: &JobState) -> String {
         JobState::Failed { .. } => tr!(lang, "label-failed"),
         JobState::TimedOut => tr!(lang, "label-timed-out"),
         JobState::Cancelled => tr!(lang, "label-cancelled"),
+        JobState::Rejected => tr!(lang, "label-rejected"),
+        JobState::ApprovalExpired => tr!(lang, "label-approval-expired"),
     }
 }
 
@@ -229,6 +273,8 @@ mod tests {
         for action in [
             ButtonAction::Cancel(JobId("123".into())),
             ButtonAction::RunAgain(JobId("456".into())),
+            ButtonAction::Approve(JobId("789".into())),
+            ButtonAction::Reject(JobId("790".into())),
         ] {
             assert_eq!(ButtonAction::parse(&action.custom_id()), Some(action));
         }

@@ -63,6 +63,23 @@ pub fn final_text(lang: Lang, job: &JobRecord, refunded: u64) -> String {
         // The provider has no cancel call: the bot stops waiting, it stops nothing.
         JobState::TimedOut => tr!(lang, "final-timed-out", who = who, refund = refund),
         JobState::Cancelled => tr!(lang, "final-cancelled", who = who, refund = refund),
+        // Never sent upstream: nothing was charged, and the hold is back in the pool.
+        JobState::Rejected => tr!(
+            lang,
+            "final-rejected",
+            who = who,
+            by = job
+                .decision
+                .and_then(|d| d.by)
+                .map_or_else(String::new, |by| format!("<@{by}>")),
+            amount = lang.num(job.cost)
+        ),
+        JobState::ApprovalExpired => tr!(
+            lang,
+            "final-approval-expired",
+            who = who,
+            amount = lang.num(job.cost)
+        ),
         other => tr!(
             lang,
             "final-other",

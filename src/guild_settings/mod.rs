@@ -3,7 +3,8 @@
 //!
 //! - [`ServerSettings`]: where `/video` may be used, the largest video allowed, the
 //!   defaults, the cooldown between a member's jobs, `web_search`, the content filter, the
-//!   roles whose members may make videos, and the language of the server's public messages.
+//!   roles whose members may make videos, the language of the server's public messages, and
+//!   the price above which a job waits for approval (and who may give it).
 //! - [`policy`]: the rules those settings impose on a job, each refusal saying what to do.
 //! - [`rate`]: a token bucket per member for commands.
 
@@ -72,6 +73,13 @@ pub struct ServerSettings {
     /// messages sent without one (the job's updates) can follow it.
     #[serde(default)]
     pub guild_locale: Option<String>,
+    /// Jobs costing more than this many credits wait for a decision by a member with
+    /// Manage Server (or the approver role) before they are queued; 0 = never.
+    #[serde(default)]
+    pub approval_above: u64,
+    /// The role whose members may approve or reject held jobs, besides Manage Server.
+    #[serde(default)]
+    pub approver_role: Option<u64>,
 }
 
 impl ServerSettings {
@@ -81,6 +89,11 @@ impl ServerSettings {
             web_search_allowed: true,
             ..ServerSettings::default()
         }
+    }
+
+    /// Whether a job costing `cost` credits waits for approval before it is queued.
+    pub fn needs_approval(&self, cost: u64) -> bool {
+        self.approval_above > 0 && cost > self.approval_above
     }
 
     /// Whether `/video` may be used in `channel` (or, for a thread, in its `parent`).

@@ -1,5 +1,5 @@
 //! The audit trail of every job of a server (who, where, prompt, references, cost,
-//! outcome), as CSV or JSON lines, oldest first. Read from the stored job records.
+//! outcome, and for a job held for approval who decided and when), as CSV or JSON lines, oldest first. Read from the stored job records.
 
 use std::io::Write;
 
@@ -9,7 +9,7 @@ use super::model::{JobRecord, JobState};
 use crate::credits::{ExportFormat, csv_text, format_utc};
 use crate::ids::GuildId;
 
-const CSV_HEADER: &str = "job,created_utc,finished_utc,guild,channel,member,prompt,references,resolution,ratio,duration,generate_audio,web_search,nsfw_checker,cost,simulated,state,task_id,outcome,create_attempts,create_unknown,delivery";
+const CSV_HEADER: &str = "job,created_utc,finished_utc,guild,channel,member,prompt,references,resolution,ratio,duration,generate_audio,web_search,nsfw_checker,cost,simulated,state,task_id,outcome,create_attempts,create_unknown,delivery,approval,approval_by,approval_utc";
 
 /// One job as the audit trail shows it.
 #[derive(Debug, Serialize)]
@@ -42,6 +42,12 @@ struct AuditRow<'a> {
     create_unknown: u32,
     /// The final report: `delivered`, `failed: why`, `pending`, or empty while the job runs.
     delivery: String,
+    /// For a job that needed approval: `awaiting`, then `approved`, `rejected` or `expired`;
+    /// empty for one that needed none.
+    approval: &'static str,
+    /// Who approved or rejected it (a member id; none for an expiry).
+    approval_by: Option<u64>,
+    approval_utc: Option<String>,
 }
 
 fn row(job: &JobRecord) -> AuditRow<'_> {
@@ -57,7 +63,23 @@ fn row(job: &JobRecord) -> AuditRow<'_> {
         ),
         JobState::TimedOut => (None, "timed out before it was sent to the provider".into()),
         JobState::Cancelled => (None, "cancelled by the member".into()),
-        JobState::Queued | JobState::Submitting => (None, String::new()),
+        JobState::Rejected => (
+            None,
+            "rejected before it was queued; the held credits went back to the pool".into(),
+        ),
+        JobState::ApprovalExpired => (
+            None,
+            "nobody approved it in time; the held credits went back to the pool".into(),
+        ),
+        JobState::AwaitingApproval | JobState::Queued | JobState::Submitting => {
+            (None, String::new())
+        }
+    };
+    let approval = match (&job.decision, &job.state) {
+        (Some(d), _) => d.kind.label(),
+        (None, JobState::AwaitingApproval) => "awaiting",
+        // Cancelled by its member while it was held: no decision was made.
+        (None, _) => "",
     };
     AuditRow {
         job: &job.id.0,
@@ -87,6 +109,9 @@ fn row(job: &JobRecord) -> AuditRow<'_> {
         create_attempts: job.create_attempts,
         create_unknown: job.create_unknown,
         delivery: delivery(job),
+        approval,
+        approval_by: job.decision.and_then(|d| d.by).map(|m| m.0),
+        approval_utc: job.decision.map(|d| format_utc(d.at)),
     }
 }
 
@@ -123,6 +148,9 @@ fn csv_line(a: &AuditRow<'_>) -> String {
         a.create_attempts.to_string(),
         a.create_unknown.to_string(),
         csv_text(&a.delivery),
+        a.approval.to_owned(),
+        a.approval_by.map(|m| m.to_string()).unwrap_or_default(),
+        csv_text(a.approval_utc.as_deref().unwrap_or("")),
     ]
     .join(",")
 }

@@ -176,13 +176,17 @@ impl Jobs {
     }
 
     /// Brings the scheduler in step with the store: jobs admitted by other processes join
-    /// the queue, jobs ended elsewhere (a Cancel pressed on another process) leave it.
+    /// the queue (or wait for approval), jobs ended elsewhere (a Cancel pressed on another
+    /// process) leave it, and held jobs approved elsewhere join the queue. The held jobs are
+    /// read again each time (few: each waits for an admin), since an approval moves no hold.
     fn sync_live(&self) {
         // Only jobs known before the read may be found gone: one admitted here meanwhile is
         // live even though the read missed it.
-        let known: HashSet<JobId> = {
+        let (known, awaiting): (HashSet<JobId>, Vec<JobId>) = {
             let sched = self.inner.sched.lock().expect("scheduler lock");
-            sched.ids().cloned().collect()
+            let awaiting: Vec<JobId> = sched.awaiting_ids().cloned().collect();
+            let known = sched.ids().chain(awaiting.iter()).cloned().collect();
+            (known, awaiting)
         };
         let keys = match self.inner.ledger.pending_keys() {
             Ok(keys) => keys,
@@ -204,13 +208,26 @@ impl Jobs {
             self.take_from_queue(&id);
             let mut sched = self.inner.sched.lock().expect("scheduler lock");
             sched.forget(&id);
+            sched.stop_awaiting(&id);
         }
         let mut added = 0;
         for id in live.difference(&known) {
-            // Only queued jobs are new to a holder: nothing else is started elsewhere.
+            // Only queued and held jobs are new to a holder: nothing else is started elsewhere.
+            match self.get(id).map(|job| (job.state.clone(), job)) {
+                Some((JobState::Queued, job)) => {
+                    self.enqueue(&job);
+                    added += 1;
+                }
+                Some((JobState::AwaitingApproval, job)) => self.await_decision(&job),
+                _ => {}
+            }
+        }
+        for id in awaiting.iter().filter(|id| live.contains(*id)) {
             if let Some(job) = self.get(id)
                 && job.state == JobState::Queued
+                && self.stop_awaiting(id)
             {
+                tracing::info!(job_id = %id, "a held job was approved elsewhere; it joins the queue");
                 self.enqueue(&job);
                 added += 1;
             }

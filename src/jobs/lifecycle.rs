@@ -185,7 +185,8 @@ impl Jobs {
         }
     }
 
-    /// The restart policy; see [`Jobs::start`].
+    /// The restart policy; see [`Jobs::start`]. Jobs held for approval stay held, their
+    /// expiry armed again.
     pub(super) async fn recover(&self) -> Result<(), LedgerError> {
         // The pending holds first, then the jobs: a job admitted in between (by this process
         // or, on a shared store, another) has its hold and record in one transaction, so every
@@ -195,8 +196,14 @@ impl Jobs {
         stored.sort_by_key(|j| j.created_at);
         self.reconcile_holds(holds, &stored, &unreadable).await?;
         let (mut queued, mut resumed, mut unknown, mut redeliver) = (0, 0, 0, 0);
+        let mut awaiting = 0;
         for job in stored {
             match job.state.clone() {
+                JobState::AwaitingApproval => {
+                    // Still decidable; its expiry keeps the time counted from admission.
+                    awaiting += 1;
+                    self.await_decision(&job);
+                }
                 JobState::Queued => {
                     queued += 1;
                     self.enqueue(&job);
@@ -229,7 +236,14 @@ impl Jobs {
                 _ => {}
             }
         }
-        tracing::info!(queued, resumed, unknown, redeliver, "jobs recovered");
+        tracing::info!(
+            awaiting,
+            queued,
+            resumed,
+            unknown,
+            redeliver,
+            "jobs recovered"
+        );
         self.inner.wake.notify_one();
         Ok(())
     }

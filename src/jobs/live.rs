@@ -1,5 +1,6 @@
 //! The scheduler's index of live jobs: a compact entry per job (the full record stays in
-//! the store), ordered sets for deadlines, due polls, backoffs and deliveries, and a
+//! the store), ordered sets for deadlines, due polls, backoffs, deliveries and the expiry
+//! of jobs held for approval, and a
 //! per-member index, so every scheduler event costs O(log n) in the number of live jobs.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
@@ -24,6 +25,7 @@ const DEFAULT_JOB_DURATION: Duration = Duration::from_secs(90);
 pub(super) struct Live {
     pub guild: GuildId,
     pub member: MemberId,
+    /// When the job joined the queue (unix ms): its admission, or its approval.
     pub created_at: i64,
     pub started_at: Option<i64>,
 }
@@ -33,7 +35,9 @@ impl Live {
         Live {
             guild: job.request.guild,
             member: job.request.member,
-            created_at: job.created_at,
+            // The deadline counts from when the job joined the queue (its approval, when
+            // it needed one): waiting for a decision is not waiting for the provider.
+            created_at: job.queued_since(),
             started_at: job.started_at,
         }
     }
@@ -70,6 +74,13 @@ pub(super) struct Sched {
     /// Ended jobs whose final report is due, by when.
     pub deliveries: BTreeSet<(Instant, JobId)>,
     pub delivering: usize,
+    /// Jobs held for approval, by when nobody having decided refunds them. They are in
+    /// no index of live work above (not in the queue, not counted against the provider's
+    /// budgets) until approved.
+    awaiting: HashMap<JobId, Instant>,
+    /// Their expiries by due time. Entries are dropped lazily: one is current only while
+    /// it matches its job's entry in `awaiting`.
+    approval_due: BTreeSet<(Instant, JobId)>,
 }
 
 impl Sched {
@@ -88,7 +99,47 @@ impl Sched {
             recent_durations: VecDeque::new(),
             deliveries: BTreeSet::new(),
             delivering: 0,
+            awaiting: HashMap::new(),
+            approval_due: BTreeSet::new(),
         }
+    }
+
+    /// Holds a job for approval until `expires` (or refreshes when it expires).
+    pub fn await_decision(&mut self, id: &JobId, expires: Instant) {
+        self.awaiting.insert(id.clone(), expires);
+        self.approval_due.insert((expires, id.clone()));
+    }
+
+    /// Stops waiting for a decision on `id`; whether it was awaited here.
+    pub fn stop_awaiting(&mut self, id: &JobId) -> bool {
+        self.awaiting.remove(id).is_some()
+    }
+
+    /// The ids of the jobs held for approval here.
+    pub fn awaiting_ids(&self) -> impl Iterator<Item = &JobId> {
+        self.awaiting.keys()
+    }
+
+    pub fn awaiting_len(&self) -> usize {
+        self.awaiting.len()
+    }
+
+    /// The next job held for approval whose time is up at `now` (no longer awaited once
+    /// returned), or when the next one will be; stale entries are dropped on the way.
+    pub fn next_expired_approval(&mut self, now: Instant) -> Result<JobId, Option<Instant>> {
+        while let Some((when, id)) = self.approval_due.first().cloned() {
+            if self.awaiting.get(&id) != Some(&when) {
+                self.approval_due.pop_first();
+                continue;
+            }
+            if when > now {
+                return Err(Some(when));
+            }
+            self.approval_due.pop_first();
+            self.awaiting.remove(&id);
+            return Ok(id);
+        }
+        Err(None)
     }
 
     /// Estimated wait for the job at `position`: rounds of `max_running` jobs, each taking

@@ -6,6 +6,7 @@
 //! running ones on a backing-off timetable, and ends each job exactly once: settled on
 //! success, voided (refunded) otherwise, with a final report retried until confirmed.
 
+mod approval;
 mod create;
 pub mod export;
 mod fleet;
@@ -36,8 +37,10 @@ use crate::guild_settings::{CommandRate, GuildSettings, SettingsRefusal, policy}
 use crate::ids::{GuildId, MemberId};
 use crate::store::SCHEMA_VERSION;
 
+pub use approval::DecideError;
 pub use model::{
-    Delivery, InteractionRef, JobId, JobRecord, JobRequest, JobState, Reference, ReplyTarget,
+    Decision, DecisionKind, Delivery, InteractionRef, JobId, JobRecord, JobRequest, JobState,
+    Reference, ReplyTarget,
 };
 pub use provider::Provider;
 pub use report::{JobEvent, LogReporter, ReportError, Reporter};
@@ -77,6 +80,9 @@ pub enum CancelError {
     NotOwner,
     #[error("this job has already been sent to the provider ({0}) and can no longer be cancelled")]
     AlreadyStarted(&'static str),
+    /// It ended before it was sent (cancelled, rejected, not approved in time, expired).
+    #[error("this job has already ended ({0})")]
+    Ended(&'static str),
 }
 
 /// An accepted job, as the Discord side shows it on the job card.
@@ -154,8 +160,9 @@ struct Inner {
 impl Jobs {
     /// Loads stored jobs and applies the restart policy: queued jobs re-enter the queue,
     /// running jobs resume polling, jobs caught in `submitting` are refunded and failed
-    /// with "outcome unknown", and final reports not yet confirmed are sent again.
-    /// Call [`Jobs::run`] to drive the scheduler.
+    /// with "outcome unknown", jobs held for approval stay held (their expiry armed again),
+    /// and final reports not yet confirmed are sent again. Call [`Jobs::run`] to drive the
+    /// scheduler.
     pub async fn start(
         ledger: Ledger,
         provider: Provider,
@@ -248,12 +255,19 @@ impl Jobs {
             roles: req.roles.clone(),
         };
         let simulated = self.is_simulated();
+        // Above the server's threshold the credits are held all the same (nothing else can
+        // spend them), but the job waits for a decision outside the queue.
+        let awaiting = server.needs_approval(cost);
         let record = JobRecord {
             version: SCHEMA_VERSION,
             id: id.clone(),
             cost,
             simulated,
-            state: JobState::Queued,
+            state: if awaiting {
+                JobState::AwaitingApproval
+            } else {
+                JobState::Queued
+            },
             created_at: now_ms(),
             started_at: None,
             finished_at: None,
@@ -263,6 +277,7 @@ impl Jobs {
             create_unknown: 0,
             not_before: None,
             delivery: Delivery::default(),
+            decision: None,
             request: req,
         };
         let memo = format!(
@@ -313,16 +328,21 @@ impl Jobs {
             Err(e) => return Err(SubmitError::Internal(e.to_string())),
         }
 
-        tracing::info!(job_id = %id, cost, "job accepted");
+        tracing::info!(job_id = %id, cost, awaiting, "job accepted");
         metrics::counter!("seedance_credits_reserved_total").increment(cost);
         // Another process may hold the scheduler lease: it finds the job in the store.
         if self.inner.fleet.leads() {
-            self.enqueue(&record);
+            if awaiting {
+                self.await_decision(&record);
+            } else {
+                self.enqueue(&record);
+            }
         }
         Ok(self.submitted(record, false))
     }
 
-    /// Cancels a queued job on its owner's request; its credits go back to the pool.
+    /// Cancels a queued job (or one held for approval) on its owner's request; its credits
+    /// go back to the pool.
     #[tracing::instrument(skip_all, fields(job_id = %id, by = %by))]
     pub async fn cancel(&self, id: &JobId, by: MemberId) -> Result<JobRecord, CancelError> {
         let record = self.get(id).ok_or(CancelError::Unknown)?;
@@ -332,15 +352,27 @@ impl Jobs {
         // Sharing the store, the job may be in another process's queue: the guarded
         // write decides (it refuses a job that has started).
         let shared_queued = self.inner.fleet.is_shared() && record.state == JobState::Queued;
-        if !self.take_from_queue(id) && !shared_queued {
+        // A job held for approval is in no queue: the guarded cancel decides.
+        let awaiting = record.state == JobState::AwaitingApproval;
+        if record.state.is_terminal() && record.started_at.is_none() {
+            return Err(CancelError::Ended(record.state.label()));
+        }
+        if !awaiting && !self.take_from_queue(id) && !shared_queued {
             return Err(CancelError::AlreadyStarted(record.state.label()));
         }
         match self.end(id, JobState::Cancelled).await {
-            Some(cancelled) => Ok(cancelled),
-            None => {
-                let now = self.get(id).map_or("ended", |j| j.state.label());
-                Err(CancelError::AlreadyStarted(now))
+            Some(cancelled) => {
+                self.stop_awaiting(id);
+                Ok(cancelled)
             }
+            None => match self.get(id) {
+                Some(j) if j.state.is_terminal() && j.started_at.is_none() => {
+                    Err(CancelError::Ended(j.state.label()))
+                }
+                now => Err(CancelError::AlreadyStarted(
+                    now.map_or("ended", |j| j.state.label()),
+                )),
+            },
         }
     }
 

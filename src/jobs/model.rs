@@ -84,6 +84,10 @@ impl JobRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum JobState {
+    /// Costs more than the server's approval threshold: its credits are held, but it waits
+    /// outside the queue until a server admin (or the approver role) approves or rejects it,
+    /// or `jobs.approval_timeout` passes.
+    AwaitingApproval,
     /// Waiting in the local fair queue; nothing sent upstream yet.
     Queued,
     /// createTask is in flight: the upstream outcome is unknown until it answers.
@@ -102,6 +106,10 @@ pub enum JobState {
     },
     TimedOut,
     Cancelled,
+    /// Refused by a server admin (or the approver role) before it was queued; refunded.
+    Rejected,
+    /// Nobody decided within `jobs.approval_timeout`; refunded.
+    ApprovalExpired,
 }
 
 impl JobState {
@@ -112,12 +120,15 @@ impl JobState {
                 | JobState::Failed { .. }
                 | JobState::TimedOut
                 | JobState::Cancelled
+                | JobState::Rejected
+                | JobState::ApprovalExpired
         )
     }
 
     /// A short word for lists and metrics.
     pub fn label(&self) -> &'static str {
         match self {
+            JobState::AwaitingApproval => "awaiting_approval",
             JobState::Queued => "queued",
             JobState::Submitting => "submitting",
             JobState::Running { .. } => "running",
@@ -125,8 +136,40 @@ impl JobState {
             JobState::Failed { .. } => "failed",
             JobState::TimedOut => "timed_out",
             JobState::Cancelled => "cancelled",
+            JobState::Rejected => "rejected",
+            JobState::ApprovalExpired => "approval_expired",
         }
     }
+}
+
+/// How a job that needed approval was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionKind {
+    Approved,
+    Rejected,
+    /// Nobody decided within `jobs.approval_timeout`.
+    Expired,
+}
+
+impl DecisionKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            DecisionKind::Approved => "approved",
+            DecisionKind::Rejected => "rejected",
+            DecisionKind::Expired => "expired",
+        }
+    }
+}
+
+/// The decision on a job that needed approval: what, who (none for an expiry) and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub kind: DecisionKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<MemberId>,
+    /// Unix millis.
+    pub at: i64,
 }
 
 /// Where the Discord side shows the job: plain ids, set after the card is posted.
@@ -175,6 +218,10 @@ pub struct JobRecord {
     /// How the final report's delivery stands (meaningful once the job ended).
     #[serde(default)]
     pub delivery: Delivery,
+    /// The decision on a job admitted awaiting approval; `None` for a job that needed none
+    /// (or is still awaiting one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
 }
 
 /// The final report's delivery: tried when due until the receiver confirms
@@ -195,6 +242,19 @@ pub struct Delivery {
 impl JobRecord {
     pub fn is_active(&self) -> bool {
         !self.state.is_terminal()
+    }
+
+    /// When the job joined the queue: its admission, or its approval when it needed one.
+    /// The deadline (`jobs.deadline`) counts from here.
+    pub fn queued_since(&self) -> i64 {
+        match self.decision {
+            Some(Decision {
+                kind: DecisionKind::Approved,
+                at,
+                ..
+            }) => at.max(self.created_at),
+            _ => self.created_at,
+        }
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -240,5 +300,6 @@ pub(crate) fn sample_job(id: &str, state: JobState) -> JobRecord {
         create_unknown: 0,
         not_before: None,
         delivery: Delivery::default(),
+        decision: None,
     }
 }

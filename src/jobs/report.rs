@@ -13,6 +13,8 @@ pub enum JobEvent {
     Queued { position: usize, eta: Duration },
     /// The provider accepted the task.
     Started,
+    /// A job held for approval was approved and joined the queue.
+    Approved,
     /// The provider's state changed; there is no percentage, only state and elapsed time.
     Progress {
         provider_state: String,

@@ -30,6 +30,8 @@ enum Action {
     Submit(JobId, Live),
     Poll(JobId, Live, TaskId),
     Expire(JobId),
+    /// Nobody decided on a job held for approval in time.
+    ExpireApproval(JobId),
     Deliver(JobId),
     /// A waiting job's place in the queue changed.
     Moved(JobId, usize, Duration),
@@ -67,7 +69,8 @@ impl Jobs {
         tracing::info!("job scheduler stopped");
     }
 
-    /// One pass: expire overdue jobs, start what the limits allow, poll what is due,
+    /// One pass: expire overdue jobs (and undecided ones held for approval), start what the
+    /// limits allow, poll what is due,
     /// deliver due final reports. Returns when the next pass is needed at the latest.
     pub fn step(&self) -> Instant {
         let settings = &self.inner.settings;
@@ -98,6 +101,19 @@ impl Jobs {
             for id in overdue {
                 sched.forget(&id);
                 actions.push(Action::Expire(id));
+            }
+            // Jobs held for approval whose time is up: refunded (the lease holder's, like
+            // every deadline).
+            while leads {
+                match sched.next_expired_approval(now) {
+                    Ok(id) => actions.push(Action::ExpireApproval(id)),
+                    Err(when) => {
+                        if let Some(when) = when {
+                            next = next.min(when);
+                        }
+                        break;
+                    }
+                }
             }
             // Jobs whose own backoff is over go back to the head of their line.
             loop {
@@ -171,6 +187,8 @@ impl Jobs {
             metrics::gauge!("seedance_jobs", "state" => "submitting")
                 .set(sched.creating.len() as f64);
             metrics::gauge!("seedance_jobs", "state" => "running").set(sched.polls.len() as f64);
+            metrics::gauge!("seedance_jobs", "state" => "awaiting_approval")
+                .set(sched.awaiting_len() as f64);
             // Wake for the nearest deadline too.
             if let Some(oldest) = sched.oldest() {
                 let left = (oldest + deadline_ms - wall).max(0) as u64;
@@ -196,6 +214,11 @@ impl Jobs {
                 Action::Expire(id) => {
                     tokio::spawn(async move {
                         jobs.end(&id, JobState::TimedOut).await;
+                    });
+                }
+                Action::ExpireApproval(id) => {
+                    tokio::spawn(async move {
+                        jobs.expire_approval(&id).await;
                     });
                 }
                 Action::Deliver(id) => {

@@ -3,8 +3,9 @@
 //! undo a transition: a terminal job never changes state again (ARCHITECTURE.md, "Job
 //! states", draws the diagram).
 
-use super::model::{Delivery, JobId, JobRecord, JobState, ReplyTarget};
+use super::model::{Decision, DecisionKind, Delivery, JobId, JobRecord, JobState, ReplyTarget};
 use crate::credits::{JobIndex, JobWrite};
+use crate::ids::MemberId;
 
 /// One change of a stored job.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,9 +22,17 @@ pub(crate) enum Change {
         task_id: String,
         provider_state: String,
     },
-    /// Queued -> Cancelled, on the member's request.
+    /// Queued | AwaitingApproval -> Cancelled, on the member's request.
     Cancel { at: i64 },
-    /// Queued | Submitting | Running -> a terminal state. Money moves in the same transaction.
+    /// AwaitingApproval -> Queued: a server admin (or the approver role) approved the job.
+    Approve { by: MemberId, at: i64 },
+    /// AwaitingApproval -> Rejected (terminal; its hold is voided in the same transaction).
+    Reject { by: MemberId, at: i64 },
+    /// AwaitingApproval -> ApprovalExpired (terminal; voided in the same transaction): nobody
+    /// decided within `jobs.approval_timeout`.
+    ApprovalExpired { at: i64 },
+    /// Queued | Submitting | Running -> a terminal state (never an awaiting job: it was
+    /// never queued, so only a decision or its owner's cancel ends it). Money moves in the same transaction.
     /// `create_unknown`: the createTask that ends it left unknown whether a task was made.
     End {
         state: JobState,
@@ -48,6 +57,9 @@ impl Change {
             Change::Requeue { .. } => "requeue",
             Change::Progress { .. } => "progress",
             Change::Cancel { .. } => "cancel",
+            Change::Approve { .. } => "approve",
+            Change::Reject { .. } => "reject",
+            Change::ApprovalExpired { .. } => "approval expired",
             Change::End { .. } => "end",
             Change::Delivered => "delivered",
             Change::DeliveryRetry { .. } => "delivery retry",
@@ -61,6 +73,14 @@ impl Change {
 pub(crate) fn apply(job: &mut JobRecord, change: &Change) -> Result<(), String> {
     let allowed = match (&job.state, change) {
         (JobState::Queued, Change::Submit { .. } | Change::Cancel { .. }) => true,
+        (
+            JobState::AwaitingApproval,
+            Change::Approve { .. }
+            | Change::Reject { .. }
+            | Change::ApprovalExpired { .. }
+            | Change::Cancel { .. },
+        ) => true,
+        (JobState::AwaitingApproval, Change::End { .. }) => false,
         (JobState::Submitting, Change::Created { .. } | Change::Requeue { .. }) => true,
         (JobState::Running { task_id, .. }, Change::Progress { task_id: t, .. }) => task_id == t,
         (state, Change::End { state: to, .. }) => !state.is_terminal() && to.is_terminal(),
@@ -116,6 +136,30 @@ pub(crate) fn apply(job: &mut JobRecord, change: &Change) -> Result<(), String> 
             };
         }
         Change::Cancel { at } => end(job, JobState::Cancelled, *at),
+        Change::Approve { by, at } => {
+            job.state = JobState::Queued;
+            job.decision = Some(Decision {
+                kind: DecisionKind::Approved,
+                by: Some(*by),
+                at: *at,
+            });
+        }
+        Change::Reject { by, at } => {
+            job.decision = Some(Decision {
+                kind: DecisionKind::Rejected,
+                by: Some(*by),
+                at: *at,
+            });
+            end(job, JobState::Rejected, *at);
+        }
+        Change::ApprovalExpired { at } => {
+            job.decision = Some(Decision {
+                kind: DecisionKind::Expired,
+                by: None,
+                at: *at,
+            });
+            end(job, JobState::ApprovalExpired, *at);
+        }
         Change::End {
             state,
             at,
@@ -200,6 +244,7 @@ mod tests {
 
     fn states() -> Vec<(&'static str, JobState)> {
         vec![
+            ("awaiting_approval", JobState::AwaitingApproval),
             ("queued", JobState::Queued),
             ("submitting", JobState::Submitting),
             ("running", running()),
@@ -218,6 +263,8 @@ mod tests {
             ),
             ("timed_out", JobState::TimedOut),
             ("cancelled", JobState::Cancelled),
+            ("rejected", JobState::Rejected),
+            ("approval_expired", JobState::ApprovalExpired),
         ]
     }
 
@@ -236,6 +283,15 @@ mod tests {
                 provider_state: "generating".into(),
             },
             Change::Cancel { at: 5 },
+            Change::Approve {
+                by: MemberId(9),
+                at: 5,
+            },
+            Change::Reject {
+                by: MemberId(9),
+                at: 5,
+            },
+            Change::ApprovalExpired { at: 5 },
             Change::End {
                 state: JobState::TimedOut,
                 at: 5,
@@ -266,6 +322,10 @@ mod tests {
             ("submitting", "end"),
             ("running", "progress"),
             ("running", "end"),
+            ("awaiting_approval", "approve"),
+            ("awaiting_approval", "reject"),
+            ("awaiting_approval", "approval expired"),
+            ("awaiting_approval", "cancel"),
         ];
         for (label, state) in states() {
             for change in changes() {
@@ -282,6 +342,59 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The approval changes, state by state: only an awaiting job takes them, an awaiting
+    /// job takes nothing else that moves its state, and each records who decided and when.
+    #[test]
+    fn approval_changes_apply_to_awaiting_jobs_only() {
+        let approval = |c: &Change| {
+            matches!(
+                c,
+                Change::Approve { .. } | Change::Reject { .. } | Change::ApprovalExpired { .. }
+            )
+        };
+        for (label, state) in states() {
+            for change in changes() {
+                let mut record = job(state.clone());
+                let applied = apply(&mut record, &change).is_ok();
+                if approval(&change) {
+                    assert_eq!(
+                        applied,
+                        state == JobState::AwaitingApproval,
+                        "{label} + {}",
+                        change.name()
+                    );
+                } else if state == JobState::AwaitingApproval {
+                    let allowed = matches!(change, Change::Cancel { .. } | Change::Reply(_));
+                    assert_eq!(applied, allowed, "awaiting + {}", change.name());
+                }
+            }
+        }
+        let mut record = job(JobState::AwaitingApproval);
+        let by = MemberId(9);
+        apply(&mut record, &Change::Approve { by, at: 7 }).unwrap();
+        assert_eq!(record.state, JobState::Queued);
+        let approved = Decision {
+            kind: DecisionKind::Approved,
+            by: Some(by),
+            at: 7,
+        };
+        assert_eq!(record.decision, Some(approved));
+        assert_eq!(record.queued_since(), 7, "the deadline counts from approval");
+        assert!(apply(&mut record, &Change::Reject { by, at: 8 }).is_err());
+
+        let mut record = job(JobState::AwaitingApproval);
+        apply(&mut record, &Change::Reject { by, at: 8 }).unwrap();
+        assert_eq!(record.state, JobState::Rejected);
+        assert_eq!(record.finished_at, Some(8));
+        assert_eq!(record.decision.map(|d| (d.kind, d.by)), Some((DecisionKind::Rejected, Some(by))));
+
+        let mut record = job(JobState::AwaitingApproval);
+        apply(&mut record, &Change::ApprovalExpired { at: 9 }).unwrap();
+        assert_eq!(record.state, JobState::ApprovalExpired);
+        assert_eq!(record.decision.map(|d| (d.kind, d.by)), Some((DecisionKind::Expired, None)));
+        assert!(record.state.is_terminal());
     }
 
     #[test]

@@ -168,6 +168,18 @@ fn row(lang: Lang, e: &JournalEntry) -> String {
         EntryKind::DefaultCap => tr!(lang, "history-default-cap", amount = amount),
         EntryKind::MemberCap => tr!(lang, "history-member-cap", amount = amount),
         EntryKind::RoleCap => tr!(lang, "history-role-cap", amount = amount),
+        EntryKind::Approved | EntryKind::Rejected => {
+            let by = match e.actor {
+                Actor::Member(m) | Actor::Operator(m) => format!("<@{m}>"),
+                other => other.to_string(),
+            };
+            if e.kind == EntryKind::Approved {
+                tr!(lang, "history-approved", by = by)
+            } else {
+                tr!(lang, "history-rejected", by = by)
+            }
+        }
+        EntryKind::ApprovalExpired => tr!(lang, "history-approval-expired"),
         other => other.to_string(),
     };
     let who = e.member.map(|m| format!(" <@{m}>")).unwrap_or_default();

@@ -41,6 +41,8 @@ pub enum Answers {
     AllowRole,
     DisallowRole,
     AnyRole,
+    Approval,
+    Approver,
 }
 
 /// The logic of a command path; `None` when the bot has no such command.
@@ -74,6 +76,8 @@ pub fn logic(path: &[String]) -> Option<Logic> {
             "allow-role" => A::AllowRole,
             "disallow-role" => A::DisallowRole,
             "any-role" => A::AnyRole,
+            "approval" => A::Approval,
+            "approver" => A::Approver,
             _ => return None,
         },
         _ => return None,
@@ -117,6 +121,8 @@ pub async fn reply(answers: Answers, inv: &Invocation, data: &Data) -> Result<Re
         A::AllowRole => video_admin::allow_a_role(inv, data).await,
         A::DisallowRole => video_admin::disallow_a_role(inv, data).await,
         A::AnyRole => video_admin::allow_any_role(inv, data).await,
+        A::Approval => video_admin::set_approval(inv, data).await,
+        A::Approver => video_admin::set_approver(inv, data).await,
     }
 }
 
@@ -139,7 +145,7 @@ mod tests {
                 registered.push(vec![command.name.to_string(), sub.name.to_string()]);
             }
         }
-        assert_eq!(registered.len(), 22, "{registered:?}");
+        assert_eq!(registered.len(), 24, "{registered:?}");
         let mut seen = Vec::new();
         for path in &registered {
             let found = logic(path).unwrap_or_else(|| panic!("no logic for {path:?}"));

@@ -1,5 +1,6 @@
 //! `/video-admin`: a server's settings for `/video` (where, who, how large, defaults,
-//! cooldown, web search, content filter, the language of public messages). Manage Server only: Discord's `default_member_permissions`
+//! cooldown, web search, content filter, the language of public messages, the price above
+//! which a job waits for approval and the role that may give it). Manage Server only: Discord's `default_member_permissions`
 //! hides it, and every subcommand checks the permission again, since a server can override
 //! the default.
 
@@ -64,7 +65,9 @@ pub enum FilterChoice {
         "language",
         "allow_role",
         "disallow_role",
-        "any_role"
+        "any_role",
+        "approval",
+        "approver"
     ),
     subcommand_required
 )]
@@ -183,6 +186,23 @@ fn describe(lang: Lang, s: &ServerSettings, guild_locale: Option<&str>, config: 
             }
         ),
         tr!(lang, "admin-show-language", value = language),
+        tr!(
+            lang,
+            "admin-show-approval",
+            value = if s.approval_above == 0 {
+                tr!(lang, "admin-approval-off")
+            } else {
+                tr!(
+                    lang,
+                    "admin-approval-above",
+                    amount = lang.num(s.approval_above)
+                )
+            },
+            approvers = match s.approver_role {
+                Some(role) => tr!(lang, "admin-approvers-role", role = format!("<@&{role}>")),
+                None => tr!(lang, "admin-approvers-managers"),
+            }
+        ),
     ];
     lines.join("\n")
 }
@@ -558,4 +578,60 @@ pub async fn allow_any_role(inv: &Invocation, data: &Data) -> Result<Reply, Comm
         tr!(lang(inv), "admin-any-role"),
     )
     .await
+}
+
+/// Hold videos costing more than a price until an admin approves them
+#[poise::command(slash_command, guild_only)]
+pub async fn approval(
+    ctx: Context<'_>,
+    #[description = "Credits; a video costing more waits for approval (0: never)"]
+    #[min = 0]
+    #[max = 1_000_000_000_000_i64]
+    above: i64,
+) -> Result<(), CommandError> {
+    let _ = above;
+    gateway::run(ctx).await
+}
+
+/// `/video-admin approval above`.
+pub async fn set_approval(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    let lang = lang(inv);
+    let above = required(inv, inv.options.integer("above"), "above")?;
+    let above = u64::try_from(above)
+        .ok()
+        .filter(|a| *a <= crate::credits::MAX_AMOUNT)
+        .ok_or_else(|| CommandError::User(tr!(lang, "admin-approval-range")))?;
+    let done = if above == 0 {
+        tr!(lang, "admin-approval-set-off")
+    } else {
+        tr!(lang, "admin-approval-set", amount = lang.num(above))
+    };
+    change(inv, data, move |s| s.approval_above = above, done).await
+}
+
+/// Who may approve held videos, besides Manage Server (no role: Manage Server only)
+#[poise::command(slash_command, guild_only)]
+pub async fn approver(
+    ctx: Context<'_>,
+    #[description = "The role (leave out to let only Manage Server decide)"] role: Option<Role>,
+) -> Result<(), CommandError> {
+    let _ = role;
+    gateway::run(ctx).await
+}
+
+/// `/video-admin approver [role]`: without a role, only Manage Server decides.
+pub async fn set_approver(inv: &Invocation, data: &Data) -> Result<Reply, CommandError> {
+    let role = match inv.options.get("role") {
+        Some(OptionValue::Role(r)) => Some(r.get()),
+        _ => None,
+    };
+    let done = match role {
+        Some(role) => tr!(
+            lang(inv),
+            "admin-approver-set",
+            role = format!("<@&{role}>")
+        ),
+        None => tr!(lang(inv), "admin-approver-cleared"),
+    };
+    change(inv, data, move |s| s.approver_role = role, done).await
 }
