@@ -1,6 +1,7 @@
 //! The job queue against the fake provider: real sled on a temp dir, real HTTP on loopback.
 //! Timings are shortened through the config; nothing here sleeps blindly for a result.
 
+mod approval;
 mod crash;
 mod faults;
 mod lifecycle;
