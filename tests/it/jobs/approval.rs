@@ -266,3 +266,69 @@ async fn undecided_jobs_expire_after_the_approval_timeout_even_across_a_restart(
     assert_verifies(&bot);
     bot.stop().await;
 }
+
+/// On a shared store (PostgreSQL), a job held by the lease holder and approved on a process
+/// that does not run the scheduler is found approved by the holder's sync and started; one
+/// rejected there leaves the holder's set; one held elsewhere that nobody decides is expired
+/// by the holder (here a new one, after the first stopped).
+#[tokio::test]
+async fn the_scheduler_holder_follows_decisions_made_by_another_process() {
+    use secrecy::ExposeSecret;
+    let Some(url) = crate::support::postgres::database_url() else {
+        return;
+    };
+    let fake = FakeProvider::start().await;
+    let open = || {
+        let url = secrecy::SecretString::from(url.expose_secret().to_owned());
+        seedance_bot::store::Store::Postgres(
+            seedance_bot::store::postgres::PgStore::connect(&url).unwrap(),
+        )
+    };
+    // Nothing expires on its own in the first part: only the sync can start the approved job.
+    let cfg = config(&fake.base_url());
+    // The first process runs the scheduler; the second only admits and decides.
+    let mut first = Bot::open_store(open(), cfg.clone(), Default::default()).await;
+    first.resume();
+    let second = Bot::open_store(open(), cfg, Default::default()).await;
+    second.grant(1, 1000).await;
+    // A job the holder runs: from here on the first process holds the lease.
+    first.jobs.submit(request("fl-0", 1, 9)).await.unwrap();
+    first
+        .wait_job(&JobId("fl-0".into()), WAIT, |j| {
+            matches!(j.state, JobState::Succeeded { .. })
+        })
+        .await;
+    set_threshold(&second, COST - 1).await;
+    let (a, b, c) = (
+        JobId("fl-a".into()),
+        JobId("fl-b".into()),
+        JobId("fl-c".into()),
+    );
+    // Held on the holder (known to its scheduler at once) and on the other process.
+    first.jobs.submit(request("fl-a", 1, 10)).await.unwrap();
+    second.jobs.submit(request("fl-b", 1, 11)).await.unwrap();
+    second.jobs.approve(&a, ADMIN).await.unwrap();
+    second.jobs.reject(&b, ADMIN).await.unwrap();
+    let done = first
+        .wait_job(&a, WAIT, |j| matches!(j.state, JobState::Succeeded { .. }))
+        .await;
+    assert_eq!(done.decision.map(|d| d.kind), Some(DecisionKind::Approved));
+    assert_eq!(fake.count(Endpoint::CreateTask), 2, "only the approved job was sent");
+    assert_eq!(first.jobs.get(&b).unwrap().state, JobState::Rejected);
+    assert_eq!(balance(&first), (1000 - 2 * COST, 0, 2 * COST));
+    assert_verifies(&first);
+    first.stop().await;
+
+    // A new holder with a short approval timeout expires a job held on the other process.
+    let short = config_with(&fake.base_url(), |c| {
+        c.jobs.approval_timeout = Duration::from_secs(1);
+    });
+    let mut third = Bot::open_store(open(), short, Default::default()).await;
+    third.resume();
+    second.jobs.submit(request("fl-c", 1, 12)).await.unwrap();
+    let expired = third.wait_job(&c, WAIT, |j| j.state.is_terminal()).await;
+    assert_eq!(expired.state, JobState::ApprovalExpired);
+    assert_eq!(balance(&third), (1000 - 2 * COST, 0, 2 * COST));
+    assert_verifies(&third);
+    third.stop().await;
+}
