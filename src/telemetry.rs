@@ -82,7 +82,10 @@ pub fn register_metrics(commands: &[String]) {
         metrics::Unit::Seconds,
         "Time from an interaction's creation to the bot's answer"
     );
-    metrics::describe_gauge!("seedance_jobs", "Jobs awaiting approval, queued, submitting and running now");
+    metrics::describe_gauge!(
+        "seedance_jobs",
+        "Jobs awaiting approval, queued, submitting and running now"
+    );
     metrics::describe_counter!("seedance_jobs_finished_total", "Jobs ended, by final state");
     metrics::describe_counter!(
         "seedance_provider_calls_total",

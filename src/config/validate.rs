@@ -142,8 +142,7 @@ impl Config {
                 "it must be between 1 and 100",
             );
         }
-        if j.approval_timeout.is_zero() || j.approval_timeout > Duration::from_secs(30 * 86_400)
-        {
+        if j.approval_timeout.is_zero() || j.approval_timeout > Duration::from_secs(30 * 86_400) {
             bad(
                 "jobs.approval_timeout",
                 &secs(j.approval_timeout),

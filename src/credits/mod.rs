@@ -33,8 +33,8 @@ pub use error::{LedgerError, format_utc};
 pub use export::ExportFormat;
 pub(crate) use export::csv_text;
 pub use types::{
-    Actor, Approval, Balance, CapSource, EntryKind, GuildInfo, Hold, HoldState, IndexedJob, JobIndex,
-    JobWrite, JournalEntry, LedgerSettings, MemberRules, MemberUsage, PoolId, Reserve,
+    Actor, Approval, Balance, CapSource, EntryKind, GuildInfo, Hold, HoldState, IndexedJob,
+    JobIndex, JobWrite, JournalEntry, LedgerSettings, MemberRules, MemberUsage, PoolId, Reserve,
 };
 
 use records::{DAY_MS, TREE_NAMES};

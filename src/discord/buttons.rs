@@ -117,7 +117,11 @@ async fn decide(
         .is_some_and(|role| inv.roles.iter().any(|r| r.get() == role));
     if !manager && !approver {
         return user(match server.approver_role {
-            Some(role) => tr!(lang, "approval-not-allowed-role", role = format!("<@&{role}>")),
+            Some(role) => tr!(
+                lang,
+                "approval-not-allowed-role",
+                role = format!("<@&{role}>")
+            ),
             None => tr!(lang, "approval-not-allowed"),
         });
     }
@@ -136,10 +140,10 @@ async fn decide(
         Ok(_) => Ok(tr!(lang, "approval-rejected", amount = cost)),
         Err(DecideError::Unknown) => user(tr!(lang, "approval-unknown")),
         Err(DecideError::NotAwaiting(_)) => {
-            let state = data
-                .jobs
-                .get(id)
-                .map_or_else(|| tr!(lang, "word-none"), |j| card::state_label(lang, &j.state));
+            let state = data.jobs.get(id).map_or_else(
+                || tr!(lang, "word-none"),
+                |j| card::state_label(lang, &j.state),
+            );
             user(tr!(lang, "approval-decided", state = state))
         }
         Err(e @ DecideError::Internal(_)) => Err(CommandError::Internal(Box::new(e))),

@@ -108,14 +108,10 @@ impl Jobs {
         let at = now_ms();
         let (change, reason) = match decision {
             Approval::Approved { by } => (Change::Approve { by, at }, ""),
-            Approval::Rejected { by } => (
-                Change::Reject { by, at },
-                "rejected before it was queued",
-            ),
-            Approval::Expired => (
-                Change::ApprovalExpired { at },
-                "nobody approved it in time",
-            ),
+            Approval::Rejected { by } => {
+                (Change::Reject { by, at }, "rejected before it was queued")
+            }
+            Approval::Expired => (Change::ApprovalExpired { at }, "nobody approved it in time"),
         };
         let write = transition::write(id, change);
         let result = self

@@ -104,8 +104,8 @@ impl Jobs {
             }
             // Jobs held for approval whose time is up: refunded (the lease holder's, like
             // every deadline).
-            while leads {
-                match sched.next_expired_approval(now) {
+            while let Some(expired) = leads.then(|| sched.next_expired_approval(now)) {
+                match expired {
                     Ok(id) => actions.push(Action::ExpireApproval(id)),
                     Err(when) => {
                         if let Some(when) = when {

@@ -381,19 +381,29 @@ mod tests {
             at: 7,
         };
         assert_eq!(record.decision, Some(approved));
-        assert_eq!(record.queued_since(), 7, "the deadline counts from approval");
+        assert_eq!(
+            record.queued_since(),
+            7,
+            "the deadline counts from approval"
+        );
         assert!(apply(&mut record, &Change::Reject { by, at: 8 }).is_err());
 
         let mut record = job(JobState::AwaitingApproval);
         apply(&mut record, &Change::Reject { by, at: 8 }).unwrap();
         assert_eq!(record.state, JobState::Rejected);
         assert_eq!(record.finished_at, Some(8));
-        assert_eq!(record.decision.map(|d| (d.kind, d.by)), Some((DecisionKind::Rejected, Some(by))));
+        assert_eq!(
+            record.decision.map(|d| (d.kind, d.by)),
+            Some((DecisionKind::Rejected, Some(by)))
+        );
 
         let mut record = job(JobState::AwaitingApproval);
         apply(&mut record, &Change::ApprovalExpired { at: 9 }).unwrap();
         assert_eq!(record.state, JobState::ApprovalExpired);
-        assert_eq!(record.decision.map(|d| (d.kind, d.by)), Some((DecisionKind::Expired, None)));
+        assert_eq!(
+            record.decision.map(|d| (d.kind, d.by)),
+            Some((DecisionKind::Expired, None))
+        );
         assert!(record.state.is_terminal());
     }
 

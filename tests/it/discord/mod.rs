@@ -5,6 +5,7 @@
 //! fake provider, on a temp data directory.
 
 mod answer_first;
+mod approval;
 mod autocomplete;
 mod bot;
 mod buttons;

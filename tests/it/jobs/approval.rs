@@ -80,7 +80,10 @@ async fn held_jobs_wait_outside_the_queue_until_decided(backend: Backend) {
     let approved = bot.jobs.approve(&a, ADMIN).await.unwrap();
     assert_eq!(approved.state, JobState::Queued);
     let decision = approved.decision.expect("the decision is stored");
-    assert_eq!((decision.kind, decision.by), (DecisionKind::Approved, Some(ADMIN)));
+    assert_eq!(
+        (decision.kind, decision.by),
+        (DecisionKind::Approved, Some(ADMIN))
+    );
     let seen = bot.reporter.final_of(&a, WAIT).await;
     assert!(matches!(seen.state, JobState::Succeeded { .. }), "{seen:?}");
     assert!(
@@ -92,7 +95,11 @@ async fn held_jobs_wait_outside_the_queue_until_decided(backend: Backend) {
             .any(|s| s.job == a && s.event == JobEvent::Approved),
         "the card learns of the approval"
     );
-    assert_eq!(fake.count(Endpoint::CreateTask), 1, "only the approved job went upstream");
+    assert_eq!(
+        fake.count(Endpoint::CreateTask),
+        1,
+        "only the approved job went upstream"
+    );
     assert_eq!(balance(&bot), (1000 - 3 * COST, 2 * COST, COST));
     assert_eq!(
         bot.jobs.approve(&a, ADMIN).await.unwrap_err(),
@@ -161,7 +168,10 @@ async fn held_jobs_wait_outside_the_queue_until_decided(backend: Backend) {
         ]
     );
     assert_eq!(
-        journal_of(&bot, "ap-c").iter().map(|r| r.0).collect::<Vec<_>>(),
+        journal_of(&bot, "ap-c")
+            .iter()
+            .map(|r| r.0)
+            .collect::<Vec<_>>(),
         vec![EntryKind::Reserve, EntryKind::Void]
     );
 
@@ -182,7 +192,12 @@ async fn held_jobs_wait_outside_the_queue_until_decided(backend: Backend) {
     let row = |job: &str| rows.iter().find(|r| r["job"] == job).unwrap().clone();
     assert_eq!(row("ap-a")["approval"], "approved");
     assert_eq!(row("ap-a")["approval_by"], ADMIN.0);
-    assert!(row("ap-a")["approval_utc"].as_str().unwrap().contains("UTC"));
+    assert!(
+        row("ap-a")["approval_utc"]
+            .as_str()
+            .unwrap()
+            .contains("UTC")
+    );
     assert_eq!(row("ap-b")["approval"], "rejected");
     assert_eq!(row("ap-b")["state"], "rejected");
     assert_eq!(row("ap-b")["approval_by"], ADMIN.0);
@@ -252,7 +267,10 @@ async fn undecided_jobs_expire_after_the_approval_timeout_even_across_a_restart(
     assert_eq!((decision.kind, decision.by), (DecisionKind::Expired, None));
     assert_eq!(balance(&bot), (1000, 0, 0));
     assert_eq!(
-        journal_of(&bot, "ex-a").iter().map(|r| (r.0, r.2)).collect::<Vec<_>>(),
+        journal_of(&bot, "ex-a")
+            .iter()
+            .map(|r| (r.0, r.2))
+            .collect::<Vec<_>>(),
         vec![
             (EntryKind::Reserve, Actor::Member(MemberId(10))),
             (EntryKind::ApprovalExpired, Actor::System),
@@ -313,7 +331,11 @@ async fn the_scheduler_holder_follows_decisions_made_by_another_process() {
         .wait_job(&a, WAIT, |j| matches!(j.state, JobState::Succeeded { .. }))
         .await;
     assert_eq!(done.decision.map(|d| d.kind), Some(DecisionKind::Approved));
-    assert_eq!(fake.count(Endpoint::CreateTask), 2, "only the approved job was sent");
+    assert_eq!(
+        fake.count(Endpoint::CreateTask),
+        2,
+        "only the approved job was sent"
+    );
     assert_eq!(first.jobs.get(&b).unwrap().state, JobState::Rejected);
     assert_eq!(balance(&first), (1000 - 2 * COST, 0, 2 * COST));
     assert_verifies(&first);
