@@ -204,6 +204,22 @@ async fn held_jobs_wait_outside_the_queue_until_decided(backend: Backend) {
     assert_eq!(row("ap-c")["approval"], "");
     assert_eq!(row("ap-d")["approval"], "");
     assert_eq!(row("ap-d")["approval_by"], serde_json::Value::Null);
+
+    // `credits verify` notices a rejected job that does not say who rejected it.
+    let mut tampered = bot.jobs.get(&b).unwrap();
+    tampered.decision = None;
+    bot.ledger
+        .write_job(seedance_bot::credits::JobWrite::put(
+            "ap-b",
+            tampered.to_bytes(),
+        ))
+        .await
+        .unwrap();
+    let problems = seedance_bot::jobs::verify::verify(&bot.ledger).unwrap();
+    assert_eq!(
+        problems,
+        ["job ap-b is rejected but its approval decision is None"]
+    );
     bot.stop().await;
 }
 
