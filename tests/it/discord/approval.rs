@@ -202,7 +202,8 @@ crate::in_both_modes!(held_job_is_approved_by_an_approver_not_by_others);
 
 /// Rejected (in a server whose public language is Chinese): refunded, nothing charged, and
 /// the member told in the job's thread; the member's own Cancel of a held job refunds too;
-/// a video at the threshold goes straight to the queue.
+/// a requester with Manage Server may approve their own; a video at the threshold goes
+/// straight to the queue.
 async fn rejection_and_cancel_refund_and_the_threshold_is_exclusive(mode: Mode) {
     let (double, provider, _dir, app) = setup_in(mode).await;
     private_reply(
@@ -279,6 +280,25 @@ async fn rejection_and_cancel_refund_and_the_threshold_is_exclusive(mode: Mode) 
     assert_eq!((b.available, b.pending, b.settled), (1000, 0, 0));
     assert_verifies(&app);
 
+    // With Manage Server, the requester may approve their own.
+    let injected = double.inject(&video("a fourth lighthouse")).await;
+    callback(&double, &injected).await;
+    let card = card_id(&double, &injected);
+    let id = injected.id.to_string();
+    let text = press(
+        &double,
+        on_card(&format!("seedance:approve:{id}"), card, MEMBER)
+            .member_permissions(perms::MEMBER | perms::MANAGE_GUILD),
+    )
+    .await;
+    assert!(text.starts_with("Approved:"), "{text}");
+    let job = wait_delivered(&app, &id).await;
+    assert!(matches!(job.state, JobState::Succeeded { .. }));
+    assert_eq!(job.decision.and_then(|d| d.by).map(|m| m.0), Some(MEMBER));
+    let b = app.balance();
+    assert_eq!((b.available, b.pending, b.settled), (1000 - COST, 0, COST));
+    assert_verifies(&app);
+
     // At the threshold: no approval needed.
     private_reply(
         &double,
@@ -294,9 +314,12 @@ async fn rejection_and_cancel_refund_and_the_threshold_is_exclusive(mode: Mode) 
     let job = wait_delivered(&app, &injected.id.to_string()).await;
     assert!(matches!(job.state, JobState::Succeeded { .. }));
     assert_eq!(job.decision, None);
-    assert_eq!(provider.count(Endpoint::CreateTask), 1);
+    assert_eq!(provider.count(Endpoint::CreateTask), 2);
     let b = app.balance();
-    assert_eq!((b.available, b.pending, b.settled), (1000 - COST, 0, COST));
+    assert_eq!(
+        (b.available, b.pending, b.settled),
+        (1000 - 2 * COST, 0, 2 * COST)
+    );
     assert_verifies(&app);
     assert_pings_at_most_one(&double);
     assert_no_violations(&double);
