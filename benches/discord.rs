@@ -7,7 +7,7 @@
 //! double's signed POST), each with a fresh double, provider and data directory.
 //!
 //! Run: `cargo bench --bench discord` (BURST=500 MEMBERS=100 SERVERS=10 to change,
-//! MODES=http for one transport only).
+//! MODES=http for one transport only, BOT=path to run another build of the bot).
 
 #[path = "../tests/it/support"]
 #[allow(unused_imports)] // The benchmark uses a part of the test toolkit.
@@ -62,7 +62,10 @@ struct Setup {
 
 impl Setup {
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_seedance-bot"));
+        // BOT=path runs another build of the bot against this bench, to compare two builds in
+        // one sitting.
+        let bot = std::env::var("BOT").unwrap_or_else(|_| env!("CARGO_BIN_EXE_seedance-bot").into());
+        let mut cmd = Command::new(bot);
         for (k, _) in std::env::vars() {
             if k.starts_with("SEEDANCE_BOT__") {
                 cmd.env_remove(k);

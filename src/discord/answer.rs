@@ -56,6 +56,18 @@ pub fn deadline(id: u64) -> Instant {
     Instant::now() + left.min(BUDGET_FROM_START)
 }
 
+/// When to stop waiting for an admission: at `deadline` (see [`deadline`]), or at once
+/// while other commands are being admitted in this process. The answer comes first: under
+/// a burst this one's durable write would wait behind theirs, so the member sees the
+/// deferral now and the card when it is written.
+pub fn admission_deadline(data: &Data, deadline: Instant) -> Instant {
+    if data.jobs.admitting() > 0 {
+        Instant::now()
+    } else {
+        deadline
+    }
+}
+
 /// Runs `work`; if it has not ended by `deadline`, defers the interaction (privately when
 /// `private`) and keeps waiting. The work is never cut short: it may hold money.
 pub async fn race<T>(
@@ -67,6 +79,8 @@ pub async fn race<T>(
 ) -> (T, Ack) {
     tokio::pin!(work);
     tokio::select! {
+        // Work that ends at its first step is answered directly, even past the deadline.
+        biased;
         out = &mut work => return (out, Ack::None),
         () = tokio::time::sleep_until(deadline) => {}
     }

@@ -161,6 +161,8 @@ async fn run_again(
     deadline: tokio::time::Instant,
 ) -> Result<(), (Result<String, CommandError>, Ack)> {
     let refuse = |e: CommandError| (Err(e), Ack::None);
+    let deadline = answer::admission_deadline(data, deadline);
+    let _admitting = data.jobs.admission();
     let lang = super::commands::lang(inv);
     let Some(guild) = inv.guild else {
         return Err(refuse(CommandError::User(tr!(lang, "error-server-only"))));

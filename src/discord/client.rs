@@ -26,6 +26,10 @@ pub enum DiscordError {
     Client(#[source] serenity::Error),
     #[error("the Discord gateway connection ended with an error")]
     Gateway(#[source] serenity::Error),
+    #[error("could not start the thread that reads the Discord gateway")]
+    Runtime(#[source] std::io::Error),
+    #[error("the thread reading the Discord gateway stopped unexpectedly")]
+    GatewayThread,
     #[error("could not read the bot's application from Discord")]
     Application(#[source] serenity::Error),
     #[error(
@@ -133,9 +137,39 @@ pub fn intents() -> GatewayIntents {
 /// `command_guild_ids`, else globally) and serves interactions until `shutdown` resolves;
 /// then turns new interactions away, waits (up to `DRAIN_GRACE`) for those being handled,
 /// closes the gateway and returns.
+///
+/// The gateway connection is read on a thread of its own (a one-thread runtime), and every
+/// event is handled on the caller's runtime: a burst of commands, or the jobs they start,
+/// never keeps the next interaction waiting in the socket, so each is answered in the
+/// order it came, as soon as the bot can.
 pub async fn run(
     data: Data,
     commands: Vec<Command>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), DiscordError> {
+    let handlers = tokio::runtime::Handle::current();
+    let (done, result) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("discord-gateway".into())
+        .spawn(move || {
+            let outcome = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(gateway) => gateway.block_on(run_gateway(data, commands, handlers, shutdown)),
+                Err(e) => Err(DiscordError::Runtime(e)),
+            };
+            let _ = done.send(outcome);
+        })
+        .map_err(DiscordError::Runtime)?;
+    result.await.unwrap_or(Err(DiscordError::GatewayThread))
+}
+
+/// [`run`] on the gateway's own runtime; events are handled on `handlers`.
+async fn run_gateway(
+    data: Data,
+    commands: Vec<Command>,
+    handlers: tokio::runtime::Handle,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), DiscordError> {
     let config = data.config.clone();
@@ -220,7 +254,7 @@ pub async fn run(
             return Ok(());
         }
     }
-    let gate = super::drain::Gate::new(framework, health.clone());
+    let gate = super::drain::Gate::new(framework, health.clone(), handlers);
     let in_flight = gate.in_flight();
     let mut client = ClientBuilder::new_with_http(http, intents())
         .framework(gate)

@@ -11,6 +11,7 @@ use serenity::all::{
     CreateInteractionResponseMessage, Framework, FullEvent, Interaction,
 };
 use serenity::async_trait;
+use tokio::runtime::Handle;
 
 use super::mentions;
 use crate::http::Health;
@@ -19,20 +20,23 @@ use crate::ids::MemberId;
 /// What a member sees when an interaction arrives after the shutdown signal.
 pub const RESTARTING: &str = "The bot is restarting; try again in a minute.";
 
-/// Wraps the poise framework: turns interactions away while draining and counts the events
-/// being handled.
+/// Wraps the poise framework: turns interactions away while draining, counts the events
+/// being handled, and handles each on the bot's main runtime (`handlers`), away from the
+/// runtime that reads the gateway.
 pub struct Gate<F> {
-    inner: F,
+    inner: Arc<F>,
     health: Arc<Health>,
     in_flight: Arc<AtomicUsize>,
+    handlers: Handle,
 }
 
 impl<F> Gate<F> {
-    pub fn new(inner: F, health: Arc<Health>) -> Gate<F> {
+    pub fn new(inner: F, health: Arc<Health>, handlers: Handle) -> Gate<F> {
         Gate {
-            inner,
+            inner: Arc::new(inner),
             health,
             in_flight: Arc::default(),
+            handlers,
         }
     }
 
@@ -60,20 +64,33 @@ impl Drop for InFlight {
 }
 
 #[async_trait]
-impl<F: Framework> Framework for Gate<F> {
+impl<F: Framework + 'static> Framework for Gate<F> {
     async fn init(&mut self, client: &Client) {
-        self.inner.init(client).await;
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.init(client).await,
+            // Only `dispatch` clones it, and it runs after `init`.
+            None => tracing::error!("the command framework was shared before it was set up"),
+        }
     }
 
     async fn dispatch(&self, ctx: SerenityContext, event: FullEvent) {
-        let _guard = InFlight::enter(&self.in_flight);
-        if let FullEvent::InteractionCreate { interaction } = &event
-            && self.health.draining()
+        let guard = InFlight::enter(&self.in_flight);
+        let draining = self.health.draining();
+        let inner = self.inner.clone();
+        let handled = self.handlers.spawn(async move {
+            let _guard = guard;
+            match &event {
+                FullEvent::InteractionCreate { interaction } if draining => {
+                    turn_away(&ctx, interaction).await;
+                }
+                _ => inner.dispatch(ctx, event).await,
+            }
+        });
+        if let Err(e) = handled.await
+            && e.is_panic()
         {
-            turn_away(&ctx, interaction).await;
-            return;
+            tracing::error!("an event's handler panicked");
         }
-        self.inner.dispatch(ctx, event).await;
     }
 }
 

@@ -155,6 +155,18 @@ struct Inner {
     member_locks: member_lock::MemberLocks,
     /// Whether this process runs the scheduler (see `fleet`).
     fleet: fleet::Fleet,
+    /// Commands of this process between their start and their job's admission.
+    admitting: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// One command being admitted, counted by [`Jobs::admitting`] while it lives.
+#[must_use = "the admission is counted only while the guard lives"]
+pub struct Admission(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl Jobs {
@@ -190,6 +202,7 @@ impl Jobs {
                 sched: Mutex::new(sched),
                 wake: Notify::new(),
                 member_locks: member_lock::MemberLocks::default(),
+                admitting: Arc::default(),
                 fleet,
             }),
         };
@@ -215,6 +228,19 @@ impl Jobs {
 
     pub fn is_simulated(&self) -> bool {
         self.inner.provider.is_simulated()
+    }
+
+    /// Counts a command that is about to admit a job (its checks, reads and the durable
+    /// admit), until the guard is dropped.
+    pub fn admission(&self) -> Admission {
+        let count = self.inner.admitting.clone();
+        count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Admission(count)
+    }
+
+    /// How many commands of this process are being admitted now (see [`Jobs::admission`]).
+    pub fn admitting(&self) -> usize {
+        self.inner.admitting.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Validates, prices, reserves and stores a job, then queues it.

@@ -125,7 +125,8 @@ pub async fn make_with(
     responder: &Responder<'_>,
     given: Vec<Reference>,
 ) -> (Result<(), CommandError>, bool) {
-    let deadline = answer::deadline(inv.id.get());
+    let deadline = answer::admission_deadline(data, answer::deadline(inv.id.get()));
+    let _admitting = data.jobs.admission();
     let lang = super::lang(inv);
     if inv.guild.is_none() {
         let text = tr!(lang, "video-dm");

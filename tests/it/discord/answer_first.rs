@@ -8,7 +8,7 @@ use seedance_bot::jobs::{InteractionRef, JobId};
 
 use super::video::{COST, callback, setup_in, video};
 use super::*;
-use crate::support::discord_double::{BOT_ID, Injected, Opt};
+use crate::support::discord_double::{BOT_ID, Injected, Opt, SlashCommand};
 use crate::support::fake_provider::Endpoint;
 
 /// Makes the admit slow through the process boundary: with the content filter allowed off,
@@ -123,6 +123,48 @@ async fn a_refusal_after_a_deferral_is_seen_by_the_member_only(mode: Mode) {
     app.stop().await;
 }
 
+/// The answer comes first: while one member's command is being admitted, another member's
+/// `/video` is deferred at once instead of waiting behind that write, and its card follows.
+async fn while_another_admission_runs_a_command_is_deferred_at_once(mode: Mode) {
+    let (double, _provider, _dir, app) = setup_in(mode).await;
+    slow_admit(&double, &app).await;
+    let slow = double.inject(&video("a slow boat")).await;
+    // The first command is now inside its admission: its channel read is being held.
+    double.wait_delays_taken(secs(3)).await;
+
+    let quick = double
+        .inject(
+            &SlashCommand::in_guild("video", GUILD, CHANNEL, OTHER_MEMBER)
+                .option(Opt::string("prompt", "a quick boat")),
+        )
+        .await;
+    let cb = callback(&double, &quick).await;
+    assert_eq!(cb["type"], 5, "deferred at once: {cb}");
+    assert_eq!(cb["data"]["flags"].as_u64().unwrap_or(0) & 64, 0, "public");
+    let edit = double
+        .wait_for(|r| r.is("PATCH", &original_route(&quick)), secs(5))
+        .await;
+    assert_eq!(edit.body()["embeds"][0]["description"], "a quick boat");
+
+    // The slow one ends the same way; both are paid for once.
+    assert_eq!(callback(&double, &slow).await["type"], 5);
+    double
+        .wait_for(|r| r.is("PATCH", &original_route(&slow)), secs(10))
+        .await;
+    for injected in [&quick, &slow] {
+        let job = super::video::wait_ended(&app, &injected.id.to_string()).await;
+        assert_eq!(job.cost, COST);
+    }
+    let b = app.balance();
+    assert_eq!(
+        (b.available, b.pending + b.settled),
+        (1000 - 2 * COST, 2 * COST)
+    );
+    assert_never_said_nothing_charged(&double);
+    assert_no_violations(&double);
+    app.stop().await;
+}
+
 /// Gateway only: over HTTP the card is the HTTP response itself, with no callback to fail.
 #[tokio::test]
 async fn a_card_that_cannot_be_sent_after_acceptance_tells_the_truth_and_a_retry_charges_once() {
@@ -182,4 +224,5 @@ async fn a_card_that_cannot_be_sent_after_acceptance_tells_the_truth_and_a_retry
 crate::in_both_modes!(
     a_slow_admit_is_deferred_and_the_card_follows_by_editing_the_response,
     a_refusal_after_a_deferral_is_seen_by_the_member_only,
+    while_another_admission_runs_a_command_is_deferred_at_once,
 );

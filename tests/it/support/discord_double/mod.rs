@@ -320,6 +320,19 @@ impl DiscordDouble {
             .with(|s| s.delays.push((method.into(), path.into(), delay)));
     }
 
+    /// Waits until every delay set with [`DiscordDouble::delay_next`] has caught its request
+    /// (the request arrived and is being held), at most `timeout`.
+    pub async fn wait_delays_taken(&self, timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while self.shared.with(|s| !s.delays.is_empty()) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no request came for a delay within {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     /// Posts a message as someone else (a member), e.g. to start a thread from it later.
     pub fn seed_message(&self, channel_id: u64, author_id: u64, content: &str) -> u64 {
         self.shared.with(|s| {
