@@ -64,7 +64,8 @@ impl Setup {
     fn command(&self, args: &[&str]) -> Command {
         // BOT=path runs another build of the bot against this bench, to compare two builds in
         // one sitting.
-        let bot = std::env::var("BOT").unwrap_or_else(|_| env!("CARGO_BIN_EXE_seedance-bot").into());
+        let bot =
+            std::env::var("BOT").unwrap_or_else(|_| env!("CARGO_BIN_EXE_seedance-bot").into());
         let mut cmd = Command::new(bot);
         for (k, _) in std::env::vars() {
             if k.starts_with("SEEDANCE_BOT__") {

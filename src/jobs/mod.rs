@@ -240,7 +240,9 @@ impl Jobs {
 
     /// How many commands of this process are being admitted now (see [`Jobs::admission`]).
     pub fn admitting(&self) -> usize {
-        self.inner.admitting.load(std::sync::atomic::Ordering::SeqCst)
+        self.inner
+            .admitting
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Validates, prices, reserves and stores a job, then queues it.
