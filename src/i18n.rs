@@ -96,19 +96,14 @@ impl Lang {
         LOCALES.try_lookup(self.langid(), id)
     }
 
-    /// A whole number as this language writes it: `400`, `9600`, `12,800`. Both languages
-    /// group thousands with a comma, from five digits on (a four-digit number stays whole,
-    /// as the bot has always written credits).
+    /// A whole number as this language writes it: `400`, `9,600`, `12,800`. Both languages
+    /// group thousands with a comma (as zh-CN's number format does too).
     pub fn num(self, n: impl Into<i128>) -> String {
         let n: i128 = n.into();
         let digits = n.unsigned_abs().to_string();
         let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
         if n < 0 {
             out.push('-');
-        }
-        if digits.len() <= 4 {
-            out.push_str(&digits);
-            return out;
         }
         for (i, c) in digits.chars().enumerate() {
             if i > 0 && (digits.len() - i).is_multiple_of(3) {

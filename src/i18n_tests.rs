@@ -146,7 +146,8 @@ fn every_message_the_code_uses_exists() {
 #[test]
 fn numbers_times_and_waits_follow_the_language() {
     let (en, zh) = (Lang::English, Lang::SimplifiedChinese);
-    assert_eq!(en.num(9600_u64), "9600");
+    assert_eq!(en.num(9600_u64), "9,600");
+    assert_eq!(en.num(999_u64), "999");
     assert_eq!(en.num(12_800_u64), "12,800");
     assert_eq!(en.num(-1_234_567_i64), "-1,234,567");
     assert_eq!(zh.num(400_u64), "400");

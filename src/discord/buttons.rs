@@ -162,7 +162,8 @@ async fn run_again(
 ) -> Result<(), (Result<String, CommandError>, Ack)> {
     let refuse = |e: CommandError| (Err(e), Ack::None);
     let deadline = answer::admission_deadline(data, deadline);
-    let _admitting = data.jobs.admission();
+    // Counted until its job is admitted (or refused), not while its card is shown.
+    let admitting = data.jobs.admission();
     let lang = super::commands::lang(inv);
     let Some(guild) = inv.guild else {
         return Err(refuse(CommandError::User(tr!(lang, "error-server-only"))));
@@ -194,7 +195,9 @@ async fn run_again(
     let key = request.key.clone();
     let (submitted, ack) = answer::race(http, inv, deadline, false, async {
         request.nsfw_checker = admit::content_filter(http, &server, &place).await;
-        data.jobs.submit(request).await
+        let submitted = data.jobs.submit(request).await;
+        drop(admitting);
+        submitted
     })
     .await;
     match submitted {

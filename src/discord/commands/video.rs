@@ -126,7 +126,8 @@ pub async fn make_with(
     given: Vec<Reference>,
 ) -> (Result<(), CommandError>, bool) {
     let deadline = answer::admission_deadline(data, answer::deadline(inv.id.get()));
-    let _admitting = data.jobs.admission();
+    // Counted until its job is admitted (or refused), not while its card is shown.
+    let admitting = data.jobs.admission();
     let lang = super::lang(inv);
     if inv.guild.is_none() {
         let text = tr!(lang, "video-dm");
@@ -147,7 +148,9 @@ pub async fn make_with(
     let (submitted, ack) = answer::race(http, inv, deadline, false, async {
         remember_guild_locale(inv, data, &server).await;
         request.nsfw_checker = admit::content_filter(http, &server, &place).await;
-        data.jobs.submit(request).await
+        let submitted = data.jobs.submit(request).await;
+        drop(admitting);
+        submitted
     })
     .await;
     let submitted = match submitted {

@@ -52,7 +52,7 @@ async fn only_operators_link_and_unlink_pools_and_both_are_journalled(mode: crat
     assert!(text.contains("must be a server id"), "{text}");
 
     let text = private_text(&double, &link(MEMBER)).await;
-    assert!(text.contains("5000 credits available"), "{text}");
+    assert!(text.contains("5,000 credits available"), "{text}");
     assert_eq!(
         app.balance().available,
         5000,

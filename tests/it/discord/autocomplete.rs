@@ -55,7 +55,7 @@ async fn duration_suggestions_show_each_price_and_the_pool(mode: Mode) {
     assert_eq!(seconds, (4..=15).collect::<Vec<_>>());
     assert_eq!(all[0].0, "4 s: 320 credits (pool: 10,000)");
     assert_eq!(all[1].0, "5 s: 400 credits (pool: 10,000)");
-    assert_eq!(all[11].0, "15 s: 1200 credits (pool: 10,000)");
+    assert_eq!(all[11].0, "15 s: 1,200 credits (pool: 10,000)");
 
     // "1" typed, 1080p with audio chosen: 10-15 s at 160 + 160 per second.
     let chosen = vec![
@@ -67,12 +67,12 @@ async fn duration_suggestions_show_each_price_and_the_pool(mode: Mode) {
     assert_eq!(
         labels,
         [
-            "10 s: 3200 credits (pool: 10,000)",
-            "11 s: 3520 credits (pool: 10,000)",
-            "12 s: 3840 credits (pool: 10,000)",
-            "13 s: 4160 credits (pool: 10,000)",
-            "14 s: 4480 credits (pool: 10,000)",
-            "15 s: 4800 credits (pool: 10,000)",
+            "10 s: 3,200 credits (pool: 10,000)",
+            "11 s: 3,520 credits (pool: 10,000)",
+            "12 s: 3,840 credits (pool: 10,000)",
+            "13 s: 4,160 credits (pool: 10,000)",
+            "14 s: 4,480 credits (pool: 10,000)",
+            "15 s: 4,800 credits (pool: 10,000)",
         ]
     );
 
@@ -140,7 +140,7 @@ async fn balance_says_what_a_default_video_costs_and_how_many_are_left_today(mod
         text.contains("**默认视频**（720p，5 秒）：400 积分；你今天还可以生成 1 个。"),
         "{text}"
     );
-    assert!(text.contains("**积分池**：可用 1000 积分"), "{text}");
+    assert!(text.contains("**积分池**：可用 1,000 积分"), "{text}");
     assert_no_violations(&double);
     app.stop().await;
 }
@@ -167,7 +167,7 @@ async fn suggestions_spend_no_command_allowance(mode: Mode) {
         .option(Opt::subcommand("balance", vec![]));
     for _ in 0..2 {
         let text = private_reply(&double, &balance).await;
-        assert!(text.contains("1000 credits available"), "{text}");
+        assert!(text.contains("1,000 credits available"), "{text}");
     }
     // The allowance is real: a third command within the window is refused.
     let text = private_reply(&double, &balance).await;

@@ -67,8 +67,8 @@ async fn each_member_reads_refusals_in_their_own_language(mode: Mode) {
             video("a boat")
                 .option(Opt::integer("resolution", 2))
                 .option(Opt::integer("duration", 15)),
-            "Not enough credits: the pool has 1000 credits available and this video needs 2400",
-            "积分不足：积分池可用 1000 积分，而这个视频需要 2400",
+            "Not enough credits: the pool has 1,000 credits available and this video needs 2,400",
+            "积分不足：积分池可用 1,000 积分，而这个视频需要 2,400",
         ),
         (
             SlashCommand::in_guild("credits", GUILD, CHANNEL, MEMBER).option(Opt::subcommand(

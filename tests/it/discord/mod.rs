@@ -232,6 +232,15 @@ pub struct TestApp {
     pub address: Option<std::net::SocketAddr>,
 }
 
+/// How many command registrations the bot has sent, answered or refused.
+fn registration_attempts(double: &DiscordDouble) -> usize {
+    double
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PUT" && r.path.ends_with("/commands"))
+        .count()
+}
+
 /// How many command registrations the double has answered.
 fn registrations(double: &DiscordDouble) -> usize {
     double
@@ -248,6 +257,7 @@ impl TestApp {
     pub async fn start(double: &DiscordDouble, config: Arc<Config>) -> TestApp {
         let sessions = double.sessions();
         let registered = registrations(double);
+        let attempts = registration_attempts(double);
         let deadline = tokio::time::Instant::now() + secs(10);
         let app = loop {
             match App::build(config.clone()).await {
@@ -291,6 +301,15 @@ impl TestApp {
             assert!(
                 tokio::time::Instant::now() < deadline,
                 "the bot never connected"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // The commands are registered on READY, by the handler of that event: wait for the
+        // bot to have tried, so a test reads the registration it made.
+        while registration_attempts(double) == attempts {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the bot never registered its commands"
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }

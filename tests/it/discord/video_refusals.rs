@@ -79,7 +79,7 @@ async fn bad_input_and_credit_refusals_are_private_and_charge_nothing(mode: Mode
             video("a boat")
                 .option(Opt::integer("resolution", 2))
                 .option(Opt::integer("duration", 15)),
-            "Not enough credits: the pool has 1000 credits available and this video needs 2400",
+            "Not enough credits: the pool has 1,000 credits available and this video needs 2,400",
         ),
     ];
     for (command, expected) in &cases {
@@ -148,7 +148,7 @@ async fn bad_input_and_credit_refusals_are_private_and_charge_nothing(mode: Mode
         "nothing sent upstream"
     );
     let text = private_reply(&double, &grant(MEMBER)).await;
-    assert!(text.contains("6000 available"), "{text}");
+    assert!(text.contains("6,000 available"), "{text}");
     assert_pings_at_most_one(&double);
     assert_no_violations(&double);
     app.stop().await;
@@ -202,7 +202,7 @@ async fn balance_history_and_jobs_answer_the_member(mode: Mode) {
         SlashCommand::in_guild("credits", GUILD, CHANNEL, who).option(Opt::subcommand(sub, vec![]))
     };
     let text = private_reply(&double, &credits("balance", MEMBER)).await;
-    assert!(text.contains("1000 credits available"), "{text}");
+    assert!(text.contains("1,000 credits available"), "{text}");
     assert!(text.contains("720p: 80/s"), "{text}");
     let text = private_reply(&double, &credits("history", MEMBER)).await;
     assert_eq!(text, "No entries yet.", "the CLI grant has no member");
@@ -213,7 +213,7 @@ async fn balance_history_and_jobs_answer_the_member(mode: Mode) {
     let all =
         credits("history", OTHER_MEMBER).member_permissions(perms::MEMBER | perms::MANAGE_GUILD);
     let text = private_reply(&double, &all).await;
-    assert!(text.contains("granted +1000"), "{text}");
+    assert!(text.contains("granted +1,000"), "{text}");
     let text = private_reply(
         &double,
         &SlashCommand::in_guild("jobs", GUILD, CHANNEL, MEMBER),
