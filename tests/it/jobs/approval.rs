@@ -318,23 +318,13 @@ async fn undecided_jobs_expire_after_the_approval_timeout_even_across_a_restart(
 /// by the holder (here a new one, after the first stopped).
 #[tokio::test]
 async fn the_scheduler_holder_follows_decisions_made_by_another_process() {
-    use secrecy::ExposeSecret;
     let Some(url) = crate::support::postgres::database_url() else {
         return;
     };
     let fake = FakeProvider::start().await;
-    let open = || {
-        let url = secrecy::SecretString::from(url.expose_secret().to_owned());
-        seedance_bot::store::Store::Postgres(
-            seedance_bot::store::postgres::PgStore::connect(&url).unwrap(),
-        )
-    };
     // Nothing expires on its own in the first part: only the sync can start the approved job.
-    let cfg = config(&fake.base_url());
     // The first process runs the scheduler; the second only admits and decides.
-    let mut first = Bot::open_store(open(), cfg.clone(), Default::default()).await;
-    first.resume();
-    let second = Bot::open_store(open(), cfg, Default::default()).await;
+    let (first, second) = Bot::two_on_postgres(&url, config(&fake.base_url())).await;
     second.grant(1, 1000).await;
     // A job the holder runs: from here on the first process holds the lease.
     first.jobs.submit(request("fl-0", 1, 9)).await.unwrap();
@@ -372,7 +362,7 @@ async fn the_scheduler_holder_follows_decisions_made_by_another_process() {
     let short = config_with(&fake.base_url(), |c| {
         c.jobs.approval_timeout = Duration::from_secs(1);
     });
-    let mut third = Bot::open_store(open(), short, Default::default()).await;
+    let mut third = Bot::on_postgres(&url, short).await;
     third.resume();
     second.jobs.submit(request("fl-c", 1, 12)).await.unwrap();
     let expired = third.wait_job(&c, WAIT, |j| j.state.is_terminal()).await;

@@ -400,23 +400,13 @@ crate::on_both_backends!(
 /// scheduler (on a shared store) still tells the truth about them (`/credits balance`).
 #[tokio::test]
 async fn a_members_live_jobs_are_known_to_every_process_sharing_the_store() {
-    use secrecy::ExposeSecret;
     let Some(url) = crate::support::postgres::database_url() else {
         return;
     };
     let fake = FakeProvider::start().await;
     fake.set_default_script(vec![Step::generating()]);
-    let open = || {
-        let url = secrecy::SecretString::from(url.expose_secret().to_owned());
-        seedance_bot::store::Store::Postgres(
-            seedance_bot::store::postgres::PgStore::connect(&url).unwrap(),
-        )
-    };
-    let cfg = config(&fake.base_url());
     // The first process runs the scheduler; the second only admits.
-    let mut first = Bot::open_store(open(), cfg.clone(), Default::default()).await;
-    first.resume();
-    let second = Bot::open_store(open(), cfg, Default::default()).await;
+    let (first, second) = Bot::two_on_postgres(&url, config(&fake.base_url())).await;
     second.grant(1, 1000).await;
     second.jobs.submit(request("ix-far", 1, 10)).await.unwrap();
     first

@@ -236,6 +236,23 @@ impl Bot {
         }
     }
 
+    /// Two processes on the PostgreSQL database at `url`: the first drives the scheduler
+    /// (and so holds its lease), the second only admits, cancels and decides.
+    pub async fn two_on_postgres(url: &secrecy::SecretString, config: Arc<Config>) -> (Bot, Bot) {
+        let mut first = Bot::on_postgres(url, config.clone()).await;
+        first.resume();
+        (first, Bot::on_postgres(url, config).await)
+    }
+
+    /// Opens the queue on the PostgreSQL database at `url` (a process of its own) without
+    /// driving it.
+    pub async fn on_postgres(url: &secrecy::SecretString, config: Arc<Config>) -> Bot {
+        use secrecy::ExposeSecret;
+        let url = secrecy::SecretString::from(url.expose_secret().to_owned());
+        let store = Store::Postgres(seedance_bot::store::postgres::PgStore::connect(&url).unwrap());
+        Bot::open_store(store, config, Default::default()).await
+    }
+
     /// Starts driving the scheduler.
     pub fn resume(&mut self) {
         let (stop, stopped) = oneshot::channel::<()>();
