@@ -84,6 +84,20 @@ struct Pool {
     open: usize,
 }
 
+/// Runs `wait`, which blocks until the database answers (or a pooled connection is free),
+/// without holding up the async tasks of the thread it is called on: on a worker of the
+/// multi-thread runtime, the worker first hands its other tasks to a new one. Elsewhere (a
+/// plain thread, a blocking task, a one-thread runtime) it simply runs.
+fn off_worker<T>(wait: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(wait)
+        }
+        _ => wait(),
+    }
+}
+
 impl Drop for Pool {
     /// Closing a connection runs the blocking client's own runtime, which must not happen
     /// on an async runtime's thread: the last handle may be dropped anywhere.
@@ -257,6 +271,13 @@ impl PgStore {
     /// Runs `work` with a pooled connection on a plain thread (never inside the async
     /// runtime's context, where the blocking client must not run).
     fn with_conn<T: Send>(
+        &self,
+        work: impl FnOnce(&mut Conn) -> Result<T, StorageError> + Send,
+    ) -> Result<T, StorageError> {
+        off_worker(|| self.with_conn_here(work))
+    }
+
+    fn with_conn_here<T: Send>(
         &self,
         work: impl FnOnce(&mut Conn) -> Result<T, StorageError> + Send,
     ) -> Result<T, StorageError> {
@@ -525,7 +546,14 @@ impl PgStore {
         trees: &[&'static str],
         body: impl Fn(&dyn KvTx) -> Result<T, TxFail<E>> + Sync,
     ) -> Result<T, TxFail<E>> {
-        let body = &body;
+        off_worker(|| self.transact_here(trees, &body))
+    }
+
+    fn transact_here<T: Send, E: Send>(
+        &self,
+        trees: &[&'static str],
+        body: &(impl Fn(&dyn KvTx) -> Result<T, TxFail<E>> + Sync),
+    ) -> Result<T, TxFail<E>> {
         // The body and its result stay on this side; only the connection work crosses.
         let mut conflicts = 0;
         loop {
