@@ -226,6 +226,12 @@ impl Jobs {
         &self.inner.guild_settings
     }
 
+    /// Whether this process runs the scheduler now: always on sled; on a shared store,
+    /// while it holds the scheduler lease.
+    pub fn runs_scheduler(&self) -> bool {
+        self.inner.fleet.leads()
+    }
+
     pub fn is_simulated(&self) -> bool {
         self.inner.provider.is_simulated()
     }

@@ -195,6 +195,39 @@ impl Bot {
         Some((dir, bot))
     }
 
+    /// Opens the queue on the store at `at` without driving it (a new "process" each time).
+    pub async fn open_at(
+        at: &StoreAt,
+        config: Arc<Config>,
+        reporter: Arc<RecordingReporter>,
+    ) -> Bot {
+        Bot::open_store(at.open(), config, reporter).await
+    }
+
+    /// [`Bot::open_at`], driving the scheduler.
+    pub async fn start_at(
+        at: &StoreAt,
+        config: Arc<Config>,
+        reporter: Arc<RecordingReporter>,
+    ) -> Bot {
+        let mut bot = Bot::open_at(at, config, reporter).await;
+        bot.resume();
+        bot
+    }
+
+    /// Waits until this process runs the scheduler (at once on sled; on a shared store, once
+    /// it holds the scheduler lease, e.g. after a killed holder's lease expired).
+    pub async fn wait_leading(&self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while !self.jobs.runs_scheduler() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "never took the scheduler lease"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Opens the queue without driving it: submissions wait until [`Bot::resume`].
     pub async fn open(
         dir: &std::path::Path,
@@ -247,9 +280,7 @@ impl Bot {
     /// Opens the queue on the PostgreSQL database at `url` (a process of its own) without
     /// driving it.
     pub async fn on_postgres(url: &secrecy::SecretString, config: Arc<Config>) -> Bot {
-        use secrecy::ExposeSecret;
-        let url = secrecy::SecretString::from(url.expose_secret().to_owned());
-        let store = Store::Postgres(seedance_bot::store::postgres::PgStore::connect(&url).unwrap());
+        let store = Store::Postgres(seedance_bot::store::postgres::PgStore::connect(url).unwrap());
         Bot::open_store(store, config, Default::default()).await
     }
 
@@ -326,4 +357,33 @@ pub fn request(key: &str, guild: u64, member: u64) -> JobRequest {
 }
 
 pub const COST: u64 = 200;
+/// Where a test's store lives across the bot's restarts: a sled directory, or a database of
+/// its own on the test PostgreSQL server.
+pub enum StoreAt {
+    Sled(tempfile::TempDir),
+    Postgres(secrecy::SecretString),
+}
+
+impl StoreAt {
+    /// A fresh, empty store of `backend` (`None`: no PostgreSQL here, said loudly).
+    pub fn fresh(backend: Backend) -> Option<StoreAt> {
+        Some(match backend {
+            Backend::Sled => StoreAt::Sled(tempfile::tempdir().expect("temp dir")),
+            Backend::Postgres => StoreAt::Postgres(crate::support::postgres::database_url()?),
+        })
+    }
+
+    /// Opens it, as a newly started process would.
+    pub fn open(&self) -> Store {
+        match self {
+            StoreAt::Sled(dir) => {
+                Store::from(seedance_bot::store::open(dir.path()).expect("open store"))
+            }
+            StoreAt::Postgres(url) => Store::Postgres(
+                seedance_bot::store::postgres::PgStore::connect(url).expect("connect"),
+            ),
+        }
+    }
+}
+
 pub const WAIT: Duration = Duration::from_secs(10);

@@ -1,5 +1,7 @@
-//! Restarts in every state: each "process" is its own tokio runtime, dropped with all its
-//! tasks mid-flight, then a new one opens the same data directory.
+//! Restarts in every state, on both backends: each "process" is its own tokio runtime,
+//! dropped with all its tasks mid-flight, then a new one opens the same store (the same
+//! data directory, or the same PostgreSQL database, where the new process first waits for
+//! the dead one's scheduler lease to expire).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -8,7 +10,8 @@ use std::time::Duration;
 use seedance_bot::ids::GuildId;
 use seedance_bot::jobs::{JobEvent, JobId, JobState};
 
-use super::{Bot, COST, RecordingReporter, WAIT, config, request};
+use super::{Bot, COST, RecordingReporter, StoreAt, WAIT, config, request};
+use crate::credits::Backend;
 use crate::support::fake_provider::{Endpoint, FakeProvider, Scripted, Step};
 
 /// Runs `f` as one bot process: when it returns, the runtime and every task in it stop.
@@ -23,6 +26,30 @@ pub(super) fn process<T>(f: impl Future<Output = T>) -> T {
     out
 }
 
+/// Each restart test once per backend; a plain test, since each "process" is a runtime.
+macro_rules! restarts_on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sled() {
+                super::$name(super::Backend::Sled);
+            }
+            #[test]
+            fn postgres() {
+                super::$name(super::Backend::Postgres);
+            }
+        }
+    )*};
+}
+
+restarts_on_both_backends!(
+    queued_job_runs_after_restart,
+    running_job_resumes_polling_after_restart,
+    job_caught_submitting_is_refunded_as_outcome_unknown,
+    final_report_is_resent_until_confirmed_and_never_after,
+    stray_holds_are_resolved_at_start,
+);
+
 /// The fake provider lives across the bot's restarts on a runtime of its own.
 pub(super) fn fake_provider() -> (tokio::runtime::Runtime, FakeProvider) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -30,21 +57,22 @@ pub(super) fn fake_provider() -> (tokio::runtime::Runtime, FakeProvider) {
     (runtime, fake)
 }
 
-#[test]
-fn queued_job_runs_after_restart() {
+fn queued_job_runs_after_restart(backend: Backend) {
     let (_rt, fake) = fake_provider();
-    let dir = tempfile::tempdir().unwrap();
+    let Some(at) = StoreAt::fresh(backend) else {
+        return;
+    };
     let cfg = config(&fake.base_url());
     let id = JobId("rq".into());
     process(async {
-        let bot = Bot::open(dir.path(), cfg.clone(), Arc::default()).await;
+        let bot = Bot::open_at(&at, cfg.clone(), Arc::default()).await;
         bot.grant(1, 1000).await;
         bot.jobs.submit(request("rq", 1, 10)).await.unwrap();
     });
     assert_eq!(fake.count(Endpoint::CreateTask), 0);
     process(async {
         let reporter = Arc::new(RecordingReporter::default());
-        let bot = Bot::start(dir.path(), cfg.clone(), reporter.clone()).await;
+        let bot = Bot::start_at(&at, cfg.clone(), reporter.clone()).await;
         let seen = reporter.final_of(&id, WAIT).await;
         assert!(
             matches!(seen.state, JobState::Succeeded { .. }),
@@ -57,15 +85,16 @@ fn queued_job_runs_after_restart() {
     assert_eq!(fake.count(Endpoint::CreateTask), 1);
 }
 
-#[test]
-fn running_job_resumes_polling_after_restart() {
+fn running_job_resumes_polling_after_restart(backend: Backend) {
     let (_rt, fake) = fake_provider();
     fake.set_default_script(vec![Step::generating()]);
-    let dir = tempfile::tempdir().unwrap();
+    let Some(at) = StoreAt::fresh(backend) else {
+        return;
+    };
     let cfg = config(&fake.base_url());
     let id = JobId("rr".into());
     let task = process(async {
-        let bot = Bot::start(dir.path(), cfg.clone(), Arc::default()).await;
+        let bot = Bot::start_at(&at, cfg.clone(), Arc::default()).await;
         bot.grant(1, 1000).await;
         bot.jobs.submit(request("rr", 1, 10)).await.unwrap();
         let job = bot
@@ -83,7 +112,7 @@ fn running_job_resumes_polling_after_restart() {
     );
     process(async {
         let reporter = Arc::new(RecordingReporter::default());
-        let bot = Bot::start(dir.path(), cfg.clone(), reporter.clone()).await;
+        let bot = Bot::start_at(&at, cfg.clone(), reporter.clone()).await;
         let seen = reporter.final_of(&id, WAIT).await;
         assert_eq!(
             seen.state,
@@ -102,19 +131,20 @@ fn running_job_resumes_polling_after_restart() {
     );
 }
 
-#[test]
-fn job_caught_submitting_is_refunded_as_outcome_unknown() {
+fn job_caught_submitting_is_refunded_as_outcome_unknown(backend: Backend) {
     let (_rt, fake) = fake_provider();
     // createTask hangs: the process dies with the call in flight.
     fake.push(
         Endpoint::CreateTask,
         Scripted::ok(serde_json::json!({"taskId": "late"})).delay(Duration::from_secs(30)),
     );
-    let dir = tempfile::tempdir().unwrap();
+    let Some(at) = StoreAt::fresh(backend) else {
+        return;
+    };
     let cfg = config(&fake.base_url());
     let id = JobId("rs".into());
     process(async {
-        let bot = Bot::start(dir.path(), cfg.clone(), Arc::default()).await;
+        let bot = Bot::start_at(&at, cfg.clone(), Arc::default()).await;
         bot.grant(1, 1000).await;
         bot.jobs.submit(request("rs", 1, 10)).await.unwrap();
         bot.wait_job(&id, WAIT, |j| j.state == JobState::Submitting)
@@ -122,7 +152,7 @@ fn job_caught_submitting_is_refunded_as_outcome_unknown() {
     });
     process(async {
         let reporter = Arc::new(RecordingReporter::default());
-        let bot = Bot::start(dir.path(), cfg.clone(), reporter.clone()).await;
+        let bot = Bot::start_at(&at, cfg.clone(), reporter.clone()).await;
         let seen = reporter.final_of(&id, WAIT).await;
         assert!(
             matches!(&seen.state, JobState::Failed { reason } if reason.contains("outcome is unknown")),
@@ -141,17 +171,18 @@ fn job_caught_submitting_is_refunded_as_outcome_unknown() {
     );
 }
 
-#[test]
-fn final_report_is_resent_until_confirmed_and_never_after() {
+fn final_report_is_resent_until_confirmed_and_never_after(backend: Backend) {
     let (_rt, fake) = fake_provider();
-    let dir = tempfile::tempdir().unwrap();
+    let Some(at) = StoreAt::fresh(backend) else {
+        return;
+    };
     let cfg = config(&fake.base_url());
     let id = JobId("rf".into());
     process(async {
         // Discord is down: the final report is refused.
         let reporter = Arc::new(RecordingReporter::default());
         *reporter.refuse_finals.lock().unwrap() = usize::MAX;
-        let bot = Bot::start(dir.path(), cfg.clone(), reporter.clone()).await;
+        let bot = Bot::start_at(&at, cfg.clone(), reporter.clone()).await;
         bot.grant(1, 1000).await;
         bot.jobs.submit(request("rf", 1, 10)).await.unwrap();
         let job = bot.wait_job(&id, WAIT, |j| j.state.is_terminal()).await;
@@ -160,7 +191,7 @@ fn final_report_is_resent_until_confirmed_and_never_after() {
     });
     process(async {
         let reporter = Arc::new(RecordingReporter::default());
-        let bot = Bot::start(dir.path(), cfg.clone(), reporter.clone()).await;
+        let bot = Bot::start_at(&at, cfg.clone(), reporter.clone()).await;
         let seen = reporter.final_of(&id, WAIT).await;
         assert!(matches!(seen.state, JobState::Succeeded { .. }));
         bot.wait_job(&id, WAIT, |j| j.final_delivered).await;
@@ -170,7 +201,9 @@ fn final_report_is_resent_until_confirmed_and_never_after() {
     });
     process(async {
         let reporter = Arc::new(RecordingReporter::default());
-        let _bot = Bot::start(dir.path(), cfg.clone(), reporter.clone()).await;
+        let bot = Bot::start_at(&at, cfg.clone(), reporter.clone()).await;
+        // Only the scheduler's holder sends reports: wait until this process is it.
+        bot.wait_leading(WAIT).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(
             reporter.finals(&id).is_empty(),
@@ -181,16 +214,17 @@ fn final_report_is_resent_until_confirmed_and_never_after() {
 
 /// A hold whose job already ended (its settle or void failed on a storage error) or that
 /// has no job is resolved at start, so no credits stay held forever.
-#[test]
-fn stray_holds_are_resolved_at_start() {
+fn stray_holds_are_resolved_at_start(backend: Backend) {
     use seedance_bot::credits::{JobWrite, Ledger, Reserve};
     use seedance_bot::ids::MemberId;
 
     let (_rt, fake) = fake_provider();
-    let dir = tempfile::tempdir().unwrap();
+    let Some(at) = StoreAt::fresh(backend) else {
+        return;
+    };
     let cfg = config(&fake.base_url());
     process(async {
-        let bot = Bot::open(dir.path(), cfg.clone(), Arc::default()).await;
+        let bot = Bot::open_at(&at, cfg.clone(), Arc::default()).await;
         bot.grant(1, 1000).await;
         // A job that ended in failure, its hold still pending.
         let failed = bot
@@ -221,12 +255,19 @@ fn stray_holds_are_resolved_at_start() {
         ledger.store().flush().await.unwrap();
     });
     process(async {
-        let bot = Bot::open(dir.path(), cfg.clone(), Arc::default()).await;
-        let balance = bot.ledger.balance(GuildId(1)).unwrap();
-        assert_eq!(
-            (balance.available, balance.pending, balance.settled),
-            (1000, 0, 0)
-        );
+        // The stray holds are resolved by whoever recovers the jobs: at start on sled, on
+        // taking the scheduler lease on a shared store.
+        let bot = Bot::start_at(&at, cfg.clone(), Arc::default()).await;
+        bot.wait_leading(WAIT).await;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let balance = bot.ledger.balance(GuildId(1)).unwrap();
+            if (balance.available, balance.pending, balance.settled) == (1000, 0, 0) {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{balance:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     });
     assert_eq!(fake.count(Endpoint::CreateTask), 0);
 }
