@@ -1,6 +1,7 @@
 //! The job lifecycle against a misbehaving provider and receiver: late answers after the
 //! deadline, createTask failing for good, one job's trouble beside another's, final
-//! reports refused for a while or for good, expired links, an unreadable record.
+//! reports refused for a while or for good, expired links, an unreadable record. The
+//! provider's faults run on both backends.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -12,6 +13,7 @@ use seedance_bot::video::ReferenceKind;
 
 use super::restart::{fake_provider, process};
 use super::{Bot, COST, RecordingReporter, WAIT, config, config_with, ms, request};
+use crate::credits::Backend;
 use crate::support::fake_provider::{Endpoint, FakeProvider, Scripted, Step};
 
 fn now_ms() -> i64 {
@@ -116,11 +118,14 @@ fn a_late_progress_answer_cannot_revive_a_timed_out_job() {
     late_answer_after_the_deadline("late-progress", Step::queuing());
 }
 
-#[tokio::test]
-async fn create_task_failing_forever_is_tried_create_attempts_times_then_refunded() {
+async fn create_task_failing_forever_is_tried_create_attempts_times_then_refunded(
+    backend: Backend,
+) {
     let fake = FakeProvider::start().await;
     fake.push_n(Endpoint::CreateTask, 20, Scripted::error(500, "down"));
-    let (_dir, bot) = Bot::funded(config(&fake.base_url()), 1000).await;
+    let Some((_dir, bot)) = Bot::funded_on(backend, config(&fake.base_url()), 1000).await else {
+        return;
+    };
     bot.jobs.submit(request("c500", 1, 10)).await.unwrap();
     let id = JobId("c500".into());
     let seen = bot.reporter.final_of(&id, WAIT).await;
@@ -152,15 +157,16 @@ async fn create_task_failing_forever_is_tried_create_attempts_times_then_refunde
     bot.stop().await;
 }
 
-#[tokio::test]
-async fn refusals_that_prove_no_task_was_made_are_retried_past_the_bound() {
+async fn refusals_that_prove_no_task_was_made_are_retried_past_the_bound(backend: Backend) {
     let fake = FakeProvider::start().await;
     fake.push_n(
         Endpoint::CreateTask,
         4,
         Scripted::error(409, "too many tasks"),
     );
-    let (_dir, bot) = Bot::funded(config(&fake.base_url()), 1000).await;
+    let Some((_dir, bot)) = Bot::funded_on(backend, config(&fake.base_url()), 1000).await else {
+        return;
+    };
     bot.jobs.submit(request("c409", 1, 10)).await.unwrap();
     let id = JobId("c409".into());
     let seen = bot.reporter.final_of(&id, WAIT).await;
@@ -175,8 +181,7 @@ async fn refusals_that_prove_no_task_was_made_are_retried_past_the_bound() {
     bot.stop().await;
 }
 
-#[tokio::test]
-async fn one_jobs_failing_create_does_not_hold_up_another() {
+async fn one_jobs_failing_create_does_not_hold_up_another(backend: Backend) {
     let fake = FakeProvider::start().await;
     fake.push(Endpoint::CreateTask, Scripted::error(500, "hiccup"));
     // The failing job waits at least three seconds before its next try.
@@ -184,7 +189,9 @@ async fn one_jobs_failing_create_does_not_hold_up_another() {
         c.jobs.poll_initial = Duration::from_secs(3);
         c.jobs.poll_max = Duration::from_secs(5);
     });
-    let (_dir, bot) = Bot::funded(cfg, 1000).await;
+    let Some((_dir, bot)) = Bot::funded_on(backend, cfg, 1000).await else {
+        return;
+    };
     bot.grant(2, 1000).await;
     let (a, b) = (JobId("iso-a".into()), JobId("iso-b".into()));
     bot.jobs.submit(request("iso-a", 1, 10)).await.unwrap();
@@ -204,8 +211,7 @@ async fn one_jobs_failing_create_does_not_hold_up_another() {
     bot.stop().await;
 }
 
-#[tokio::test]
-async fn a_job_sitting_out_its_backoff_can_still_be_cancelled() {
+async fn a_job_sitting_out_its_backoff_can_still_be_cancelled(backend: Backend) {
     let fake = FakeProvider::start().await;
     fake.push(Endpoint::CreateTask, Scripted::error(500, "hiccup"));
     // Its next try is at least ten seconds away: time enough to cancel it.
@@ -213,7 +219,9 @@ async fn a_job_sitting_out_its_backoff_can_still_be_cancelled() {
         c.jobs.poll_initial = Duration::from_secs(10);
         c.jobs.poll_max = Duration::from_secs(10);
     });
-    let (_dir, bot) = Bot::funded(cfg, 1000).await;
+    let Some((_dir, bot)) = Bot::funded_on(backend, cfg, 1000).await else {
+        return;
+    };
     let id = JobId("wait-cancel".into());
     bot.jobs
         .submit(request("wait-cancel", 1, 10))
@@ -285,10 +293,11 @@ fn a_final_report_refused_for_good_is_tried_once_and_recorded() {
     });
 }
 
-#[tokio::test]
-async fn a_job_whose_links_expired_fails_before_create_task_and_is_refunded() {
+async fn a_job_whose_links_expired_fails_before_create_task_and_is_refunded(backend: Backend) {
     let fake = FakeProvider::start().await;
-    let (_dir, bot) = Bot::funded(config(&fake.base_url()), 1000).await;
+    let Some((_dir, bot)) = Bot::funded_on(backend, config(&fake.base_url()), 1000).await else {
+        return;
+    };
     let mut req = request("expired", 1, 10);
     req.references = vec![Reference {
         kind: ReferenceKind::Image,
@@ -345,3 +354,11 @@ fn an_unreadable_job_record_keeps_its_hold() {
     });
     assert_eq!(fake.count(Endpoint::CreateTask), 0);
 }
+
+on_both_backends!(
+    create_task_failing_forever_is_tried_create_attempts_times_then_refunded,
+    refusals_that_prove_no_task_was_made_are_retried_past_the_bound,
+    one_jobs_failing_create_does_not_hold_up_another,
+    a_job_sitting_out_its_backoff_can_still_be_cancelled,
+    a_job_whose_links_expired_fails_before_create_task_and_is_refunded,
+);
