@@ -436,3 +436,6 @@ cmd-video-admin-approver = approver
 cmd-video-admin-approver-opt-role = role
     .desc = The role (leave out to let only Manage Server decide)
 cancel-ended = this job has already ended ({ $state })
+
+# Turned away while the bot drains before a restart.
+bot-restarting = The bot is restarting; try again in a minute.

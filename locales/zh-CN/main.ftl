@@ -435,3 +435,6 @@ cmd-video-admin-approver = 审批人
 cmd-video-admin-approver-opt-role = 身份组
     .desc = 身份组（不填则只有“管理服务器”权限的成员可以审批）
 cancel-ended = 这个任务已经结束（{ $state }）
+
+# Turned away while the bot drains before a restart.
+bot-restarting = 机器人正在重启，请一分钟后再试。

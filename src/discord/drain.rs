@@ -15,10 +15,8 @@ use tokio::runtime::Handle;
 
 use super::mentions;
 use crate::http::Health;
+use crate::i18n::Lang;
 use crate::ids::MemberId;
-
-/// What a member sees when an interaction arrives after the shutdown signal.
-pub const RESTARTING: &str = "The bot is restarting; try again in a minute.";
 
 /// Wraps the poise framework: turns interactions away while draining, counts the events
 /// being handled, and handles each on the bot's main runtime (`handlers`), away from the
@@ -102,21 +100,30 @@ async fn turn_away(ctx: &SerenityContext, interaction: &Interaction) {
             command.data.name.clone(),
             command.user.id,
             command
-                .create_response(&ctx.http, restarting(command.user.id.get()))
+                .create_response(
+                    &ctx.http,
+                    restarting(Lang::of_locale(&command.locale), command.user.id.get()),
+                )
                 .await,
         ),
         Interaction::Component(press) => (
             "button".to_owned(),
             press.user.id,
             press
-                .create_response(&ctx.http, restarting(press.user.id.get()))
+                .create_response(
+                    &ctx.http,
+                    restarting(Lang::of_locale(&press.locale), press.user.id.get()),
+                )
                 .await,
         ),
         Interaction::Modal(form) => (
             "form".to_owned(),
             form.user.id,
-            form.create_response(&ctx.http, restarting(form.user.id.get()))
-                .await,
+            form.create_response(
+                &ctx.http,
+                restarting(Lang::of_locale(&form.locale), form.user.id.get()),
+            )
+            .await,
         ),
         _ => return,
     };
@@ -127,11 +134,12 @@ async fn turn_away(ctx: &SerenityContext, interaction: &Interaction) {
     }
 }
 
-/// The private "restarting" answer to `user`, the same over both transports.
-pub fn restarting(user: u64) -> CreateInteractionResponse {
+/// The private "restarting" answer to `user`, in the member's language, the same over
+/// both transports.
+pub fn restarting(lang: Lang, user: u64) -> CreateInteractionResponse {
     CreateInteractionResponse::Message(
         CreateInteractionResponseMessage::new()
-            .content(RESTARTING)
+            .content(crate::tr!(lang, "bot-restarting"))
             .ephemeral(true)
             .allowed_mentions(mentions::only_user(MemberId(user))),
     )

@@ -230,7 +230,10 @@ impl Endpoint {
         if self.data.health.draining() {
             super::observe::interaction(&name, "restarting", inv.id.get());
             tracing::info!(command = %name, user = inv.user.get(), "turned away: restarting");
-            return body(&drain::restarting(inv.user.get()));
+            return body(&drain::restarting(
+                super::commands::lang(&inv),
+                inv.user.get(),
+            ));
         }
         let backstop = super::answer::deadline(inv.id.get()) + BACKSTOP_AFTER;
         let (slot, mut answered) = InBody::new();

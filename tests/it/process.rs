@@ -3,6 +3,7 @@
 //! answer; logs are JSON lines without secrets; SIGTERM stops it cleanly with the store intact,
 //! after the commands being handled finish, answering new ones "restarting".
 
+use crate::discord::RESTARTING;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -15,7 +16,6 @@ use crate::discord::video::{COST, RESULT_URL, callback, card_id, final_message, 
 use crate::discord::{CHANNEL, GUILD, OTHER_MEMBER, TOKEN, TOKEN_SECRET};
 use crate::support::discord_double::{DiscordDouble, Opt, SlashCommand};
 use crate::support::fake_provider::{FakeProvider, Step};
-use seedance_bot::discord::drain::RESTARTING;
 
 const API_KEY: &str = "sk-PROCESS-SECRET-KEY";
 

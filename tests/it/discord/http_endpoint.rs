@@ -4,8 +4,8 @@
 //! gateway, and draining. The scenarios shared with gateway mode run in both modes in their
 //! own files.
 
+use super::RESTARTING;
 use ed25519_dalek::SigningKey;
-use seedance_bot::discord::drain::RESTARTING;
 
 use super::video::{COST, callback, setup_in, video};
 use super::*;
@@ -225,6 +225,12 @@ async fn while_draining_http_interactions_are_answered_restarting() {
         .await;
     let cb = callback(&double, &press).await;
     assert_eq!(cb["data"]["content"], RESTARTING, "{cb}");
+    let chinese = double.inject(&video("一条船").locale("zh-CN")).await;
+    let cb = callback(&double, &chinese).await;
+    assert_eq!(
+        cb["data"]["content"], "机器人正在重启，请一分钟后再试。",
+        "{cb}"
+    );
     assert!(
         app.jobs
             .get(&seedance_bot::jobs::JobId(command.id.to_string()))

@@ -48,6 +48,8 @@ pub const TOKEN: &str = "Bot.SECRET-DISCORD-TOKEN-xyz";
 pub const TOKEN_SECRET: &str = "SECRET-DISCORD-TOKEN";
 pub const GUILD: u64 = 900_000_000_000_000_001;
 pub const CHANNEL: u64 = 900_000_000_000_000_002;
+/// What an English-speaking member reads when the bot turns them away while restarting.
+pub const RESTARTING: &str = "The bot is restarting; try again in a minute.";
 pub const MEMBER: u64 = 900_000_000_000_000_003;
 pub const OTHER_MEMBER: u64 = 900_000_000_000_000_004;
 pub const ROLE: u64 = 900_000_000_000_000_005;

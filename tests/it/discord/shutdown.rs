@@ -1,8 +1,7 @@
 //! Stopping: once the bot drains, commands and button presses are answered "restarting"
 //! (only to their author) and nothing else happens; then the runner returns promptly.
 
-use seedance_bot::discord::drain::RESTARTING;
-
+use super::RESTARTING;
 use super::video::{callback, video};
 use super::*;
 use crate::support::discord_double::ButtonPress;
@@ -50,7 +49,13 @@ async fn while_draining_interactions_are_answered_restarting() {
         ))
         .await;
     assert_eq!(ephemeral_text(&callback(&double, &press).await), RESTARTING);
-    // Nothing but the two answers touched a channel or an interaction: no card, no thread.
+    // A member whose Discord speaks Chinese reads it in Chinese.
+    let chinese = double.inject(&video("一条船").locale("zh-CN")).await;
+    assert_eq!(
+        ephemeral_text(&callback(&double, &chinese).await),
+        "机器人正在重启，请一分钟后再试。"
+    );
+    // Nothing but the three answers touched a channel or an interaction: no card, no thread.
     let answers: Vec<String> = double
         .requests()
         .iter()
@@ -61,7 +66,7 @@ async fn while_draining_interactions_are_answered_restarting() {
         })
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
-    assert_eq!(answers.len(), 2, "{answers:#?}");
+    assert_eq!(answers.len(), 3, "{answers:#?}");
     assert_pings_at_most_one(&double);
     assert_no_violations(&double);
 
