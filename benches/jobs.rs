@@ -55,6 +55,7 @@ async fn fake_main() {
     let fake = FakeProvider::start().await;
     fake.set_default_script(vec![Step::generating()]);
     println!("{}", fake.base_url());
+    let mut flipped_at = None;
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     while let Ok(Some(line)) = lines.next_line().await {
         let mut words = line.split_whitespace();
@@ -62,6 +63,14 @@ async fn fake_main() {
             Some("created") => fake.created_task_ids().len().to_string(),
             Some("calls") => fake.count(Endpoint::RecordInfo).to_string(),
             Some("tasks") => fake.created_task_ids().join(" "),
+            // Tasks not yet asked about: their first status (a recorded provider state) is
+            // still to come.
+            Some("unpolled") => fake
+                .created_task_ids()
+                .iter()
+                .filter(|t| fake.status_calls(t) == 0)
+                .count()
+                .to_string(),
             // Finishes the tasks named; answers, for each, the time between the last two
             // status calls it had (the interval its poller was using), in ms, or `-`.
             Some("flip") => {
@@ -79,9 +88,35 @@ async fn fake_main() {
                         Step::success(["https://results.fake.test/{id}.mp4"]),
                     );
                 }
+                flipped_at = Some(Instant::now());
                 tasks
                     .iter()
                     .map(|t| match last[t] {
+                        (Some(a), Some(b)) => b.duration_since(a).as_millis().to_string(),
+                        _ => "-".into(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }
+            // For each task named: the poll interval it was in when it finished, from its
+            // last status call before the `flip` to its first one after, in ms, or `-`.
+            Some("around") => {
+                let tasks: Vec<&str> = words.collect();
+                let mut seen: HashMap<&str, (Option<Instant>, Option<Instant>)> =
+                    tasks.iter().map(|t| (*t, (None, None))).collect();
+                let flip = flipped_at.unwrap_or_else(Instant::now);
+                for r in fake.requests_to(Endpoint::RecordInfo) {
+                    if let Some(s) = r.task_id.as_deref().and_then(|t| seen.get_mut(t)) {
+                        if r.at_std <= flip {
+                            s.0 = Some(r.at_std);
+                        } else if s.1.is_none() {
+                            s.1 = Some(r.at_std);
+                        }
+                    }
+                }
+                tasks
+                    .iter()
+                    .map(|t| match seen[t] {
                         (Some(a), Some(b)) => b.duration_since(a).as_millis().to_string(),
                         _ => "-".into(),
                     })
@@ -319,6 +354,22 @@ path = "{}"
     let fake_cpu_share = (fake_cpu1 - fake_cpu0) / window * 100.0;
     let busy_rss = rss_mib("self");
     let fake_rss = rss_mib(&fake_pid);
+    // The window above may still see first polls (each records the task's state durably).
+    // Once every task has had its first, a second window measures plain waiting.
+    while fake.number("unpolled").await > 0 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (calls0, cpu0, t0) = (
+        fake.number("calls").await,
+        cpu_seconds("self"),
+        Instant::now(),
+    );
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let cpu1 = cpu_seconds("self");
+    let window = t0.elapsed().as_secs_f64();
+    let steady_calls_per_s = (fake.number("calls").await - calls0) as f64 / window;
+    let steady_cpu_share = (cpu1 - cpu0) / window * 100.0;
     // For a heap profiler (`PROFILE_MEMORY=1 heaptrack ...`): stop at the memory figure, so
     // what is still allocated at the exit is what the bot held then.
     if std::env::var_os("PROFILE_MEMORY").is_some() {
@@ -363,9 +414,17 @@ path = "{}"
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let arrived = arrivals.at.lock().unwrap().clone();
+    let around = fake.ask(&format!("around {}", sample.join(" "))).await;
+    let around: HashMap<&str, Option<f64>> = sample
+        .iter()
+        .copied()
+        .zip(around.split_whitespace().map(|g| g.parse::<f64>().ok()))
+        .collect();
     let mut lags = Vec::new();
     let mut intervals = Vec::new();
     let mut ratios = Vec::new();
+    let mut current = Vec::new();
+    let mut current_ratios = Vec::new();
     for task in &sample {
         let Some(done) = by_task.get(*task).and_then(|id| arrived.get(id)) else {
             continue;
@@ -376,7 +435,13 @@ path = "{}"
             intervals.push(gap_ms / 1000.0);
             ratios.push(lag.as_secs_f64() * 1000.0 / gap_ms);
         }
+        if let Some(gap_ms) = around[task] {
+            current.push(gap_ms / 1000.0);
+            current_ratios.push(lag.as_secs_f64() * 1000.0 / gap_ms);
+        }
     }
+    current.sort_by(f64::total_cmp);
+    current_ratios.sort_by(f64::total_cmp);
     lags.sort();
     intervals.sort_by(f64::total_cmp);
     ratios.sort_by(f64::total_cmp);
@@ -425,6 +490,9 @@ path = "{}"
         "CPU while jobs wait:          {cpu_share:.1}% of one core (bot alone; fake provider process {fake_cpu_share:.1}%)"
     );
     println!("status calls per second:      {calls_per_s:.1} (budget {budget})");
+    println!(
+        "CPU once every task was polled: {steady_cpu_share:.1}% of one core (bot alone), {steady_calls_per_s:.1} status calls/s"
+    );
     if lags.is_empty() {
         println!("success-report lag:           no reports arrived");
     } else {
@@ -435,13 +503,18 @@ path = "{}"
             lags.len()
         );
         println!(
-            "poll interval in use:         median {:.2} s (the last two status calls before the finish)",
-            median(&intervals)
+            "poll interval at the finish:  median {:.2} s (last status call before it to the first after)",
+            median(&current)
         );
         println!(
-            "lag / poll interval:          median {:.2} (per task), {:.2} (median lag / median interval)",
-            median(&ratios),
-            percentile(&lags, 0.5).as_secs_f64() / median(&intervals)
+            "lag / that interval:          median {:.2} (per task), {:.2} (median lag / median interval)",
+            median(&current_ratios),
+            percentile(&lags, 0.5).as_secs_f64() / median(&current)
+        );
+        println!(
+            "previous interval:            median {:.2} s (the last two status calls before the finish); lag / it: median {:.2}",
+            median(&intervals),
+            median(&ratios)
         );
     }
 }
