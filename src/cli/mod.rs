@@ -89,7 +89,7 @@ pub fn main() -> ExitCode {
         _ => "warn",
     };
     crate::telemetry::init(config.logging.format, level);
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match runtime() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: could not start the async runtime: {e}");
@@ -127,6 +127,20 @@ async fn migrate(config: &Config) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The most threads the runtime runs blocking work on (store transactions, file copies).
+/// The work is short and mostly CPU: more threads than this only contend for the same
+/// records and keep their own memory. A burst of submissions waits its turn instead.
+pub const BLOCKING_THREADS: usize = 16;
+
+/// The async runtime every command runs on: one worker thread per core and at most
+/// [`BLOCKING_THREADS`] threads for blocking work.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(BLOCKING_THREADS)
+        .build()
 }
 
 fn check_config(config: &Config) -> ExitCode {

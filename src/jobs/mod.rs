@@ -24,6 +24,7 @@ mod transition;
 mod upstream;
 pub mod validate;
 pub mod verify;
+mod workers;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

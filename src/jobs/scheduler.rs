@@ -1,7 +1,8 @@
 //! The one scheduler: starts queued jobs within the provider's limits, polls running jobs
 //! on a backing-off timetable within the status-call budget, enforces deadlines, and hands
-//! ended jobs' final reports to delivery. Each upstream call runs in its own task and
-//! reports back here; every change of a job is a guarded write (see `transition`), so the
+//! ended jobs' final reports to delivery. Each createTask runs in its own task; polls run on
+//! a bounded set of poll workers (`workers`), handed a due poll only while one is free.
+//! Both report back here; every change of a job is a guarded write (see `transition`), so the
 //! order in which those tasks finish can never undo a transition.
 
 use std::future::Future;
@@ -14,6 +15,7 @@ use super::Jobs;
 use super::live::Live;
 use super::transition::Change;
 use super::upstream::failure_reason;
+use super::workers::Workers;
 use crate::clock::now_ms;
 use crate::credits::LedgerError;
 use crate::jobs::model::{JobId, JobRecord, JobState};
@@ -24,11 +26,25 @@ use crate::seedance::{SeedanceError, TaskId, TaskState};
 const QUEUE_UPDATES: usize = 10;
 /// How many final reports are delivered at once.
 const DELIVERY_WORKERS: usize = 8;
+/// The fewest and the most poll workers (see [`poll_workers`]).
+const POLL_WORKERS_MIN: usize = 4;
+const POLL_WORKERS_MAX: usize = 128;
+
+/// How many status calls may be in flight at once: enough to spend the whole status budget
+/// while each call takes up to 2 s, within [`POLL_WORKERS_MIN`]..=[`POLL_WORKERS_MAX`].
+fn poll_workers(status_per_second: u32) -> usize {
+    (status_per_second as usize)
+        .saturating_mul(2)
+        .clamp(POLL_WORKERS_MIN, POLL_WORKERS_MAX)
+}
+
+/// A due poll, as handed to a poll worker.
+type PollItem = (JobId, Live, TaskId);
 
 /// What one step decided to start, outside the lock.
 enum Action {
     Submit(JobId, Live),
-    Poll(JobId, Live, TaskId),
+    Poll(PollItem),
     Expire(JobId),
     /// Nobody decided on a job held for approval in time.
     ExpireApproval(JobId),
@@ -54,14 +70,27 @@ impl Jobs {
                 .await;
             })
         });
+        // The poll workers end once `polls` is dropped and the polls they hold are done.
+        let polls = {
+            let (jobs, waker) = (self.clone(), self.clone());
+            Workers::start(
+                poll_workers(self.inner.settings.status_per_second),
+                move |(id, live, task): PollItem| {
+                    let jobs = jobs.clone();
+                    async move { jobs.poll_upstream(id, live, task).await }
+                },
+                move || waker.inner.wake.notify_one(),
+            )
+        };
         loop {
-            let next = self.step();
+            let next = self.step(&polls);
             tokio::select! {
                 _ = tokio::time::sleep_until(next) => {}
                 _ = self.inner.wake.notified() => {}
                 _ = &mut shutdown => break,
             }
         }
+        drop(polls);
         let _ = stop_lead.send(true);
         if let Some(lead) = lead {
             let _ = lead.await;
@@ -72,7 +101,7 @@ impl Jobs {
     /// One pass: expire overdue jobs (and undecided ones held for approval), start what the
     /// limits allow, poll what is due,
     /// deliver due final reports. Returns when the next pass is needed at the latest.
-    pub fn step(&self) -> Instant {
+    fn step(&self, polls: &Workers<PollItem>) -> Instant {
         let settings = &self.inner.settings;
         let now = Instant::now();
         let wall = now_ms();
@@ -152,10 +181,15 @@ impl Jobs {
                     actions.push(Action::Moved(id, i + 1, eta));
                 }
             }
-            // Polls: the most overdue first, within the status-call budget.
+            // Polls: the most overdue first, within the status-call budget, while a poll
+            // worker is free (a worker that finishes wakes this loop).
+            let mut free_workers = polls.free();
             while let Some(when) = sched.next_poll_due().filter(|_| leads) {
                 if when > now {
                     next = next.min(when);
+                    break;
+                }
+                if free_workers == 0 {
                     break;
                 }
                 if !sched.statuses.try_take(now) {
@@ -166,7 +200,8 @@ impl Jobs {
                     break;
                 };
                 if let Some(live) = sched.live(&id) {
-                    actions.push(Action::Poll(id, live, task));
+                    free_workers -= 1;
+                    actions.push(Action::Poll((id, live, task)));
                 }
             }
             // Final reports that are due, a few at a time.
@@ -201,8 +236,12 @@ impl Jobs {
                 Action::Submit(id, live) => {
                     tokio::spawn(async move { jobs.submit_upstream(id, live).await });
                 }
-                Action::Poll(id, live, task) => {
-                    tokio::spawn(async move { jobs.poll_upstream(id, live, task).await });
+                Action::Poll(item) => {
+                    // Only this loop hands polls over, and it counted the free workers.
+                    if let Err((id, _, _)) = polls.try_send(item) {
+                        let mut sched = jobs.inner.sched.lock().expect("scheduler lock");
+                        sched.poll_again(&id, now);
+                    }
                 }
                 Action::Moved(id, position, eta) => {
                     tokio::spawn(async move {
@@ -334,7 +373,7 @@ impl Jobs {
             // is a guarded write, so a late answer changes nothing.
             self.end(&id, state).await;
         }
-        self.inner.wake.notify_one();
+        // The worker that ran this poll wakes the scheduler when it is free again.
     }
 
     /// Records a new provider state, unless the job moved on meanwhile.
@@ -409,5 +448,19 @@ impl Jobs {
         sched.delivering = sched.delivering.saturating_sub(1);
         drop(sched);
         self.inner.wake.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poll_workers_follow_the_status_budget_within_bounds() {
+        assert_eq!(poll_workers(0), POLL_WORKERS_MIN);
+        assert_eq!(poll_workers(1), POLL_WORKERS_MIN);
+        assert_eq!(poll_workers(10), 20);
+        assert_eq!(poll_workers(500), POLL_WORKERS_MAX);
+        assert_eq!(poll_workers(u32::MAX), POLL_WORKERS_MAX);
     }
 }

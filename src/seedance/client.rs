@@ -23,6 +23,9 @@ const MAX_BODY_BYTES: usize = 1 << 20;
 /// Longest wait a `Retry-After` may ask for; anything longer is cut to this.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
+/// The most idle connections kept open to the provider.
+const IDLE_CONNECTIONS: usize = 32;
+
 /// The Seedance 2.0 reference-to-video API. Cheap to clone (shares one connection pool).
 ///
 /// Its `Debug` shows the base URL and model only; the API key is kept as a sensitive header
@@ -81,6 +84,9 @@ impl SeedanceClient {
             .user_agent(USER_AGENT)
             .timeout(config.request_timeout)
             .connect_timeout(config.request_timeout.min(Duration::from_secs(10)))
+            // A burst of createTasks opens many connections at once; keeping them all idle
+            // would hold their buffers for nothing. The polls reuse a few.
+            .pool_max_idle_per_host(IDLE_CONNECTIONS)
             .build()
             .map_err(|e| SeedanceError::Config(format!("the HTTP client could not start: {e}")))?;
 

@@ -67,7 +67,7 @@ pub fn open(path: &Path) -> Result<sled::Db, StoreError> {
 }
 
 /// The store's cache when the configuration does not say (`storage.cache_mb`).
-pub const DEFAULT_CACHE_MB: u64 = 64;
+pub const DEFAULT_CACHE_MB: u64 = 16;
 
 /// [`open_with`] on a blocking thread, so the lock retry never stalls the async runtime.
 pub async fn open_async(
