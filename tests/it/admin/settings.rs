@@ -162,7 +162,7 @@ async fn cooldown_spaces_a_members_jobs(mode: crate::discord::Mode) {
         &provider,
         &app,
         &video("another boat"),
-        "wait 3600 s between videos: try again in",
+        "wait 3,600 s between videos: try again in",
     )
     .await;
     private_text(
