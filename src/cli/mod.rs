@@ -134,9 +134,37 @@ async fn migrate(config: &Config) -> ExitCode {
 /// records and keep their own memory. A burst of submissions waits its turn instead.
 pub const BLOCKING_THREADS: usize = 16;
 
+/// How many malloc arenas the process keeps (glibc's default is eight per core). Each
+/// thread that allocates gets an arena of its own up to that number, and memory freed in
+/// one is not reused by the others: with the runtime's workers and blocking threads, the
+/// freed memory of a burst stayed with the process (BENCHMARKS.md, "Memory").
+const MALLOC_ARENAS: i32 = 2;
+/// Freed memory above this much at the top of an arena goes back to the system (glibc's
+/// default grows up to 32 MiB with the largest block freed so far).
+const MALLOC_TRIM_THRESHOLD: i32 = 128 * 1024;
+
+/// Sets the allocator up for a long-running process with many threads (glibc only), unless
+/// the operator set glibc's own `MALLOC_ARENA_MAX` / `MALLOC_TRIM_THRESHOLD_`. Call it
+/// before any thread starts.
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallopt only changes glibc's malloc parameters; it is called on the main
+        // thread before the runtime starts any other.
+        if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+            unsafe { libc::mallopt(libc::M_ARENA_MAX, MALLOC_ARENAS) };
+        }
+        if std::env::var_os("MALLOC_TRIM_THRESHOLD_").is_none() {
+            unsafe { libc::mallopt(libc::M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD) };
+        }
+    }
+}
+
 /// The async runtime every command runs on: one worker thread per core and at most
-/// [`BLOCKING_THREADS`] threads for blocking work.
+/// [`BLOCKING_THREADS`] threads for blocking work, on a tuned allocator
+/// ([`tune_allocator`]).
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tune_allocator();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(BLOCKING_THREADS)
