@@ -165,9 +165,18 @@ impl Ledger {
         T: Send + 'static,
         F: Fn(&tx::Tx) -> tx::TxResult<T> + Send + Sync + 'static,
     {
+        self.write_with(body, true).await
+    }
+
+    /// Runs `body` as one transaction; when `durable`, returns once a flush covers it.
+    async fn write_with<T, F>(&self, body: F, durable: bool) -> Result<T, LedgerError>
+    where
+        T: Send + 'static,
+        F: Fn(&tx::Tx) -> tx::TxResult<T> + Send + Sync + 'static,
+    {
         let inner = self.inner.clone();
         let (out, ticket) = tokio::task::spawn_blocking(move || {
-            let Some(flusher) = inner.flusher.as_ref().filter(|_| inner.flush) else {
+            let Some(flusher) = inner.flusher.as_ref().filter(|_| inner.flush && durable) else {
                 return Ok((inner.transact(body)?, None));
             };
             let commit = flusher.begin();
@@ -363,6 +372,15 @@ impl Ledger {
     /// like every other write and sharing the same group commit. Returns the record as stored after the change.
     pub async fn write_job(&self, job: JobWrite) -> Result<Option<Vec<u8>>, LedgerError> {
         self.write(move |tx| tx.write_job(Some(&job))).await
+    }
+
+    /// [`Ledger::write_job`] for a change that may be lost in a crash (a provider's progress:
+    /// the next poll finds it again): committed at once, made durable by the next flush
+    /// anyone asks for (on sled; a PostgreSQL commit is durable anyway), so it costs no
+    /// flush of its own.
+    pub async fn write_job_lazily(&self, job: JobWrite) -> Result<Option<Vec<u8>>, LedgerError> {
+        self.write_with(move |tx| tx.write_job(Some(&job)), false)
+            .await
     }
 
     /// Makes `guild` spend from `with`'s current pool. Balances stay with their pools;

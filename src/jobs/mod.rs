@@ -491,11 +491,19 @@ impl Jobs {
     /// job as stored after it. [`LedgerError::JobMoved`] when the job's state does not allow
     /// the change (nothing was written).
     async fn change(&self, id: &JobId, change: Change) -> Result<JobRecord, LedgerError> {
-        let stored = self
-            .inner
-            .ledger
-            .write_job(transition::write(id, change))
-            .await?;
+        let write = transition::write(id, change);
+        let stored = self.inner.ledger.write_job(write).await?;
+        Self::as_stored(id, stored)
+    }
+
+    /// [`Jobs::change`] for a change a crash may lose (see [`Ledger::write_job_lazily`]).
+    async fn change_lazily(&self, id: &JobId, change: Change) -> Result<JobRecord, LedgerError> {
+        let write = transition::write(id, change);
+        let stored = self.inner.ledger.write_job_lazily(write).await?;
+        Self::as_stored(id, stored)
+    }
+
+    fn as_stored(id: &JobId, stored: Option<Vec<u8>>) -> Result<JobRecord, LedgerError> {
         stored
             .and_then(|bytes| JobRecord::from_bytes(&bytes).ok())
             .ok_or_else(|| LedgerError::Corrupt(format!("job {id} was not stored as written")))

@@ -376,13 +376,15 @@ impl Jobs {
         // The worker that ran this poll wakes the scheduler when it is free again.
     }
 
-    /// Records a new provider state, unless the job moved on meanwhile.
+    /// Records a new provider state, unless the job moved on meanwhile. It moves no money
+    /// and the next poll would find it again, so it waits for no flush of its own: the next
+    /// durable write carries it to disk.
     async fn progressed(&self, id: &JobId, task: &TaskId, label: String, elapsed_ms: i64) {
         let change = Change::Progress {
             task_id: task.0.clone(),
             provider_state: label.clone(),
         };
-        match self.change(id, change).await {
+        match self.change_lazily(id, change).await {
             Ok(record) => {
                 let elapsed = Duration::from_millis(elapsed_ms.max(0) as u64);
                 let event = JobEvent::Progress {
