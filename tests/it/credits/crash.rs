@@ -189,7 +189,9 @@ fn check_ledger(
     acked_grants: u64,
     acked: &BTreeMap<String, (HoldState, Option<u64>)>,
 ) {
-    let ledger = ledger.clone();
+    // One consistent view: on PostgreSQL a killed child's last COMMIT may still land while
+    // these reads run, and separate reads would see half of the ledger before it.
+    let ledger = ledger.snapshot().unwrap();
     assert!(ledger.balance(GUILD).unwrap().granted >= acked_grants);
     for (key, (state, settled)) in acked {
         let hold = ledger
