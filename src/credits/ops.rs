@@ -107,9 +107,7 @@ pub(crate) fn set_member_cap(
     actor: ActorRecord,
     now: i64,
 ) -> TxResult<()> {
-    if let Some(cap) = cap {
-        check_cap(cap)?;
-    }
+    check_optional_cap(cap)?;
     tx.set_member_cap(guild, member, cap)?;
     let (kind, reason) = match cap {
         Some(_) => (KindRecord::MemberCap, "member daily cap (0 = none)"),
@@ -118,19 +116,14 @@ pub(crate) fn set_member_cap(
             "member back to the default cap",
         ),
     };
-    let (member, cap) = (Some(member), cap.unwrap_or(0));
-    journal_cap(
-        tx,
-        CapChange {
-            guild,
-            member,
-            kind,
-            cap,
-            reason,
-        },
-        actor,
-        now,
-    )
+    let change = CapChange {
+        guild,
+        member: Some(member),
+        kind,
+        cap: cap.unwrap_or(0),
+        reason,
+    };
+    journal_cap(tx, change, actor, now)
 }
 
 pub(crate) fn set_role_cap(
@@ -141,9 +134,7 @@ pub(crate) fn set_role_cap(
     actor: ActorRecord,
     now: i64,
 ) -> TxResult<()> {
-    if let Some(cap) = cap {
-        check_cap(cap)?;
-    }
+    check_optional_cap(cap)?;
     tx.set_role_cap(guild, role, cap)?;
     let (kind, reason) = match cap {
         Some(_) => (
@@ -155,19 +146,19 @@ pub(crate) fn set_role_cap(
             format!("role {role} has no cap of its own"),
         ),
     };
-    let (member, cap, reason) = (None, cap.unwrap_or(0), reason.as_str());
-    journal_cap(
-        tx,
-        CapChange {
-            guild,
-            member,
-            kind,
-            cap,
-            reason,
-        },
-        actor,
-        now,
-    )
+    let change = CapChange {
+        guild,
+        member: None,
+        kind,
+        cap: cap.unwrap_or(0),
+        reason: &reason,
+    };
+    journal_cap(tx, change, actor, now)
+}
+
+/// [`check_cap`] for a cap that may be cleared (`None`).
+fn check_optional_cap(cap: Option<u64>) -> TxResult<()> {
+    cap.map_or(Ok(()), check_cap)
 }
 
 fn check_cap(cap: u64) -> TxResult<()> {
