@@ -15,9 +15,45 @@ use crate::jobs::model::{JobId, JobRecord, JobState};
 use crate::jobs::report::JobEvent;
 use crate::seedance::{SeedanceError, TaskId};
 
+/// A reserved place in the createTask budget: counted as sent by [`CreateSlot::sent`],
+/// freed if dropped before that (the job ended or changed, or its write failed).
+struct CreateSlot<'a> {
+    jobs: &'a Jobs,
+    sent: bool,
+}
+
+impl CreateSlot<'_> {
+    fn sent(mut self) {
+        self.sent = true;
+        let mut sched = self.jobs.inner.sched.lock().expect("scheduler lock");
+        sched.creates.sent(Instant::now());
+    }
+}
+
+impl Drop for CreateSlot<'_> {
+    fn drop(&mut self) {
+        if !self.sent {
+            self.jobs
+                .inner
+                .sched
+                .lock()
+                .expect("scheduler lock")
+                .creates
+                .unreserve();
+            // Another job may start in its place.
+            self.jobs.inner.wake.notify_one();
+        }
+    }
+}
+
 impl Jobs {
     #[tracing::instrument(skip_all, fields(job_id = %id, guild = %live.guild, member = %live.member))]
     pub(super) async fn submit_upstream(&self, id: JobId, live: Live) {
+        // The createTask budget place the scheduler reserved for this job.
+        let slot = CreateSlot {
+            jobs: self,
+            sent: false,
+        };
         let done_creating = |jobs: &Jobs| {
             let mut sched = jobs.inner.sched.lock().expect("scheduler lock");
             sched.creating.remove(&id);
@@ -54,6 +90,7 @@ impl Jobs {
         };
         self.update_cached(&job);
         let input = task_input(&job);
+        slot.sent();
         let result = self.inner.provider.create_task(&input).await;
         match result {
             Ok(task) => self.created(job, task).await,

@@ -210,15 +210,22 @@ impl Jobs {
             sched.forget(&id);
             sched.stop_awaiting(&id);
         }
+        // New jobs join the queue in the order they were admitted (the set has none), so one
+        // member's jobs are still served first come, first served.
+        let mut new: Vec<_> = live
+            .difference(&known)
+            .filter_map(|id| self.get(id))
+            .collect();
+        new.sort_by(|a, b| (a.created_at, &a.id.0).cmp(&(b.created_at, &b.id.0)));
         let mut added = 0;
-        for id in live.difference(&known) {
+        for job in new {
             // Only queued and held jobs are new to a holder: nothing else is started elsewhere.
-            match self.get(id).map(|job| (job.state.clone(), job)) {
-                Some((JobState::Queued, job)) => {
+            match job.state {
+                JobState::Queued => {
                     self.enqueue(&job);
                     added += 1;
                 }
-                Some((JobState::AwaitingApproval, job)) => self.await_decision(&job),
+                JobState::AwaitingApproval => self.await_decision(&job),
                 _ => {}
             }
         }

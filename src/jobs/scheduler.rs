@@ -163,15 +163,19 @@ impl Jobs {
             // Starts: within the running cap and the createTask budget.
             let mut started = false;
             while may_send && !sched.queue.is_empty() && sched.running() < settings.max_running {
-                if !sched.creates.try_take(now) {
+                // Reserved now, counted from when the call goes out (`CreateSlot`).
+                if !sched.creates.try_reserve(now) {
                     next = next.min(sched.creates.next_free(now));
                     break;
                 }
                 let id = sched.queue.pop().expect("not empty");
-                if let Some(live) = sched.live(&id) {
-                    sched.creating.insert(id.clone());
-                    actions.push(Action::Submit(id, live));
-                    started = true;
+                match sched.live(&id) {
+                    Some(live) => {
+                        sched.creating.insert(id.clone());
+                        actions.push(Action::Submit(id, live));
+                        started = true;
+                    }
+                    None => sched.creates.unreserve(),
                 }
             }
             // The queue moved: the jobs now at its head learn their new place.

@@ -166,16 +166,8 @@ impl Bot {
         bot
     }
 
-    /// A running queue on a fresh data directory, with `credits` granted to server 1.
-    /// Keep the directory alive as long as the bot.
-    pub async fn funded(config: Arc<Config>, credits: i64) -> (tempfile::TempDir, Bot) {
-        let (dir, bot) = Bot::funded_on(Backend::Sled, config, credits)
-            .await
-            .expect("sled is always there");
-        (dir.expect("a sled store has a directory"), bot)
-    }
-
-    /// [`Bot::funded`] on a fresh store of `backend` (`None`: no PostgreSQL here).
+    /// A running queue on a fresh store of `backend`, with `credits` granted to server 1;
+    /// keep the directory alive as long as the bot. `None`: no PostgreSQL here.
     pub async fn funded_on(
         backend: Backend,
         config: Arc<Config>,
