@@ -16,6 +16,9 @@
 //!   policy), then keeps it in step with jobs admitted or ended by other processes by
 //!   reading the live-job set (the pending holds) every [`SYNC_EVERY`].
 //! - A clean stop gives the lease up at once; a killed holder's lease runs out.
+//! - A new holder cannot see its predecessor's last provider calls, only when its lease
+//!   ended: its budgets start spent at that moment, so across a handover the fleet still
+//!   never sends more than one window's budget.
 //!
 //! On sled (one process) this process always holds the lease and nothing here runs.
 
@@ -108,8 +111,15 @@ impl Jobs {
         }
         if fleet.leads() {
             *fleet.held.lock().expect("fleet lock") = None;
-            match self.inner.ledger.store().release(LEASE, &fleet.owner).await {
-                Ok(()) => tracing::info!("scheduler lease given up"),
+            // Ended now rather than deleted: the next holder learns when (see `takes_over`).
+            match self
+                .inner
+                .ledger
+                .store()
+                .lease(LEASE, &fleet.owner, Duration::ZERO)
+                .await
+            {
+                Ok(_) => tracing::info!("scheduler lease given up"),
                 Err(e) => {
                     tracing::warn!(error = %e, "could not give up the scheduler lease; it runs out")
                 }
@@ -122,6 +132,12 @@ impl Jobs {
         let fleet = &self.inner.fleet;
         let asked_at = Instant::now();
         let store = self.inner.ledger.store();
+        // Before taking it over: when did the last holder's lease end (see `takes_over`)?
+        let since_end = if fleet.leads() {
+            None
+        } else {
+            store.since_lease_end(LEASE).await.ok().flatten()
+        };
         let (held, answered) = match store.lease(LEASE, &fleet.owner, fleet.ttl).await {
             Ok(held) => (held, true),
             Err(e) => {
@@ -148,10 +164,11 @@ impl Jobs {
             (false, true) => {
                 tracing::info!(owner = %fleet.owner, "this process now runs the scheduler");
                 self.reset_scheduler();
+                self.takes_over(since_end);
                 if let Err(e) = self.recover().await {
                     tracing::error!(error = %e, "could not load the jobs; giving the lease back");
                     *fleet.held.lock().expect("fleet lock") = None;
-                    let _ = store.release(LEASE, &fleet.owner).await;
+                    let _ = store.lease(LEASE, &fleet.owner, Duration::ZERO).await;
                 }
             }
             (true, false) => {
@@ -162,6 +179,24 @@ impl Jobs {
             _ => {}
         }
         answered
+    }
+
+    /// The provider's budgets of a new holder: the previous holder's calls are unknown here,
+    /// but none went out after its lease ended, `since_end` milliseconds ago (unknown, or
+    /// still running when asked: just now). So both budgets start spent at that moment, and
+    /// the fleet never exceeds a window's budget across a handover. A lease never taken
+    /// before has no calls behind it.
+    fn takes_over(&self, since_end: Option<i64>) {
+        let Some(ago) = since_end else {
+            return;
+        };
+        let now = Instant::now();
+        let ended = now
+            .checked_sub(Duration::from_millis(ago.max(0) as u64))
+            .unwrap_or(now);
+        let mut sched = self.inner.sched.lock().expect("scheduler lock");
+        sched.creates.fill(ended);
+        sched.statuses.fill(ended);
     }
 
     /// Forgets every live job (the store keeps them): before leading, or after losing the

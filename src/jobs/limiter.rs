@@ -54,6 +54,13 @@ impl CallBudget {
         self.reserved = self.reserved.saturating_sub(1);
     }
 
+    /// Counts the whole budget as spent at `at`: no call before `at + window`. For a process
+    /// taking over from another one, whose recent calls it cannot see.
+    pub fn fill(&mut self, at: Instant) {
+        self.recent.clear();
+        self.recent.extend(std::iter::repeat_n(at, self.limit));
+    }
+
     /// Takes one call from the budget if it allows one now.
     pub fn try_take(&mut self, now: Instant) -> bool {
         if self.next_free(now) > now {
@@ -157,6 +164,21 @@ mod tests {
         assert!(!budget.try_reserve(Instant::now()));
         budget.unreserve();
         assert!(budget.try_reserve(Instant::now()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_filled_budget_waits_a_whole_window_from_then() {
+        let mut budget = CallBudget::new(5, Duration::from_secs(10));
+        let now = Instant::now();
+        tokio::time::advance(Duration::from_secs(4)).await;
+        budget.fill(now);
+        assert!(!budget.try_take(Instant::now()));
+        assert_eq!(
+            budget.next_free(Instant::now()),
+            now + Duration::from_secs(10)
+        );
+        tokio::time::advance(Duration::from_secs(6)).await;
+        assert!(budget.try_take(Instant::now()));
     }
 
     #[tokio::test(start_paused = true)]

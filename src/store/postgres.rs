@@ -516,6 +516,19 @@ impl PgStore {
         })
     }
 
+    /// How long ago (database time, milliseconds) the lease `name` ran out or was ended,
+    /// whoever held it: negative while it still runs, `None` when it was never taken.
+    pub fn since_lease_end(&self, name: &str) -> Result<Option<i64>, StorageError> {
+        self.with_conn(|conn| {
+            let sql = format!("SELECT {DB_NOW_MS} - until_ms FROM seedance_leases WHERE name = $1");
+            let row = conn
+                .client
+                .query_opt(sql.as_str(), &[&name])
+                .map_err(|e| self.error(&e))?;
+            Ok(row.map(|r| r.get(0)))
+        })
+    }
+
     /// The names of the trees that hold at least one pair.
     pub(super) fn tree_names(&self) -> Result<Vec<String>, StorageError> {
         self.with_conn(|conn| {

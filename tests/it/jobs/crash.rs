@@ -62,6 +62,9 @@ fn cfg(url: &str, shared: bool) -> Arc<seedance_bot::config::Config> {
             // A short createTask timeout makes a short scheduler lease (2 x (1 s + 1 s)):
             // the next child takes over from a killed one within seconds.
             c.seedance.request_timeout = ms(1000);
+            // A new holder waits out the last holder's createTask window (see `jobs::fleet`):
+            // a short one, so the children keep starting jobs between kills.
+            c.seedance.create_window = ms(1000);
         }
     })
 }

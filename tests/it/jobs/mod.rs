@@ -4,6 +4,7 @@
 mod approval;
 mod crash;
 mod faults;
+mod handover;
 mod lifecycle;
 mod limits;
 mod restart;

@@ -73,6 +73,8 @@ fn queued_job_runs_after_restart(backend: Backend) {
     process(async {
         let reporter = Arc::new(RecordingReporter::default());
         let bot = Bot::start_at(&at, cfg.clone(), reporter.clone()).await;
+        // On PostgreSQL, once the killed process's scheduler lease ran out.
+        bot.wait_leading(WAIT).await;
         let seen = reporter.final_of(&id, WAIT).await;
         assert!(
             matches!(seen.state, JobState::Succeeded { .. }),
@@ -113,6 +115,8 @@ fn running_job_resumes_polling_after_restart(backend: Backend) {
     process(async {
         let reporter = Arc::new(RecordingReporter::default());
         let bot = Bot::start_at(&at, cfg.clone(), reporter.clone()).await;
+        // On PostgreSQL, once the killed process's scheduler lease ran out.
+        bot.wait_leading(WAIT).await;
         let seen = reporter.final_of(&id, WAIT).await;
         assert_eq!(
             seen.state,
@@ -153,6 +157,8 @@ fn job_caught_submitting_is_refunded_as_outcome_unknown(backend: Backend) {
     process(async {
         let reporter = Arc::new(RecordingReporter::default());
         let bot = Bot::start_at(&at, cfg.clone(), reporter.clone()).await;
+        // On PostgreSQL, once the killed process's scheduler lease ran out.
+        bot.wait_leading(WAIT).await;
         let seen = reporter.final_of(&id, WAIT).await;
         assert!(
             matches!(&seen.state, JobState::Failed { reason } if reason.contains("outcome is unknown")),
@@ -192,6 +198,8 @@ fn final_report_is_resent_until_confirmed_and_never_after(backend: Backend) {
     process(async {
         let reporter = Arc::new(RecordingReporter::default());
         let bot = Bot::start_at(&at, cfg.clone(), reporter.clone()).await;
+        // On PostgreSQL, once the killed process's scheduler lease ran out.
+        bot.wait_leading(WAIT).await;
         let seen = reporter.final_of(&id, WAIT).await;
         assert!(matches!(seen.state, JobState::Succeeded { .. }));
         bot.wait_job(&id, WAIT, |j| j.final_delivered).await;
