@@ -57,10 +57,7 @@ async fn a_new_holder_does_not_spend_the_last_holders_window_again() {
     assert!(
         sent <= 2,
         "{sent} createTask calls within one window across the handover: {:?}",
-        fake.requests_to(Endpoint::CreateTask)
-            .iter()
-            .map(|r| r.at)
-            .collect::<Vec<_>>()
+        fake.arrivals(Endpoint::CreateTask)
     );
     assert_eq!(fake.count(Endpoint::CreateTask), 4);
     second.stop().await;

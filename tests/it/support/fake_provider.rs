@@ -383,6 +383,11 @@ impl FakeProvider {
             .count()
     }
 
+    /// When each call to `endpoint` arrived, oldest first (for a failing assertion to show).
+    pub fn arrivals(&self, endpoint: Endpoint) -> Vec<tokio::time::Instant> {
+        self.requests_to(endpoint).iter().map(|r| r.at).collect()
+    }
+
     /// The most calls to `endpoint` that arrived within any `window` (by wall clock).
     pub fn max_in_window(&self, endpoint: Endpoint, window: Duration) -> usize {
         let times: Vec<std::time::Instant> = self
