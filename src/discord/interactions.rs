@@ -272,26 +272,12 @@ impl Endpoint {
         let Some(logic) = dispatch::logic(path) else {
             tracing::error!(command = %qualified, "a command the bot does not have: the registered commands differ from the code");
             let text = tr!(commands::lang(&inv), "error-out-of-date");
-            show(
-                &responder,
-                &qualified,
-                &inv,
-                Err(CommandError::user(text)),
-                false,
-            )
-            .await;
+            refuse(&responder, &qualified, &inv, text).await;
             return;
         };
         if inv.guild.is_none() && self.guild_only(path) {
             let text = tr!(commands::lang(&inv), "error-guild-only");
-            show(
-                &responder,
-                &qualified,
-                &inv,
-                Err(CommandError::user(text)),
-                false,
-            )
-            .await;
+            refuse(&responder, &qualified, &inv, text).await;
             return;
         }
         let member = MemberId(inv.user.get());
@@ -346,6 +332,18 @@ impl Endpoint {
                     .any(|c| c.name == sub.as_str() && c.guild_only)
             })
     }
+}
+
+/// Refuses a command before its logic runs: counted, logged and told privately.
+async fn refuse(responder: &Responder<'_>, qualified: &str, inv: &Invocation, text: String) {
+    show(
+        responder,
+        qualified,
+        inv,
+        Err(CommandError::user(text)),
+        false,
+    )
+    .await;
 }
 
 /// Counts the outcome and, for an error, tells the member privately: a follow-up when the
