@@ -47,7 +47,7 @@ impl Jobs {
     /// transaction, and the member is told (the final report).
     #[tracing::instrument(skip_all, fields(job_id = %id, by = %by))]
     pub async fn reject(&self, id: &JobId, by: MemberId) -> Result<JobRecord, DecideError> {
-        let job = self.decide(id, Approval::Rejected { by }).await?;
+        let job = self.decide_ending(id, Approval::Rejected { by }).await?;
         tracing::info!("job rejected; its credits are back");
         self.decided_end(&job);
         Ok(job)
@@ -57,7 +57,7 @@ impl Jobs {
     /// Nothing happens when it was decided (or cancelled) meanwhile.
     #[tracing::instrument(skip_all, fields(job_id = %id))]
     pub(super) async fn expire_approval(&self, id: &JobId) -> Option<JobRecord> {
-        match self.decide(id, Approval::Expired).await {
+        match self.decide_ending(id, Approval::Expired).await {
             Ok(job) => {
                 tracing::info!("nobody decided on the job in time; its credits are back");
                 self.decided_end(&job);
@@ -96,6 +96,22 @@ impl Jobs {
             .lock()
             .expect("scheduler lock")
             .stop_awaiting(id)
+    }
+
+    /// A decision that ends the job (reject, expiry), its report claimed first like every
+    /// ending (see `claims`); a claim taken for a decision that did not happen gets a try
+    /// that delivers what is owed or gives it up.
+    async fn decide_ending(
+        &self,
+        id: &JobId,
+        decision: Approval,
+    ) -> Result<JobRecord, DecideError> {
+        let claimed = self.claim_report(id).await;
+        let decided = self.decide(id, decision).await;
+        if claimed && decided.is_err() {
+            self.deliver_at(id.clone(), Instant::now());
+        }
+        decided
     }
 
     /// One decision as one ledger transaction (guarded job change, journal row, and the

@@ -1,7 +1,8 @@
 //! Several bot processes sharing one store (PostgreSQL): which of them runs the scheduler.
 //!
 //! Every process admits jobs, cancels them and delivers the reports of jobs it ended (each
-//! a guarded write in the shared store, so the store decides every race). Starting jobs,
+//! a guarded write in the shared store, so the store decides every race; each report under
+//! a per-job claim, see `claims`). Starting jobs,
 //! polling the provider and enforcing deadlines belong to one process at a time: the one
 //! holding the `scheduler` lease, timed by the database's clock. So the provider's budgets
 //! (createTask and recordInfo per window, the running cap) hold for the fleet as a whole.
@@ -19,6 +20,8 @@
 //! - A new holder cannot see its predecessor's last provider calls, only when its lease
 //!   ended: its budgets start spent at that moment, so across a handover the fleet still
 //!   never sends more than one window's budget.
+//! - The holder also takes over final reports left behind by processes that died (see
+//!   `claims`).
 //!
 //! On sled (one process) this process always holds the lease and nothing here runs.
 
@@ -47,6 +50,8 @@ pub(super) struct Fleet {
     /// `Some(until)` while this process holds the lease: when it ends at the earliest,
     /// counted from before the renewal was asked for.
     held: Mutex<Option<Instant>>,
+    /// The jobs whose final report this process has claimed (see `claims`).
+    pub(super) claims: Mutex<HashSet<JobId>>,
 }
 
 impl Fleet {
@@ -60,7 +65,18 @@ impl Fleet {
             // it left: more than a createTask's timeout and the margin.
             ttl: (request_timeout + MARGIN) * 2,
             held: Mutex::new(None),
+            claims: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// This process's name in the lease table.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// How long a lease lives unless renewed: the scheduler lease and each report's claim.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
     }
 
     pub fn is_shared(&self) -> bool {
@@ -96,6 +112,8 @@ impl Jobs {
         tokio::pin!(stop);
         let mut renew_at = Instant::now();
         let mut sync = tokio::time::interval(SYNC_EVERY);
+        let mut claims = tokio::time::interval(fleet.renew_every());
+        claims.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = &mut stop => break,
@@ -107,6 +125,14 @@ impl Jobs {
                         + if answered { fleet.renew_every() } else { SYNC_EVERY };
                 }
                 _ = sync.tick(), if fleet.leads() => self.sync_live(),
+                // Every process renews the claims on the reports it delivers; the holder
+                // also takes over the ones left behind (see `claims`).
+                _ = claims.tick() => {
+                    self.keep_claims().await;
+                    if fleet.leads() {
+                        self.adopt_left_reports().await;
+                    }
+                }
             }
         }
         if fleet.leads() {
@@ -204,10 +230,8 @@ impl Jobs {
     fn reset_scheduler(&self) {
         let mut sched = self.inner.sched.lock().expect("scheduler lock");
         let deliveries = std::mem::take(&mut sched.deliveries);
-        let delivering = sched.delivering;
         *sched = super::live::Sched::new(&self.inner.settings);
         sched.deliveries = deliveries;
-        sched.delivering = delivering;
     }
 
     /// Brings the scheduler in step with the store: jobs admitted by other processes join
@@ -239,11 +263,18 @@ impl Jobs {
                 .cloned()
                 .collect()
         };
+        // A job gone from the live set ended somewhere: its report is watched here, once the
+        // ending process's claim could have run out (that process delivers it while it lives;
+        // see `claims`).
+        let check_at = Instant::now() + self.inner.fleet.ttl();
         for id in gone {
             self.take_from_queue(&id);
-            let mut sched = self.inner.sched.lock().expect("scheduler lock");
-            sched.forget(&id);
-            sched.stop_awaiting(&id);
+            {
+                let mut sched = self.inner.sched.lock().expect("scheduler lock");
+                sched.forget(&id);
+                sched.stop_awaiting(&id);
+            }
+            self.deliver_at(id, check_at);
         }
         // New jobs join the queue in the order they were admitted (the set has none), so one
         // member's jobs are still served first come, first served.

@@ -30,9 +30,25 @@ impl Jobs {
     }
 
     /// [`Jobs::end`], counting the createTask that ends the job as one of unknown outcome
-    /// when `create_unknown`.
-    #[tracing::instrument(skip_all, fields(job_id = %id, guild = tracing::field::Empty, member = tracing::field::Empty))]
+    /// when `create_unknown`. The report is claimed before the ending is tried (see
+    /// `claims`); a try of it is due now when this ending won or the claim was taken (the
+    /// try delivers what is owed, or gives the claim up).
     pub(super) async fn end_with(
+        &self,
+        id: &JobId,
+        state: JobState,
+        create_unknown: bool,
+    ) -> Option<JobRecord> {
+        let claimed = self.claim_report(id).await;
+        let ended = self.end_claimed(id, state, create_unknown).await;
+        if claimed || ended.is_some() {
+            self.deliver_at(id.clone(), Instant::now());
+        }
+        ended
+    }
+
+    #[tracing::instrument(skip_all, fields(job_id = %id, guild = tracing::field::Empty, member = tracing::field::Empty))]
+    async fn end_claimed(
         &self,
         id: &JobId,
         state: JobState,
@@ -114,7 +130,6 @@ impl Jobs {
         metrics::counter!(credits).increment(ended.cost);
         metrics::counter!("seedance_jobs_finished_total", "state" => ended.state.label())
             .increment(1);
-        self.deliver_at(ended.id.clone(), Instant::now());
         Some(ended)
     }
 
@@ -122,21 +137,62 @@ impl Jobs {
     /// (or past the delivery window): recorded as failed with the reason, never tried
     /// again; the outcome stays in `/jobs`. Otherwise: the next try is recorded as due
     /// after the retry policy's wait (never sooner than the receiver asked).
+    ///
+    /// Sharing the store, a try is made only under the job's claim (see `claims`): one that
+    /// another live process holds is checked again later, and the report is watched until
+    /// the store has it delivered or failed.
     #[tracing::instrument(skip_all, fields(job_id = %id, guild = tracing::field::Empty, member = tracing::field::Empty))]
     pub(super) async fn deliver_once(&self, id: JobId) {
         let next = self.try_delivery(&id).await;
-        self.delivery_done();
-        if let Some(wait) = next {
-            self.deliver_at(id, Instant::now() + wait);
-        }
+        self.delivery_done(&id, next.map(|wait| Instant::now() + wait));
+    }
+
+    /// The job, when its final report is still owed: ended, neither delivered nor failed
+    /// for good.
+    fn owed_report(&self, id: &JobId) -> Option<JobRecord> {
+        self.get(id).filter(|job| {
+            job.state.is_terminal() && !job.final_delivered && job.delivery.failed.is_none()
+        })
     }
 
     /// Returns the wait before the next try, if there is to be one.
     async fn try_delivery(&self, id: &JobId) -> Option<Duration> {
-        let job = self.get(id)?;
-        record_owner(&job);
-        if !job.state.is_terminal() || job.final_delivered || job.delivery.failed.is_some() {
+        let Some(job) = self.owed_report(id) else {
+            tracing::debug!("final report recorded (or not owed); no longer watched");
+            self.release_report(id).await;
             return None;
+        };
+        record_owner(&job);
+        if !self.claim_report(id).await {
+            // Another live process delivers it. Its claim runs out at the latest a claim's
+            // life from now, unless renewed; the report is not due before its next try.
+            let next_try = Duration::from_millis(
+                job.delivery
+                    .next_at
+                    .map_or(0, |at| u64::try_from(at - now_ms()).unwrap_or(0)),
+            );
+            let wait = self.inner.fleet.ttl().max(next_try);
+            tracing::info!(check_in = ?wait, "the final report is claimed by another process; checking on it later");
+            return Some(wait);
+        }
+        // Under the claim, read again: the claim's last holder may have recorded it meanwhile.
+        let job = if self.inner.fleet.is_shared() {
+            match self.owed_report(id) {
+                Some(job) => job,
+                None => {
+                    tracing::debug!("final report recorded meanwhile; no longer watched");
+                    self.release_report(id).await;
+                    return None;
+                }
+            }
+        } else {
+            job
+        };
+        // Taken over before its next try is due (a receiver asked for a wait): not sooner.
+        if let Some(left) = job.delivery.next_at.map(|at| at - now_ms())
+            && left > 0
+        {
+            return Some(Duration::from_millis(left as u64));
         }
         let refunded = if matches!(job.state, JobState::Succeeded { .. }) {
             0
@@ -173,8 +229,21 @@ impl Jobs {
                 (Change::DeliveryRetry { next_at }, Some(wait))
             }
         };
-        if let Err(e) = self.change(id, change).await {
-            tracing::error!(error = %e, "could not record the delivery; it may be tried again after a restart");
+        let settled = wait.is_none();
+        match self.change(id, change).await {
+            Ok(_) if settled => self.release_report(id).await,
+            Ok(_) => {}
+            Err(LedgerError::JobMoved(why)) => {
+                // Recorded elsewhere first: nothing is owed any more.
+                tracing::info!(why, "the delivery was already recorded");
+                self.release_report(id).await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not record the delivery; it may be tried again after a restart");
+                // Sharing the store, the claim runs out and the scheduler's holder tries the
+                // report again (its nonce makes a resend the same message).
+                self.abandon_claim(id);
+            }
         }
         wait
     }

@@ -1,7 +1,7 @@
 //! The scheduler's index of live jobs: a compact entry per job (the full record stays in
-//! the store), ordered sets for deadlines, due polls, backoffs, deliveries and the expiry
-//! of jobs held for approval, and a
-//! per-member index, so every scheduler event costs O(log n) in the number of live jobs.
+//! the store), ordered sets for deadlines, due polls, backoffs, deliveries (one entry per
+//! job) and the expiry of jobs held for approval, and a per-member index, so every
+//! scheduler event costs O(log n) in the number of live jobs.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::Duration;
@@ -71,9 +71,8 @@ pub(super) struct Sched {
     pub creates: CallBudget,
     pub statuses: CallBudget,
     pub recent_durations: VecDeque<Duration>,
-    /// Ended jobs whose final report is due, by when.
-    pub deliveries: BTreeSet<(Instant, JobId)>,
-    pub delivering: usize,
+    /// Final reports to try (or, sharing the store, to check on), one entry per job.
+    pub deliveries: Deliveries,
     /// Jobs held for approval, by when nobody having decided refunds them. They are in
     /// no index of live work above (not in the queue, not counted against the provider's
     /// budgets) until approved.
@@ -97,8 +96,7 @@ impl Sched {
             creates: CallBudget::new(settings.create_per_window, settings.create_window),
             statuses: CallBudget::new(settings.status_per_second, Duration::from_secs(1)),
             recent_durations: VecDeque::new(),
-            deliveries: BTreeSet::new(),
-            delivering: 0,
+            deliveries: Deliveries::default(),
             awaiting: HashMap::new(),
             approval_due: BTreeSet::new(),
         }
@@ -286,5 +284,127 @@ impl Sched {
         let poll = self.polls.get_mut(&id)?;
         poll.in_flight = true;
         Some((id, poll.task.clone()))
+    }
+}
+
+/// Final reports due to be tried, at most one entry per job: a job asked for again while it
+/// is scheduled keeps the earlier time, and one asked for while a try is in flight is
+/// scheduled again when that try ends. So one process never sends a job's report twice at
+/// once, however many paths (its own ending, a retry, the fleet's watch, a restart) ask.
+#[derive(Default)]
+pub(super) struct Deliveries {
+    due: BTreeSet<(Instant, JobId)>,
+    at: HashMap<JobId, Instant>,
+    /// Jobs with a try in flight, and the earliest time asked for meanwhile.
+    in_flight: HashMap<JobId, Option<Instant>>,
+}
+
+impl Deliveries {
+    /// Asks for a try of `id`'s report at `when` (or earlier, if already asked).
+    pub fn schedule(&mut self, id: JobId, when: Instant) {
+        if let Some(again) = self.in_flight.get_mut(&id) {
+            *again = Some(again.map_or(when, |a| a.min(when)));
+            return;
+        }
+        match self.at.get(&id) {
+            Some(&at) if at <= when => return,
+            Some(&at) => {
+                self.due.remove(&(at, id.clone()));
+            }
+            None => {}
+        }
+        self.at.insert(id.clone(), when);
+        self.due.insert((when, id));
+    }
+
+    /// How many tries are in flight.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// Takes the next try due at `now` and marks it in flight, or says when the next is due.
+    pub fn next_due(&mut self, now: Instant) -> Result<JobId, Option<Instant>> {
+        match self.due.first().cloned() {
+            Some((when, id)) if when <= now => {
+                self.due.pop_first();
+                self.at.remove(&id);
+                self.in_flight.insert(id.clone(), None);
+                Ok(id)
+            }
+            Some((when, _)) => Err(Some(when)),
+            None => Err(None),
+        }
+    }
+
+    /// A try of `id` ended; it goes again at `next` (its own answer) or at the time asked
+    /// for while it was in flight, whichever is earlier.
+    pub fn done(&mut self, id: &JobId, next: Option<Instant>) {
+        let asked = self.in_flight.remove(id).flatten();
+        let when = match (next, asked) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(when) = when {
+            self.schedule(id.clone(), when);
+        }
+    }
+
+    /// Reports scheduled, in flight or not.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.at.len() + self.in_flight.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u32) -> JobId {
+        JobId(n.to_string())
+    }
+
+    #[test]
+    fn a_job_is_scheduled_once_at_the_earliest_time_asked() {
+        let now = Instant::now();
+        let mut d = Deliveries::default();
+        d.schedule(id(1), now + Duration::from_secs(5));
+        d.schedule(id(1), now + Duration::from_secs(9));
+        d.schedule(id(1), now + Duration::from_secs(2));
+        assert_eq!(d.len(), 1);
+        assert_eq!(d.next_due(now), Err(Some(now + Duration::from_secs(2))));
+        assert_eq!(d.next_due(now + Duration::from_secs(2)), Ok(id(1)));
+        assert_eq!(d.next_due(now + Duration::from_secs(60)), Err(None));
+    }
+
+    #[test]
+    fn a_job_asked_for_while_in_flight_goes_again_once_after_it() {
+        let now = Instant::now();
+        let mut d = Deliveries::default();
+        d.schedule(id(1), now);
+        assert_eq!(d.next_due(now), Ok(id(1)));
+        // Asked again while in flight: not handed out a second time meanwhile.
+        d.schedule(id(1), now);
+        assert_eq!(d.next_due(now), Err(None));
+        assert_eq!(d.in_flight(), 1);
+        // The try ends with nothing more to do: the request made meanwhile still runs.
+        d.done(&id(1), None);
+        assert_eq!(d.in_flight(), 0);
+        assert_eq!(d.next_due(now), Ok(id(1)));
+        // A try that asks to go again, with nobody else asking: at its own time.
+        d.done(&id(1), Some(now + Duration::from_secs(3)));
+        assert_eq!(d.next_due(now), Err(Some(now + Duration::from_secs(3))));
+        assert_eq!(d.len(), 1);
+    }
+
+    #[test]
+    fn a_finished_try_with_no_request_is_dropped() {
+        let now = Instant::now();
+        let mut d = Deliveries::default();
+        d.schedule(id(1), now);
+        assert_eq!(d.next_due(now), Ok(id(1)));
+        d.done(&id(1), None);
+        assert_eq!(d.len(), 0);
+        assert_eq!(d.next_due(now), Err(None));
     }
 }

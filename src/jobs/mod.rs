@@ -7,6 +7,7 @@
 //! success, voided (refunded) otherwise, with a final report retried until confirmed.
 
 mod approval;
+mod claims;
 mod create;
 pub mod export;
 mod fleet;

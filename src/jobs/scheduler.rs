@@ -209,17 +209,16 @@ impl Jobs {
                 }
             }
             // Final reports that are due, a few at a time.
-            while sched.delivering < DELIVERY_WORKERS {
-                let Some((when, id)) = sched.deliveries.first().cloned() else {
-                    break;
-                };
-                if when > now {
-                    next = next.min(when);
-                    break;
+            while sched.deliveries.in_flight() < DELIVERY_WORKERS {
+                match sched.deliveries.next_due(now) {
+                    Ok(id) => actions.push(Action::Deliver(id)),
+                    Err(when) => {
+                        if let Some(when) = when {
+                            next = next.min(when);
+                        }
+                        break;
+                    }
                 }
-                sched.deliveries.pop_first();
-                sched.delivering += 1;
-                actions.push(Action::Deliver(id));
             }
             metrics::gauge!("seedance_jobs", "state" => "queued")
                 .set((sched.queue.len() + sched.waiting_len()) as f64);
@@ -437,21 +436,21 @@ impl Jobs {
         changed
     }
 
-    /// Queues a final report for delivery at `when`.
+    /// Queues a try of a final report at `when` (one entry per job: see `live::Deliveries`).
     pub(super) fn deliver_at(&self, id: JobId, when: Instant) {
         self.inner
             .sched
             .lock()
             .expect("scheduler lock")
             .deliveries
-            .insert((when, id));
+            .schedule(id, when);
         self.inner.wake.notify_one();
     }
 
-    /// A delivery worker is free again.
-    pub(super) fn delivery_done(&self) {
+    /// A try of `id`'s report ended (its worker is free again); it goes again at `next`.
+    pub(super) fn delivery_done(&self, id: &JobId, next: Option<Instant>) {
         let mut sched = self.inner.sched.lock().expect("scheduler lock");
-        sched.delivering = sched.delivering.saturating_sub(1);
+        sched.deliveries.done(id, next);
         drop(sched);
         self.inner.wake.notify_one();
     }

@@ -203,21 +203,20 @@ impl Store {
         }
     }
 
-    /// Takes or renews the named lease for `owner` (see `postgres::PgStore::lease`). A sled
-    /// store has one process, which always holds every lease.
+    /// Takes or renews the named lease for `owner` (see `postgres::PgStore::lease`); the
+    /// name may be built at run time (`report:<job id>`). A sled store has one process,
+    /// which always holds every lease.
     pub async fn lease(
         &self,
-        name: &'static str,
+        name: &str,
         owner: &str,
         ttl: std::time::Duration,
     ) -> Result<bool, StorageError> {
         match self {
             Store::Sled(_) => Ok(true),
             Store::Postgres(pg) => {
-                let (pg, owner) = (pg.clone(), owner.to_owned());
-                tokio::task::spawn_blocking(move || pg.lease(name, &owner, ttl))
-                    .await
-                    .map_err(|e| StorageError::Io(std::io::Error::other(e.to_string())))?
+                let (pg, name, owner) = (pg.clone(), name.to_owned(), owner.to_owned());
+                blocking(move || pg.lease(&name, &owner, ttl)).await
             }
         }
     }
@@ -237,14 +236,41 @@ impl Store {
     }
 
     /// Gives up a lease held by `owner`.
-    pub async fn release(&self, name: &'static str, owner: &str) -> Result<(), StorageError> {
+    pub async fn release(&self, name: &str, owner: &str) -> Result<(), StorageError> {
         match self {
             Store::Sled(_) => Ok(()),
             Store::Postgres(pg) => {
+                let (pg, name, owner) = (pg.clone(), name.to_owned(), owner.to_owned());
+                blocking(move || pg.release(&name, &owner)).await
+            }
+        }
+    }
+
+    /// Renews every lease of `names` that `owner` still holds, in one statement; returns
+    /// the names renewed (a name missing from the answer passed to another owner).
+    pub async fn renew_leases(
+        &self,
+        names: Vec<String>,
+        owner: &str,
+        ttl: std::time::Duration,
+    ) -> Result<Vec<String>, StorageError> {
+        match self {
+            Store::Sled(_) => Ok(names),
+            Store::Postgres(pg) => {
                 let (pg, owner) = (pg.clone(), owner.to_owned());
-                tokio::task::spawn_blocking(move || pg.release(name, &owner))
-                    .await
-                    .map_err(|e| StorageError::Io(std::io::Error::other(e.to_string())))?
+                blocking(move || pg.renew_leases(&names, &owner, ttl)).await
+            }
+        }
+    }
+
+    /// The names starting with `prefix` of leases that have run out and were not given
+    /// up: work a process that stopped answering left behind. None on sled.
+    pub async fn expired_leases(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
+        match self {
+            Store::Sled(_) => Ok(Vec::new()),
+            Store::Postgres(pg) => {
+                let (pg, prefix) = (pg.clone(), prefix.to_owned());
+                blocking(move || pg.expired_leases(&prefix)).await
             }
         }
     }
@@ -283,6 +309,15 @@ impl Store {
         }
         self.flush().await
     }
+}
+
+/// Runs blocking store work off the async runtime's threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, StorageError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StorageError::Io(std::io::Error::other(e.to_string())))?
 }
 
 /// Why a transaction body stopped: the caller's own refusal (nothing is written), or a

@@ -529,6 +529,46 @@ impl PgStore {
         })
     }
 
+    /// Renews, for `ttl` (database time), each lease of `names` still held by `owner`;
+    /// returns the names renewed.
+    pub fn renew_leases(
+        &self,
+        names: &[String],
+        owner: &str,
+        ttl: std::time::Duration,
+    ) -> Result<Vec<String>, StorageError> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        self.with_conn(|conn| {
+            let sql = format!(
+                "UPDATE seedance_leases SET until_ms = {DB_NOW_MS} + $3
+                 WHERE name = ANY($1) AND owner = $2 RETURNING name"
+            );
+            let rows = conn
+                .client
+                .query(sql.as_str(), &[&names, &owner, &ttl_ms])
+                .map_err(|e| self.error(&e))?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })
+    }
+
+    /// The names starting with `prefix` of leases that have run out (database time).
+    pub fn expired_leases(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
+        self.with_conn(|conn| {
+            let sql = format!(
+                "SELECT name FROM seedance_leases
+                 WHERE starts_with(name, $1) AND until_ms < {DB_NOW_MS} ORDER BY name"
+            );
+            let rows = conn
+                .client
+                .query(sql.as_str(), &[&prefix])
+                .map_err(|e| self.error(&e))?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })
+    }
+
     /// The names of the trees that hold at least one pair.
     pub(super) fn tree_names(&self) -> Result<Vec<String>, StorageError> {
         self.with_conn(|conn| {

@@ -26,6 +26,7 @@ mod discord;
 mod first_hour;
 mod fleet;
 mod fleet_http;
+mod fleet_reports;
 mod http;
 mod jobs;
 mod process;
