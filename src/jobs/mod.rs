@@ -385,15 +385,17 @@ impl Jobs {
         if record.request.member != by {
             return Err(CancelError::NotOwner);
         }
-        // Sharing the store, the job may be in another process's queue: the guarded
-        // write decides (it refuses a job that has started).
-        let shared_queued = self.inner.fleet.is_shared() && record.state == JobState::Queued;
+        // A job queued in the store may be in no queue here: in another process's (sharing
+        // the store), or on its way back to this one's (a createTask just failed and its
+        // requeue is written). The guarded write decides: it refuses a job that has started,
+        // and a start that loses to it sends nothing.
+        let stored_queued = record.state == JobState::Queued;
         // A job held for approval is in no queue: the guarded cancel decides.
         let awaiting = record.state == JobState::AwaitingApproval;
         if record.state.is_terminal() && record.started_at.is_none() {
             return Err(CancelError::Ended(record.state.label()));
         }
-        if !awaiting && !self.take_from_queue(id) && !shared_queued {
+        if !awaiting && !self.take_from_queue(id) && !stored_queued {
             return Err(CancelError::AlreadyStarted(record.state.label()));
         }
         match self.end(id, JobState::Cancelled).await {
