@@ -46,7 +46,8 @@ fn http_fleet_env(
     env
 }
 
-fn cli_ok(env: &[(String, String)], args: &[&str]) -> String {
+/// Runs the CLI beside the fleet and returns what it printed; it must succeed.
+pub fn cli_ok(env: &[(String, String)], args: &[&str]) -> String {
     let out = output(env, args);
     assert!(
         out.status.success(),
@@ -57,7 +58,8 @@ fn cli_ok(env: &[(String, String)], args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn grant(env: &[(String, String)], amount: u64) {
+/// Grants `amount` to the test server through the CLI (creating its pool).
+pub fn grant(env: &[(String, String)], amount: u64) {
     cli_ok(
         env,
         &[
@@ -68,7 +70,7 @@ fn grant(env: &[(String, String)], amount: u64) {
             "--amount",
             &amount.to_string(),
             "--reason",
-            "http fleet test",
+            "fleet test",
             "--create",
         ],
     );

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use crate::discord::video::{COST, card_id};
 use crate::discord::{CHANNEL, GUILD};
 use crate::fleet::{leads, postgres_env, wait_until, with_listen};
+use crate::fleet_http::{cli_ok, grant};
 use crate::process::{Running, bot, output, wait_healthy};
 use crate::support::discord_double::{
     ButtonPress, DiscordDouble, Injected, Opt, Request, SlashCommand,
@@ -27,17 +28,6 @@ const RUNNER: u64 = 7_001;
 const CANCELLER: u64 = 7_002;
 /// The route of every message the bot posts in a channel or thread.
 const MESSAGES: &str = "/channels/*/messages";
-
-fn cli_ok(env: &[(String, String)], args: &[&str]) -> String {
-    let out = output(env, args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// The stored job `id`, through `jobs export` while the fleet runs.
 fn exported(env: &[(String, String)], id: u64) -> Option<Value> {
@@ -95,22 +85,7 @@ impl Fleet {
         let dir = tempfile::tempdir().unwrap();
         let mut env = postgres_env(&double, &provider, dir.path(), url);
         env.push(("SEEDANCE_BOT__SEEDANCE__MAX_RUNNING".into(), "1".into()));
-        let guild = GUILD.to_string();
-        let amount = (COST * 2).to_string();
-        cli_ok(
-            &env,
-            &[
-                "credits",
-                "grant",
-                "--guild",
-                &guild,
-                "--amount",
-                &amount,
-                "--reason",
-                "reports test",
-                "--create",
-            ],
-        );
+        grant(&env, COST * 2);
 
         let (worker_env, _) = with_listen(&env);
         let worker = Running::spawn_command(bot(&worker_env, &["worker"]));
