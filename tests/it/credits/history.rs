@@ -1,6 +1,6 @@
 //! History reads through the indexes: a pool's journal and a server's jobs, newest first,
-//! paged, per member; a store written before the indexes gets them at open; `verify`
-//! notices an index that disagrees with its rows.
+//! paged, per member (on both backends); a sled store written before the indexes gets them
+//! at open; `verify` notices an index that disagrees with its rows.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -10,7 +10,7 @@ use seedance_bot::credits::{
 };
 use seedance_bot::ids::{GuildId, MemberId};
 
-use super::START_MILLIS;
+use super::{Backend, START_MILLIS, TestLedger, test_ledger_on};
 
 const GUILD: GuildId = GuildId(10);
 const OTHER_GUILD: GuildId = GuildId(20);
@@ -39,16 +39,12 @@ impl Store {
             .unwrap()
             .with_clock(Arc::new(move || read.load(Ordering::SeqCst)))
     }
-
-    fn tick(&self) -> i64 {
-        self.clock.fetch_add(1000, Ordering::SeqCst) + 1000
-    }
 }
 
 /// Reserves 10 credits for `member` in `guild` with a job record made now, as the job
 /// queue writes it (the fields the index orders by, and the index).
-async fn job(store: &Store, ledger: &Ledger, guild: GuildId, member: MemberId, id: &str) {
-    let created_at = store.tick();
+async fn job(clock: &AtomicI64, ledger: &Ledger, guild: GuildId, member: MemberId, id: &str) {
+    let created_at = clock.fetch_add(1000, Ordering::SeqCst) + 1000;
     let record = serde_json::json!({
         "id": id,
         "created_at": created_at,
@@ -70,7 +66,7 @@ async fn job(store: &Store, ledger: &Ledger, guild: GuildId, member: MemberId, i
 }
 
 /// Jobs for Alice and Bob in GUILD (ids a0.., b0..) and one in OTHER_GUILD, interleaved.
-async fn some_jobs(store: &Store, ledger: &Ledger) {
+async fn some_jobs(clock: &AtomicI64, ledger: &Ledger) {
     for guild in [GUILD, OTHER_GUILD] {
         ledger
             .grant(guild, 1000, Actor::Cli, "top-up")
@@ -78,12 +74,12 @@ async fn some_jobs(store: &Store, ledger: &Ledger) {
             .unwrap();
     }
     for i in 0..4 {
-        job(store, ledger, GUILD, ALICE, &format!("a{i}")).await;
+        job(clock, ledger, GUILD, ALICE, &format!("a{i}")).await;
         if i < 3 {
-            job(store, ledger, GUILD, BOB, &format!("b{i}")).await;
+            job(clock, ledger, GUILD, BOB, &format!("b{i}")).await;
         }
     }
-    job(store, ledger, OTHER_GUILD, ALICE, "elsewhere").await;
+    job(clock, ledger, OTHER_GUILD, ALICE, "elsewhere").await;
     ledger.settle("a1", 10, None).await.unwrap();
     ledger.void("b0", "failed", None).await.unwrap();
 }
@@ -106,11 +102,11 @@ fn all_pages<T: Clone>(size: usize, read: impl Fn(Option<&T>, usize) -> Vec<T>) 
     }
 }
 
-#[tokio::test]
-async fn recent_jobs_are_newest_first_per_server_and_member_and_paged() {
-    let store = Store::new();
-    let ledger = store.ledger();
-    some_jobs(&store, &ledger).await;
+async fn recent_jobs_are_newest_first_per_server_and_member_and_paged(backend: Backend) {
+    let Some(TestLedger { ledger, clock, .. }) = test_ledger_on(backend, 0) else {
+        return;
+    };
+    some_jobs(&clock, &ledger).await;
 
     let recent = |member: Option<MemberId>, before: Option<&IndexedJob>, limit: usize| {
         ledger.recent_jobs(GUILD, member, before, limit).unwrap()
@@ -141,11 +137,11 @@ fn seqs(rows: &[JournalEntry]) -> Vec<u64> {
     rows.iter().map(|r| r.seq).collect()
 }
 
-#[tokio::test]
-async fn the_journal_is_newest_first_per_pool_and_member_and_paged() {
-    let store = Store::new();
-    let ledger = store.ledger();
-    some_jobs(&store, &ledger).await;
+async fn the_journal_is_newest_first_per_pool_and_member_and_paged(backend: Backend) {
+    let Some(TestLedger { ledger, clock, .. }) = test_ledger_on(backend, 0) else {
+        return;
+    };
+    some_jobs(&clock, &ledger).await;
     let pool = PoolId(GUILD.0);
 
     let whole = ledger.pool_history(pool, None, usize::MAX).unwrap();
@@ -179,7 +175,7 @@ async fn the_journal_is_newest_first_per_pool_and_member_and_paged() {
 async fn a_store_without_indexes_gets_them_at_open() {
     let store = Store::new();
     let ledger = store.ledger();
-    some_jobs(&store, &ledger).await;
+    some_jobs(&store.clock, &ledger).await;
     let before_jobs = ids(&ledger.recent_jobs(GUILD, Some(BOB), None, 100).unwrap()).join(",");
     let before_rows = seqs(
         &ledger
@@ -226,7 +222,7 @@ async fn a_store_without_indexes_gets_them_at_open() {
     );
     assert!(ledger.verify().unwrap().is_empty());
     // New writes keep the rebuilt index in step.
-    job(&store, &ledger, GUILD, BOB, "b9").await;
+    job(&store.clock, &ledger, GUILD, BOB, "b9").await;
     assert_eq!(
         ids(&ledger.recent_jobs(GUILD, Some(BOB), None, 1).unwrap()),
         ["b9"]
@@ -238,7 +234,7 @@ async fn a_store_without_indexes_gets_them_at_open() {
 async fn verify_reports_an_index_that_disagrees_with_its_rows() {
     let store = Store::new();
     let ledger = store.ledger();
-    some_jobs(&store, &ledger).await;
+    some_jobs(&store.clock, &ledger).await;
     let index = store.db.open_tree("jobs.by_member").unwrap();
     let (key, _) = index.first().unwrap().unwrap();
     index.remove(&key).unwrap();
@@ -317,3 +313,8 @@ async fn submitted_jobs_are_listed_newest_first_from_the_index() {
     assert_eq!(ids(&listed), ["j4", "j2", "j1"]);
     assert!(reopened.verify().unwrap().is_empty());
 }
+
+crate::on_both_backends!(
+    recent_jobs_are_newest_first_per_server_and_member_and_paged,
+    the_journal_is_newest_first_per_pool_and_member_and_paged
+);
