@@ -456,8 +456,7 @@ impl BatchTx<'_> {
     fn flush_writes(&self) -> Result<(), (bool, String)> {
         let writes = self.writes.borrow();
         let read = self.read.borrow();
-        let (mut new, mut upsert, mut delete) =
-            (Rows::default(), Rows::default(), Rows::default());
+        let (mut new, mut upsert, mut delete) = (Rows::default(), Rows::default(), Rows::default());
         for (key, value) in writes.iter() {
             match value {
                 Some(value) if matches!(read.get(key), Some(None)) => new.push(key, Some(value)),

@@ -15,7 +15,7 @@ use secrecy::{ExposeSecret, SecretString};
 use seedance_bot::credits::{Actor, Ledger, LedgerError, LedgerSettings, PoolId, Reserve};
 use seedance_bot::ids::{GuildId, MemberId};
 use seedance_bot::store::postgres::PgStore;
-use seedance_bot::store::{Store, StorageError, TxFail};
+use seedance_bot::store::{StorageError, Store, TxFail};
 
 use super::assert_consistent;
 
@@ -204,7 +204,11 @@ async fn admissions_queued_together_commit_once_and_exactly_the_affordable_ones_
     );
     assert_eq!(ledger.pending_holds().unwrap().len(), 5);
     let journal = ledger.pool_history(PoolId(7), None, usize::MAX).unwrap();
-    assert_eq!(journal.len(), 6, "one grant and five reserves: {journal:#?}");
+    assert_eq!(
+        journal.len(),
+        6,
+        "one grant and five reserves: {journal:#?}"
+    );
     assert_consistent(&ledger, [PoolId(7)]);
 }
 
@@ -312,7 +316,10 @@ async fn a_read_that_fails_in_a_batch_fails_only_its_caller() {
         other => panic!("the failing read's caller was told {other:?}"),
     }
     for writer in writers {
-        writer.await.unwrap().expect("a writer batched with a failing read");
+        writer
+            .await
+            .unwrap()
+            .expect("a writer batched with a failing read");
     }
     let tree = store.tree(TREE).unwrap();
     assert_eq!(tree.get([1]).unwrap().as_deref(), Some(&b"kept"[..]));
@@ -359,8 +366,14 @@ async fn a_write_that_fails_in_a_batch_fails_only_its_caller() {
         }
         other => panic!("the failing write's caller was told {other:?}"),
     }
-    good_1.await.unwrap().expect("a writer batched with a failing write");
-    good_2.await.unwrap().expect("a writer batched with a failing write");
+    good_1
+        .await
+        .unwrap()
+        .expect("a writer batched with a failing write");
+    good_2
+        .await
+        .unwrap()
+        .expect("a writer batched with a failing write");
     let tree = store.tree(TREE).unwrap();
     assert!(tree.get([1]).unwrap().is_some());
     assert!(tree.get([2]).unwrap().is_some());
