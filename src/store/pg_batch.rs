@@ -104,7 +104,7 @@ impl Member {
     }
 
     fn answer(self, result: Result<(), String>) {
-        // A caller that stopped waiting cannot: it blocks until answered.
+        // The caller blocks until answered, so the answer reaches it.
         let _ = self.reply.send(Signal::Done(result));
     }
 }
