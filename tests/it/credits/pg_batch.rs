@@ -53,6 +53,11 @@ struct Gate {
 impl Gate {
     /// Locks every row of `tree` (at least one must exist).
     fn close(url: &SecretString, tree: &'static str) -> Gate {
+        Gate::close_rows(url, tree, None)
+    }
+
+    /// Locks the row `key` of `tree`, or every row of it (at least one must exist).
+    fn close_rows(url: &SecretString, tree: &'static str, key: Option<&'static [u8]>) -> Gate {
         let url = url.expose_secret().to_owned();
         let (locked, is_locked) = mpsc::channel();
         let (release, released) = mpsc::channel::<()>();
@@ -61,8 +66,9 @@ impl Gate {
             let mut tx = client.transaction().unwrap();
             let rows = tx
                 .execute(
-                    "SELECT 1 FROM seedance_kv WHERE tree = $1 FOR UPDATE",
-                    &[&tree],
+                    "SELECT 1 FROM seedance_kv
+                     WHERE tree = $1 AND ($2::bytea IS NULL OR key = $2) FOR UPDATE",
+                    &[&tree, &key],
                 )
                 .unwrap();
             assert!(rows > 0, "nothing to lock in {tree}");
@@ -415,4 +421,80 @@ async fn a_batch_takes_at_most_sixty_four() {
     assert_eq!(after.bodies - before.bodies, 71, "{before:?} -> {after:?}");
     assert_eq!(writers_of(&url, TREE), 2);
     assert_eq!(store.tree(TREE).unwrap().iter().count(), 70);
+}
+
+/// A conflict runs the whole batch again: A reads a key as absent, another session creates
+/// it before A's batch commits, so A's plain insert of it conflicts. The batch (A and B)
+/// runs again: A now sees the other session's value, B's write is made once, and the two
+/// commit together.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_conflict_runs_the_whole_batch_again() {
+    let Some((pg, url)) = database() else {
+        return;
+    };
+    put_gate_row(&pg);
+    let store = Store::Postgres(pg.clone());
+    store
+        .tree(GATE_TREE)
+        .unwrap()
+        .insert(b"second", b"closed")
+        .unwrap();
+    let second = Gate::close_rows(&url, GATE_TREE, Some(b"second"));
+    let first = Gate::close_rows(&url, GATE_TREE, Some(b"gate"));
+    let stuck = stuck_at_the_gate(&pg, &url).await;
+    let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+
+    let a = {
+        let (store, runs) = (store.clone(), runs.clone());
+        tokio::task::spawn_blocking(move || {
+            store.transact(&[TREE, GATE_TREE], |kv| -> Result<_, TxFail<()>> {
+                runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let found = kv.get(0, b"k")?;
+                kv.get(1, b"second")?;
+                match &found {
+                    None => kv.insert(0, b"k", b"from A")?,
+                    Some(_) => kv.insert(0, b"a saw it", b"yes")?,
+                }
+                Ok(found)
+            })
+        })
+    };
+    queued(&pg, 1).await;
+    let b = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || {
+            store.transact(&[TREE], |kv| -> Result<(), TxFail<()>> {
+                let n = kv.get(0, b"b")?.map_or(0, |v| v[0]);
+                kv.insert(0, b"b", &[n + 1])?;
+                Ok(())
+            })
+        })
+    };
+    queued(&pg, 2).await;
+    first.open();
+    stuck.await.unwrap().unwrap();
+    // A has read "k" as absent and waits at the second gate.
+    someone_waits_at_the_gate(&url).await;
+    with_client(&url, |c| {
+        c.execute(
+            "INSERT INTO seedance_kv (tree, key, value) VALUES ($1, 'k'::bytea, 'from outside'::bytea)",
+            &[&TREE],
+        )
+        .unwrap();
+    });
+    second.open();
+
+    let found = a.await.unwrap().unwrap();
+    assert_eq!(found.as_deref(), Some(&b"from outside"[..]));
+    b.await.unwrap().unwrap();
+    assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 2);
+    let tree = store.tree(TREE).unwrap();
+    assert_eq!(
+        tree.get(b"k").unwrap().as_deref(),
+        Some(&b"from outside"[..])
+    );
+    assert_eq!(tree.get(b"a saw it").unwrap().as_deref(), Some(&b"yes"[..]));
+    assert_eq!(tree.get(b"b").unwrap().as_deref(), Some(&[1u8][..]));
+    // The other session's row, and A's and B's from one transaction.
+    assert_eq!(writers_of(&url, TREE), 2);
 }
