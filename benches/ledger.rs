@@ -1,7 +1,8 @@
 //! Reserve+settle pairs per second, durable (flushed) and not, with 1 and 64 callers.
 //! Run with `cargo bench --bench ledger`; prints the median of five one-second runs and,
 //! for 64 callers, how far durability costs: no-flush over flushed (group commit's target
-//! is at most 1.5).
+//! is at most 1.5). Then the same pairs on PostgreSQL, with how many transactions one
+//! COMMIT covered (its group commit).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use seedance_bot::credits::{Actor, Ledger, LedgerSettings, Reserve};
 use seedance_bot::ids::{GuildId, MemberId};
+use seedance_bot::store::Store;
 
 /// The tests' throwaway PostgreSQL server (or `DATABASE_URL`), for the same figures on the
 /// PostgreSQL backend.
@@ -31,11 +33,21 @@ async fn run_once(callers: u64, durable: bool) -> f64 {
     pairs_per_second(ledger, callers).await
 }
 
-/// One run on a fresh PostgreSQL database (commits are durable: `synchronous_commit` on).
-async fn run_once_postgres(callers: u64) -> Option<f64> {
+/// One run on a fresh PostgreSQL database (commits are durable: `synchronous_commit` on):
+/// pairs/s and how many transactions one COMMIT covered on average (group commit).
+async fn run_once_postgres(callers: u64) -> Option<(f64, f64)> {
     let store = postgres_server::store()?;
+    let Store::Postgres(pg) = &store else {
+        unreachable!("a PostgreSQL store")
+    };
+    let pg = pg.clone();
     let ledger = Ledger::open(store, LedgerSettings::default()).unwrap();
-    Some(pairs_per_second(ledger, callers).await)
+    let before = pg.batch_counts();
+    let pairs = pairs_per_second(ledger, callers).await;
+    let after = pg.batch_counts();
+    let per_commit =
+        (after.bodies - before.bodies) as f64 / (after.commits - before.commits).max(1) as f64;
+    Some((pairs, per_commit))
 }
 
 async fn pairs_per_second(ledger: Ledger, callers: u64) -> f64 {
@@ -107,18 +119,20 @@ fn main() {
         at_64[1] / at_64[0]
     );
     for callers in [1, 64] {
-        let runs: Option<Vec<f64>> = (0..RUNS)
+        let runs: Option<Vec<(f64, f64)>> = (0..RUNS)
             .map(|_| runtime.block_on(run_once_postgres(callers)))
             .collect();
         let Some(runs) = runs else {
             println!("postgres: skipped (no PostgreSQL binaries and no DATABASE_URL)");
             break;
         };
+        let (runs, per_commit): (Vec<f64>, Vec<f64>) = runs.into_iter().unzip();
         let all: Vec<String> = runs.iter().map(|r| format!("{r:.0}")).collect();
         println!(
-            " postgres, {callers:>2} callers: {:>8.0} pairs/s   (runs: {})",
+            " postgres, {callers:>2} callers: {:>8.0} pairs/s   (runs: {}; {:.1} transactions per commit)",
             median(runs.clone()),
-            all.join(", ")
+            all.join(", "),
+            median(per_commit)
         );
     }
 }

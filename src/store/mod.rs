@@ -9,16 +9,20 @@
 //! (the ledger's money rules in `credits::ops`, the job state machine's guards) over a
 //! transactional view of them ([`KvTx`]): sled with its own optimistic transactions,
 //! PostgreSQL with row locks (`SELECT ... FOR UPDATE`) and a retry when the database reports
-//! a conflict. The rules are written once; nothing outside `src/store/` knows which backend
-//! runs them. Outside a transaction, [`Tree`] reads one tree (ranges forward or newest
-//! first) the same way on both.
+//! a conflict, the bodies run at the same time sharing one database transaction and one
+//! commit (`pg_batch.rs`). The rules are written once; nothing outside `src/store/` knows
+//! which backend runs them. Outside a transaction, [`Tree`] reads one tree (ranges forward
+//! or newest first) the same way on both.
 
 use std::ops::Bound;
 
 use sled::IVec;
 
+mod pg_batch;
 pub mod postgres;
 mod sled_dir;
+
+pub use pg_batch::{BatchCounts, MAX_BATCH};
 
 pub use sled_dir::{
     DEFAULT_CACHE_MB, LOCK_PATIENCE, Missing, SCHEMA_VERSION, StoreError, absolute, exists, flush,

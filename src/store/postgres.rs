@@ -9,6 +9,8 @@
 //!   absent is created with a plain `INSERT`, so two transactions that both found it
 //!   missing cannot both create it: the second gets a unique violation. That, a deadlock and
 //!   a serialization failure all mean "run the body again" (it is pure, see `credits::tx`).
+//!   The bodies that threads of one process run at the same time share one database
+//!   transaction and one COMMIT (group commit, `pg_batch.rs`).
 //! - Migrations are embedded and run at open (and by `seedance-bot migrate`), under an
 //!   advisory lock so processes starting together migrate once.
 //!
@@ -16,8 +18,7 @@
 //! threads: each call borrows a connection from a small pool and runs on a scoped thread,
 //! so it never blocks inside the async runtime's context and needs no `'static` closures.
 
-use std::cell::RefCell;
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::ops::Bound;
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -26,12 +27,10 @@ use postgres::{Client, NoTls, Statement};
 use secrecy::{ExposeSecret, SecretString};
 use sled::IVec;
 
-use super::{KvError, KvTx, Pair, StorageError, TxFail};
+use super::{KvError, Pair, StorageError};
 
 /// The most connections one process opens.
 const POOL_SIZE: usize = 16;
-/// How many times a transaction body runs before a run of conflicts is reported.
-const MAX_CONFLICTS: usize = 200;
 /// Rows fetched per page of a range read.
 const PAGE: i64 = 512;
 
@@ -76,6 +75,8 @@ struct Inner {
     /// A read snapshot (see [`PgStore::snapshot`]): its one connection holds the snapshot's
     /// transaction, and no other may be opened.
     snapshot: bool,
+    /// The transactions waiting for, or running in, a batch (`pg_batch.rs`).
+    batches: super::pg_batch::Batches,
 }
 
 #[derive(Default)]
@@ -88,7 +89,7 @@ struct Pool {
 /// without holding up the async tasks of the thread it is called on: on a worker of the
 /// multi-thread runtime, the worker first hands its other tasks to a new one. Elsewhere (a
 /// plain thread, a blocking task, a one-thread runtime) it simply runs.
-fn off_worker<T>(wait: impl FnOnce() -> T) -> T {
+pub(super) fn off_worker<T>(wait: impl FnOnce() -> T) -> T {
     use tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current() {
         Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
@@ -112,17 +113,17 @@ impl Drop for Pool {
 }
 
 /// A connection with its statements prepared once.
-struct Conn {
-    client: Client,
+pub(super) struct Conn {
+    pub(super) client: Client,
     get: Statement,
-    get_locked: Statement,
+    pub(super) get_locked: Statement,
     upsert: Statement,
     delete: Statement,
     page_forward: Statement,
     page_backward: Statement,
-    insert_many: Statement,
-    upsert_many: Statement,
-    delete_many: Statement,
+    pub(super) insert_many: Statement,
+    pub(super) upsert_many: Statement,
+    pub(super) delete_many: Statement,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -191,6 +192,7 @@ impl PgStore {
                 idle: Mutex::new(Pool::default()),
                 freed: Condvar::new(),
                 snapshot: false,
+                batches: Default::default(),
             }),
         };
         store.migrate_with(create)?;
@@ -235,7 +237,7 @@ impl PgStore {
 
     /// An error's words with the password taken out, should the server or the driver
     /// ever echo it.
-    fn words(&self, e: &postgres::Error) -> String {
+    pub(super) fn words(&self, e: &postgres::Error) -> String {
         let mut words = match e.as_db_error() {
             Some(db) => format!("{} ({})", db.message(), db.code().code()),
             None => {
@@ -255,7 +257,7 @@ impl PgStore {
         format!("{words} [{}]", self.inner.shown)
     }
 
-    fn kv_error(&self, e: &postgres::Error) -> KvError {
+    pub(super) fn kv_error(&self, e: &postgres::Error) -> KvError {
         let retry = e.code().is_some_and(|code| {
             *code == SqlState::T_R_SERIALIZATION_FAILURE
                 || *code == SqlState::T_R_DEADLOCK_DETECTED
@@ -303,7 +305,7 @@ impl PgStore {
 
     /// An idle connection, or `None` when a new one may be opened (waiting while every
     /// connection is in use).
-    fn checkout(&self) -> Option<Conn> {
+    pub(super) fn checkout(&self) -> Option<Conn> {
         let mut pool = self.inner.idle.lock().expect("pool lock");
         loop {
             if let Some(conn) = pool.idle.pop() {
@@ -317,7 +319,7 @@ impl PgStore {
         }
     }
 
-    fn checkin(&self, conn: Conn) {
+    pub(super) fn checkin(&self, conn: Conn) {
         let mut pool = self.inner.idle.lock().expect("pool lock");
         if conn.client.is_closed() {
             pool.open -= 1;
@@ -327,7 +329,7 @@ impl PgStore {
         self.inner.freed.notify_one();
     }
 
-    fn release_slot(&self) {
+    pub(super) fn release_slot(&self) {
         let mut pool = self.inner.idle.lock().expect("pool lock");
         pool.open = pool.open.saturating_sub(1);
         self.inner.freed.notify_one();
@@ -346,6 +348,7 @@ impl PgStore {
                 idle: Mutex::new(Pool::default()),
                 freed: Condvar::new(),
                 snapshot: true,
+                batches: Default::default(),
             }),
         };
         let conn = std::thread::scope(|scope| {
@@ -368,7 +371,7 @@ impl PgStore {
         Ok(store)
     }
 
-    fn open_conn(&self) -> Result<Conn, StorageError> {
+    pub(super) fn open_conn(&self) -> Result<Conn, StorageError> {
         if self.inner.snapshot {
             self.release_slot();
             return Err(StorageError::Postgres(
@@ -383,7 +386,7 @@ impl PgStore {
     }
 
     /// A new connection with the statements prepared.
-    fn new_conn(&self) -> Result<Conn, StorageError> {
+    pub(super) fn new_conn(&self) -> Result<Conn, StorageError> {
         self.inner
             .config
             .connect(NoTls)
@@ -593,202 +596,8 @@ impl PgStore {
         })
     }
 
-    /// Runs `body` in one transaction over `trees`, again after a conflict.
-    pub(super) fn transact<T: Send, E: Send>(
-        &self,
-        trees: &[&'static str],
-        body: impl Fn(&dyn KvTx) -> Result<T, TxFail<E>> + Sync,
-    ) -> Result<T, TxFail<E>> {
-        off_worker(|| self.transact_here(trees, &body))
-    }
-
-    fn transact_here<T: Send, E: Send>(
-        &self,
-        trees: &[&'static str],
-        body: &(impl Fn(&dyn KvTx) -> Result<T, TxFail<E>> + Sync),
-    ) -> Result<T, TxFail<E>> {
-        // The body and its result stay on this side; only the connection work crosses.
-        let mut conflicts = 0;
-        loop {
-            let attempt = std::thread::scope(|scope| {
-                let conn = self.checkout();
-                scope
-                    .spawn(move || {
-                        let mut conn = match conn {
-                            Some(conn) => conn,
-                            None => match self.open_conn() {
-                                Ok(conn) => conn,
-                                Err(e) => return Err(TxFail::Storage(e)),
-                            },
-                        };
-                        let out = self.attempt(&mut conn, trees, body);
-                        self.checkin(conn);
-                        out
-                    })
-                    .join()
-            });
-            match attempt {
-                Ok(Err(TxFail::Conflict)) if conflicts < MAX_CONFLICTS => {
-                    conflicts += 1;
-                    // Let the winner finish before trying again.
-                    std::thread::sleep(std::time::Duration::from_micros(
-                        100 * conflicts.min(50) as u64,
-                    ));
-                }
-                Ok(Err(TxFail::Conflict)) => {
-                    return Err(TxFail::Storage(StorageError::Postgres(format!(
-                        "gave up after {conflicts} conflicting transactions"
-                    ))));
-                }
-                Ok(other) => return other,
-                Err(_) => {
-                    self.release_slot();
-                    return Err(TxFail::Storage(StorageError::Postgres(
-                        "a database transaction panicked".into(),
-                    )));
-                }
-            }
-        }
-    }
-
-    fn attempt<T, E>(
-        &self,
-        conn: &mut Conn,
-        trees: &[&'static str],
-        body: &(impl Fn(&dyn KvTx) -> Result<T, TxFail<E>> + ?Sized),
-    ) -> Result<T, TxFail<E>> {
-        let statements = Statements {
-            get_locked: conn.get_locked.clone(),
-            insert_new: conn.insert_many.clone(),
-            upsert: conn.upsert_many.clone(),
-            delete: conn.delete_many.clone(),
-        };
-        let tx = conn
-            .client
-            .transaction()
-            .map_err(|e| TxFail::from(self.kv_error(&e)))?;
-        let view = PgTx {
-            store: self,
-            tx: RefCell::new(tx),
-            trees,
-            statements,
-            absent: RefCell::new(HashSet::new()),
-            writes: RefCell::new(BTreeMap::new()),
-        };
-        let out = body(&view)?;
-        view.flush_writes()?;
-        let tx = view.tx.into_inner();
-        tx.commit().map_err(|e| TxFail::from(self.kv_error(&e)))?;
-        Ok(out)
-    }
-}
-
-struct Statements {
-    get_locked: Statement,
-    insert_new: Statement,
-    upsert: Statement,
-    delete: Statement,
-}
-
-/// One transaction's view: reads lock their rows; keys read as absent are created with a
-/// plain insert (a concurrent creator makes this transaction conflict and run again).
-struct PgTx<'a> {
-    store: &'a PgStore,
-    tx: RefCell<postgres::Transaction<'a>>,
-    trees: &'a [&'static str],
-    statements: Statements,
-    absent: RefCell<HashSet<(usize, Vec<u8>)>>,
-    /// The transaction's writes, sent together before the commit (a few round trips instead
-    /// of one per write); reads see them first. `None`: removed.
-    writes: RefCell<Writes>,
-}
-
-/// A transaction's pending writes: (tree index, key) -> the new value, `None` removed.
-type Writes = BTreeMap<(usize, Vec<u8>), Option<Vec<u8>>>;
-
-impl PgTx<'_> {
-    /// Sends the buffered writes: keys read as absent with a plain insert (a concurrent
-    /// creator makes this one conflict), the others as upserts, then the removals.
-    fn flush_writes(&self) -> Result<(), KvError> {
-        let writes = self.writes.borrow();
-        let absent = self.absent.borrow();
-        let (mut new, mut upsert, mut delete) =
-            (Batch::default(), Batch::default(), Batch::default());
-        for ((tree, key), value) in writes.iter() {
-            let name = self.trees[*tree];
-            match value {
-                Some(value) if absent.contains(&(*tree, key.clone())) => {
-                    new.push(name, key, Some(value))
-                }
-                Some(value) => upsert.push(name, key, Some(value)),
-                None => delete.push(name, key, None),
-            }
-        }
-        let mut tx = self.tx.borrow_mut();
-        let run = |tx: &mut postgres::Transaction<'_>, statement: &Statement, batch: &Batch| {
-            if batch.trees.is_empty() {
-                return Ok(());
-            }
-            let result = if batch.values.is_empty() {
-                tx.execute(statement, &[&batch.trees, &batch.keys])
-            } else {
-                tx.execute(statement, &[&batch.trees, &batch.keys, &batch.values])
-            };
-            result.map(drop).map_err(|e| self.store.kv_error(&e))
-        };
-        run(&mut tx, &self.statements.insert_new, &new)?;
-        run(&mut tx, &self.statements.upsert, &upsert)?;
-        run(&mut tx, &self.statements.delete, &delete)
-    }
-}
-
-/// Rows of one kind of write, as the arrays a statement takes.
-#[derive(Default)]
-struct Batch<'a> {
-    trees: Vec<&'a str>,
-    keys: Vec<&'a [u8]>,
-    values: Vec<&'a [u8]>,
-}
-
-impl<'a> Batch<'a> {
-    fn push(&mut self, tree: &'a str, key: &'a [u8], value: Option<&'a Vec<u8>>) {
-        self.trees.push(tree);
-        self.keys.push(key);
-        if let Some(value) = value {
-            self.values.push(value);
-        }
-    }
-}
-
-impl KvTx for PgTx<'_> {
-    fn get(&self, tree: usize, key: &[u8]) -> Result<Option<IVec>, KvError> {
-        if let Some(written) = self.writes.borrow().get(&(tree, key.to_vec())) {
-            return Ok(written.as_deref().map(IVec::from));
-        }
-        let row = self
-            .tx
-            .borrow_mut()
-            .query_opt(&self.statements.get_locked, &[&self.trees[tree], &key])
-            .map_err(|e| self.store.kv_error(&e))?;
-        match row {
-            Some(row) => Ok(Some(IVec::from(row.get::<_, Vec<u8>>(0)))),
-            None => {
-                self.absent.borrow_mut().insert((tree, key.to_vec()));
-                Ok(None)
-            }
-        }
-    }
-
-    fn insert(&self, tree: usize, key: &[u8], value: &[u8]) -> Result<(), KvError> {
-        self.writes
-            .borrow_mut()
-            .insert((tree, key.to_vec()), Some(value.to_vec()));
-        Ok(())
-    }
-
-    fn remove(&self, tree: usize, key: &[u8]) -> Result<(), KvError> {
-        self.writes.borrow_mut().insert((tree, key.to_vec()), None);
-        Ok(())
+    pub(super) fn batches(&self) -> &super::pg_batch::Batches {
+        &self.inner.batches
     }
 }
 

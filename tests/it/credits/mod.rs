@@ -12,6 +12,7 @@ mod copy;
 mod crash;
 mod group_commit;
 mod history;
+mod pg_batch;
 mod properties;
 mod role_caps;
 mod settings;
