@@ -37,7 +37,7 @@ pub use types::{
     JobIndex, JobWrite, JournalEntry, LedgerSettings, MemberRules, MemberUsage, PoolId, Reserve,
 };
 
-use records::{DAY_MS, TREE_NAMES};
+use records::{DAY_MS, JOB_TREES, TREE_NAMES};
 
 /// The most credits one grant, reserve or cap may name.
 pub const MAX_AMOUNT: u64 = 1_000_000_000_000;
@@ -77,15 +77,34 @@ impl Inner {
         &self,
         body: impl Fn(&tx::Tx) -> tx::TxResult<T> + Sync,
     ) -> Result<T, LedgerError> {
-        self.store
-            .transact_over(&self.trees, |kv| body(&tx::Tx::new(kv)))
-            .map_err(|e| match e {
-                TxFail::Abort(e) => e,
-                TxFail::Storage(e) => LedgerError::Storage(e),
-                TxFail::Conflict => LedgerError::Storage(crate::store::StorageError::Postgres(
-                    "a transaction kept conflicting".into(),
-                )),
-            })
+        self.transact_over(&self.trees, |kv| body(&tx::Tx::new(kv)))
+    }
+
+    /// Runs one transaction body over the job trees only (a job's own change moves no money):
+    /// a sled transaction costs per tree it spans, and these are 2 of the 12.
+    fn transact_jobs<T: Send>(
+        &self,
+        body: impl Fn(&tx::JobTx) -> tx::TxResult<T> + Sync,
+    ) -> Result<T, LedgerError> {
+        let trees = [
+            self.tree(JOB_TREES[0]).clone(),
+            self.tree(JOB_TREES[1]).clone(),
+        ];
+        self.transact_over(&trees, |kv| body(&tx::JobTx::new(kv)))
+    }
+
+    fn transact_over<T: Send>(
+        &self,
+        trees: &[crate::store::Tree],
+        body: impl Fn(&dyn crate::store::KvTx) -> tx::TxResult<T> + Sync,
+    ) -> Result<T, LedgerError> {
+        self.store.transact_over(trees, body).map_err(|e| match e {
+            TxFail::Abort(e) => e,
+            TxFail::Storage(e) => LedgerError::Storage(e),
+            TxFail::Conflict => LedgerError::Storage(crate::store::StorageError::Postgres(
+                "a transaction kept conflicting".into(),
+            )),
+        })
     }
 }
 
@@ -174,13 +193,38 @@ impl Ledger {
         T: Send + 'static,
         F: Fn(&tx::Tx) -> tx::TxResult<T> + Send + Sync + 'static,
     {
+        self.commit(move |inner| inner.transact(&body), durable)
+            .await
+    }
+
+    /// A job's own change (no money moves): one transaction over the job trees only; when
+    /// `durable`, returns once a flush covers it.
+    async fn write_job_with(
+        &self,
+        job: JobWrite,
+        durable: bool,
+    ) -> Result<Option<Vec<u8>>, LedgerError> {
+        self.commit(
+            move |inner| inner.transact_jobs(|tx| tx.write_job(&job)),
+            durable,
+        )
+        .await
+    }
+
+    /// Runs `transaction` on a blocking thread; when `durable`, returns once a flush covers
+    /// it (see [`Ledger::write`]).
+    async fn commit<T, F>(&self, transaction: F, durable: bool) -> Result<T, LedgerError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Inner) -> Result<T, LedgerError> + Send + 'static,
+    {
         let inner = self.inner.clone();
         let (out, ticket) = tokio::task::spawn_blocking(move || {
             let Some(flusher) = inner.flusher.as_ref().filter(|_| inner.flush && durable) else {
-                return Ok((inner.transact(body)?, None));
+                return Ok((transaction(&inner)?, None));
             };
             let commit = flusher.begin();
-            let out = inner.transact(body)?;
+            let out = transaction(&inner)?;
             let ticket = Some(commit.committed());
             Ok::<_, LedgerError>((out, ticket))
         })
@@ -371,7 +415,7 @@ impl Ledger {
     /// Makes a job change that moves no money (its guard decides whether it applies), flushed
     /// like every other write and sharing the same group commit. Returns the record as stored after the change.
     pub async fn write_job(&self, job: JobWrite) -> Result<Option<Vec<u8>>, LedgerError> {
-        self.write(move |tx| tx.write_job(Some(&job))).await
+        self.write_job_with(job, true).await
     }
 
     /// [`Ledger::write_job`] for a change that may be lost in a crash (a provider's progress:
@@ -379,8 +423,7 @@ impl Ledger {
     /// anyone asks for (on sled; a PostgreSQL commit is durable anyway), so it costs no
     /// flush of its own.
     pub async fn write_job_lazily(&self, job: JobWrite) -> Result<Option<Vec<u8>>, LedgerError> {
-        self.write_with(move |tx| tx.write_job(Some(&job)), false)
-            .await
+        self.write_job_with(job, false).await
     }
 
     /// Makes `guild` spend from `with`'s current pool. Balances stay with their pools;

@@ -29,6 +29,10 @@ pub(crate) const TREE_NAMES: [&str; 12] = [
     "credits.role_caps",
 ];
 
+/// The trees a job's own change writes (the record and its index rows): a transaction that
+/// moves no money spans only these.
+pub(crate) const JOB_TREES: [&str; 2] = ["jobs", JOBS_BY_MEMBER];
+
 /// Each member's live jobs and when they last had one accepted in each server:
 /// member id (BE) -> [`MemberRecord`]. Written with the holds it mirrors, so the active-job
 /// limit and the cooldown are checked inside the admit transaction, whichever process runs it.

@@ -238,29 +238,11 @@ impl<'a> Tx<'a> {
         let Some(job) = job else {
             return Ok(None);
         };
-        let index_keys = job.index.map(|i| {
-            let id = String::from_utf8_lossy(&job.key);
-            [i.member.0, records::EVERY_MEMBER]
-                .map(|member| records::job_index_key(i.guild.0, member, i.created_at, &id))
-        });
-        let stored = self.jobs.get(job.key.as_slice())?;
-        match job.apply(stored.as_deref()) {
-            Ok(Some(value)) => {
-                self.jobs.insert(job.key.as_slice(), value.as_slice())?;
-                for key in index_keys.iter().flatten() {
-                    self.jobs_by_member.insert(key.as_slice(), [])?;
-                }
-                Ok(Some(value))
-            }
-            Ok(None) => {
-                self.jobs.remove(job.key.as_slice())?;
-                for key in index_keys.iter().flatten() {
-                    self.jobs_by_member.remove(key.as_slice())?;
-                }
-                Ok(None)
-            }
-            Err(why) => abort(LedgerError::JobMoved(why)),
+        JobTx {
+            jobs: self.jobs,
+            jobs_by_member: self.jobs_by_member,
         }
+        .write_job(job)
     }
 
     /// Appends a journal row to `pool` stamped with the balance in `record`, then stores
@@ -360,4 +342,48 @@ pub(crate) fn sub_total(what: &str, total: u64, amount: u64) -> TxResult<u64> {
         },
         Ok,
     )
+}
+
+/// The job trees alone inside one transaction (`records::JOB_TREES` order): a job's own
+/// change, which moves no money.
+pub(crate) struct JobTx<'a> {
+    jobs: View<'a>,
+    jobs_by_member: View<'a>,
+}
+
+impl<'a> JobTx<'a> {
+    pub fn new(kv: &'a dyn KvTx) -> JobTx<'a> {
+        JobTx {
+            jobs: View { kv, tree: 0 },
+            jobs_by_member: View { kv, tree: 1 },
+        }
+    }
+
+    /// Applies `job`'s change to its stored record (and its index rows); the stored value
+    /// after, `None` once removed.
+    pub fn write_job(&self, job: &JobWrite) -> TxResult<Option<Vec<u8>>> {
+        let index_keys = job.index.map(|i| {
+            let id = String::from_utf8_lossy(&job.key);
+            [i.member.0, records::EVERY_MEMBER]
+                .map(|member| records::job_index_key(i.guild.0, member, i.created_at, &id))
+        });
+        let stored = self.jobs.get(job.key.as_slice())?;
+        match job.apply(stored.as_deref()) {
+            Ok(Some(value)) => {
+                self.jobs.insert(job.key.as_slice(), value.as_slice())?;
+                for key in index_keys.iter().flatten() {
+                    self.jobs_by_member.insert(key.as_slice(), [])?;
+                }
+                Ok(Some(value))
+            }
+            Ok(None) => {
+                self.jobs.remove(job.key.as_slice())?;
+                for key in index_keys.iter().flatten() {
+                    self.jobs_by_member.remove(key.as_slice())?;
+                }
+                Ok(None)
+            }
+            Err(why) => abort(LedgerError::JobMoved(why)),
+        }
+    }
 }
