@@ -55,6 +55,8 @@ struct Inner {
     store: Store,
     /// In `TREE_NAMES` order.
     trees: Vec<crate::store::Tree>,
+    /// In `JOB_TREES` order: a job's own change spans these only.
+    job_trees: Vec<crate::store::Tree>,
     settings: LedgerSettings,
     clock: Clock,
     /// sled only (PostgreSQL commits are durable): shared by every clone of the ledger; its
@@ -86,11 +88,7 @@ impl Inner {
         &self,
         body: impl Fn(&tx::JobTx) -> tx::TxResult<T> + Sync,
     ) -> Result<T, LedgerError> {
-        let trees = [
-            self.tree(JOB_TREES[0]).clone(),
-            self.tree(JOB_TREES[1]).clone(),
-        ];
-        self.transact_over(&trees, |kv| body(&tx::JobTx::new(kv)))
+        self.transact_over(&self.job_trees, |kv| body(&tx::JobTx::new(kv)))
     }
 
     fn transact_over<T: Send>(
@@ -118,6 +116,10 @@ impl Ledger {
             .iter()
             .map(|name| store.tree(name))
             .collect::<Result<Vec<_>, _>>()?;
+        let job_trees = JOB_TREES
+            .iter()
+            .map(|name| store.tree(name))
+            .collect::<Result<Vec<_>, _>>()?;
         let flusher = match store.sled() {
             Some(db) => Some(Arc::new(flusher::Flusher::start(db.clone())?)),
             None => None,
@@ -126,6 +128,7 @@ impl Ledger {
             inner: Arc::new(Inner {
                 store,
                 trees,
+                job_trees,
                 settings,
                 clock: clock::system(),
                 flusher,
@@ -184,17 +187,7 @@ impl Ledger {
         T: Send + 'static,
         F: Fn(&tx::Tx) -> tx::TxResult<T> + Send + Sync + 'static,
     {
-        self.write_with(body, true).await
-    }
-
-    /// Runs `body` as one transaction; when `durable`, returns once a flush covers it.
-    async fn write_with<T, F>(&self, body: F, durable: bool) -> Result<T, LedgerError>
-    where
-        T: Send + 'static,
-        F: Fn(&tx::Tx) -> tx::TxResult<T> + Send + Sync + 'static,
-    {
-        self.commit(move |inner| inner.transact(&body), durable)
-            .await
+        self.commit(move |inner| inner.transact(&body), true).await
     }
 
     /// A job's own change (no money moves): one transaction over the job trees only; when

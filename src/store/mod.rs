@@ -227,14 +227,12 @@ impl Store {
 
     /// How long ago the named lease ran out or was ended, in milliseconds (see
     /// `postgres::PgStore::since_lease_end`); `None` on sled, where no other process holds it.
-    pub async fn since_lease_end(&self, name: &'static str) -> Result<Option<i64>, StorageError> {
+    pub async fn since_lease_end(&self, name: &str) -> Result<Option<i64>, StorageError> {
         match self {
             Store::Sled(_) => Ok(None),
             Store::Postgres(pg) => {
-                let pg = pg.clone();
-                tokio::task::spawn_blocking(move || pg.since_lease_end(name))
-                    .await
-                    .map_err(|e| StorageError::Io(std::io::Error::other(e.to_string())))?
+                let (pg, name) = (pg.clone(), name.to_owned());
+                blocking(move || pg.since_lease_end(&name)).await
             }
         }
     }

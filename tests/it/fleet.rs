@@ -84,13 +84,18 @@ pub fn with_listen(env: &[(String, String)]) -> (Vec<(String, String)>, String) 
     (env, listen)
 }
 
-pub fn leads(process: &Running) -> bool {
+/// Whether `process` has logged a line containing `what`.
+pub fn logged(process: &Running, what: &str) -> bool {
     process
         .logs
         .lock()
         .unwrap()
         .iter()
-        .any(|l| l.contains("this process now runs the scheduler"))
+        .any(|l| l.contains(what))
+}
+
+pub fn leads(process: &Running) -> bool {
+    logged(process, "this process now runs the scheduler")
 }
 
 pub async fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
@@ -181,14 +186,7 @@ async fn three_processes_share_one_ledger_and_survive_a_killed_scheduler() {
     wait_until(
         "the second worker to start",
         Duration::from_secs(10),
-        || {
-            worker_b
-                .logs
-                .lock()
-                .unwrap()
-                .iter()
-                .any(|l| l.contains("running as a worker"))
-        },
+        || logged(&worker_b, "running as a worker"),
     )
     .await;
     double.wait_ready(Duration::from_secs(10)).await;

@@ -49,7 +49,8 @@ fn final_posts(double: &DiscordDouble, id: u64) -> Vec<Request> {
         .collect()
 }
 
-fn logged(process: &Running, what: &str, id: u64) -> bool {
+/// Whether `process` has logged `what` about job `id`.
+fn logged_about(process: &Running, what: &str, id: u64) -> bool {
     let id = id.to_string();
     process
         .logs
@@ -266,7 +267,7 @@ async fn a_report_left_by_a_killed_process_is_sent_once_by_the_scheduler() {
             final_posts(&fleet.double, id)
                 .iter()
                 .any(|r| r.status == 429)
-                && logged(&fleet.gateway, "final report not delivered", id)
+                && logged_about(&fleet.gateway, "final report not delivered", id)
         },
     )
     .await;
@@ -279,8 +280,8 @@ async fn a_report_left_by_a_killed_process_is_sent_once_by_the_scheduler() {
 
     fleet.wait_delivered(&[&fleet.worker]).await;
     assert!(
-        logged(&fleet.worker, "took over a final report", id)
-            || logged(&fleet.worker, "claimed by another process", id),
+        logged_about(&fleet.worker, "took over a final report", id)
+            || logged_about(&fleet.worker, "claimed by another process", id),
         "the worker watched the report: {}",
         logs(&fleet.worker)
     );
@@ -310,12 +311,7 @@ async fn a_takeover_leaves_a_report_to_the_live_process_that_claims_it() {
     let (second_env, _) = with_listen(&fleet.env);
     let second = Running::spawn_command(bot(&second_env, &["worker"]));
     wait_until("the second worker", Duration::from_secs(20), || {
-        second
-            .logs
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|l| l.contains("running as a worker"))
+        crate::fleet::logged(&second, "running as a worker")
     })
     .await;
 
@@ -350,13 +346,13 @@ async fn a_takeover_leaves_a_report_to_the_live_process_that_claims_it() {
     wait_until(
         "the new holder to have found the report claimed",
         Duration::from_secs(30),
-        || logged(&second, "claimed by another process", id),
+        || logged_about(&second, "claimed by another process", id),
     )
     .await;
     wait_until(
         "the new holder to stop watching the report",
         Duration::from_secs(30),
-        || logged(&second, "no longer watched", id),
+        || logged_about(&second, "no longer watched", id),
     )
     .await;
     assert!(!leads(&fleet.gateway), "{}", logs(&fleet.gateway));
