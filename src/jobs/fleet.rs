@@ -159,10 +159,11 @@ impl Jobs {
         let asked_at = Instant::now();
         let store = self.inner.ledger.store();
         // Before taking it over: when did the last holder's lease end (see `takes_over`)?
+        // Unknown (the read failed) counts as just now: the budgets wait a whole window.
         let since_end = if fleet.leads() {
             None
         } else {
-            store.since_lease_end(LEASE).await.ok().flatten()
+            store.since_lease_end(LEASE).await.unwrap_or(Some(0))
         };
         let (held, answered) = match store.lease(LEASE, &fleet.owner, fleet.ttl).await {
             Ok(held) => (held, true),
@@ -209,7 +210,7 @@ impl Jobs {
 
     /// The provider's budgets of a new holder: the previous holder's calls are unknown here,
     /// but none went out after its lease ended, `since_end` milliseconds ago (unknown, or
-    /// still running when asked: just now). So both budgets start spent at that moment, and
+    /// still running when asked: counted as just now). So both budgets start spent at that moment, and
     /// the fleet never exceeds a window's budget across a handover. A lease never taken
     /// before has no calls behind it.
     fn takes_over(&self, since_end: Option<i64>) {
