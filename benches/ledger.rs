@@ -1,8 +1,8 @@
 //! Reserve+settle pairs per second, durable (flushed) and not, with 1 and 64 callers.
 //! Run with `cargo bench --bench ledger`; prints the median of five one-second runs and,
 //! for 64 callers, how far durability costs: no-flush over flushed (group commit's target
-//! is at most 1.5). Then the same pairs on PostgreSQL, with how many transactions one
-//! COMMIT covered (its group commit).
+//! is at most 1.5). Then the same pairs on PostgreSQL. Each line says how many
+//! transactions one commit covered on average (group transactions, `store/batch.rs`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,32 +22,34 @@ const RUNS: usize = 5;
 const RUN_FOR: Duration = Duration::from_secs(1);
 const GUILD: GuildId = GuildId(1);
 
-/// One run: `callers` tasks loop reserve+settle until the time is up; returns pairs/s.
-async fn run_once(callers: u64, durable: bool) -> f64 {
+/// One run: `callers` tasks loop reserve+settle until the time is up; returns pairs/s and
+/// how many transactions one sled transaction covered on average (group transactions).
+async fn run_once(callers: u64, durable: bool) -> (f64, f64) {
     let dir = tempfile::tempdir().unwrap();
-    let db = seedance_bot::store::open(dir.path()).unwrap();
-    let mut ledger = Ledger::open(&db, LedgerSettings::default()).unwrap();
+    let store = Store::from(seedance_bot::store::open(dir.path()).unwrap());
+    let mut ledger = Ledger::open(&store, LedgerSettings::default()).unwrap();
     if !durable {
         ledger = ledger.without_flush_for_bench();
     }
-    pairs_per_second(ledger, callers).await
+    per_commit(&store, pairs_per_second(ledger, callers)).await
+}
+
+/// The pairs/s of `run`, and how many transactions one commit of `store` covered meanwhile.
+async fn per_commit(store: &Store, run: impl std::future::Future<Output = f64>) -> (f64, f64) {
+    let before = store.batch_counts();
+    let pairs = run.await;
+    let after = store.batch_counts();
+    let per_commit =
+        (after.bodies - before.bodies) as f64 / (after.commits - before.commits).max(1) as f64;
+    (pairs, per_commit)
 }
 
 /// One run on a fresh PostgreSQL database (commits are durable: `synchronous_commit` on):
 /// pairs/s and how many transactions one COMMIT covered on average (group commit).
 async fn run_once_postgres(callers: u64) -> Option<(f64, f64)> {
     let store = postgres_server::store()?;
-    let Store::Postgres(pg) = &store else {
-        unreachable!("a PostgreSQL store")
-    };
-    let pg = pg.clone();
-    let ledger = Ledger::open(store, LedgerSettings::default()).unwrap();
-    let before = pg.batch_counts();
-    let pairs = pairs_per_second(ledger, callers).await;
-    let after = pg.batch_counts();
-    let per_commit =
-        (after.bodies - before.bodies) as f64 / (after.commits - before.commits).max(1) as f64;
-    Some((pairs, per_commit))
+    let ledger = Ledger::open(&store, LedgerSettings::default()).unwrap();
+    Some(per_commit(&store, pairs_per_second(ledger, callers)).await)
 }
 
 async fn pairs_per_second(ledger: Ledger, callers: u64) -> f64 {
@@ -99,18 +101,19 @@ fn main() {
     let mut at_64 = Vec::new();
     for durable in [true, false] {
         for callers in [1, 64] {
-            let runs: Vec<f64> = (0..RUNS)
+            let (runs, per_commit): (Vec<f64>, Vec<f64>) = (0..RUNS)
                 .map(|_| runtime.block_on(run_once(callers, durable)))
-                .collect();
+                .unzip();
             let mode = if durable { "flushed" } else { "no flush" };
             if callers == 64 {
                 at_64.push(median(runs.clone()));
             }
             let all: Vec<String> = runs.iter().map(|r| format!("{r:.0}")).collect();
             println!(
-                "{mode:>9}, {callers:>2} callers: {:>8.0} pairs/s   (runs: {})",
+                "{mode:>9}, {callers:>2} callers: {:>8.0} pairs/s   (runs: {}; {:.1} transactions per commit)",
                 median(runs.clone()),
-                all.join(", ")
+                all.join(", "),
+                median(per_commit)
             );
         }
     }

@@ -7,22 +7,25 @@
 //!
 //! Both hold the same named trees of ordered byte keys, and both run a transaction body
 //! (the ledger's money rules in `credits::ops`, the job state machine's guards) over a
-//! transactional view of them ([`KvTx`]): sled with its own optimistic transactions,
-//! PostgreSQL with row locks (`SELECT ... FOR UPDATE`) and a retry when the database reports
-//! a conflict, the bodies run at the same time sharing one database transaction and one
-//! commit (`pg_batch.rs`). The rules are written once; nothing outside `src/store/` knows
-//! which backend runs them. Outside a transaction, [`Tree`] reads one tree (ranges forward
-//! or newest first) the same way on both.
+//! transactional view of them ([`KvTx`]): sled with its own transactions, PostgreSQL with
+//! row locks (`SELECT ... FOR UPDATE`) and a retry when the database reports a conflict.
+//! On both, the bodies that threads of one process start at the same time run together in
+//! one database transaction with one commit (group transactions: the queue in `batch.rs`,
+//! the backends' runs in `sled_batch.rs` and `pg_batch.rs`). The rules are written once;
+//! nothing outside `src/store/` knows which backend runs them. Outside a transaction,
+//! [`Tree`] reads one tree (ranges forward or newest first) the same way on both.
 
 use std::ops::Bound;
 
 use sled::IVec;
 
+mod batch;
 mod pg_batch;
 pub mod postgres;
+mod sled_batch;
 mod sled_dir;
 
-pub use pg_batch::{BatchCounts, MAX_BATCH};
+pub use batch::{BatchCounts, MAX_BATCH};
 
 pub use sled_dir::{
     DEFAULT_CACHE_MB, LOCK_PATIENCE, Missing, SCHEMA_VERSION, StoreError, absolute, exists, flush,
@@ -38,7 +41,7 @@ pub async fn open_configured(
     missing: Missing,
 ) -> Result<Store, StoreError> {
     match config.backend {
-        crate::config::StorageBackend::Sled => Ok(Store::Sled(
+        crate::config::StorageBackend::Sled => Ok(Store::from(
             open_async(&config.path, missing, config.cache_mb).await?,
         )),
         crate::config::StorageBackend::Postgres => {
@@ -92,19 +95,37 @@ pub enum StorageError {
 /// The store: sled in a data directory, or a PostgreSQL database. Cheap to clone.
 #[derive(Clone)]
 pub enum Store {
-    Sled(sled::Db),
+    Sled(SledStore),
     Postgres(postgres::PgStore),
+}
+
+/// A sled database and the queue its transactions batch in (`sled_batch.rs`). Derefs to
+/// the database.
+#[derive(Clone)]
+pub struct SledStore {
+    db: sled::Db,
+    batches: std::sync::Arc<sled_batch::Batches>,
+}
+
+impl std::ops::Deref for SledStore {
+    type Target = sled::Db;
+    fn deref(&self) -> &sled::Db {
+        &self.db
+    }
 }
 
 impl From<&sled::Db> for Store {
     fn from(db: &sled::Db) -> Store {
-        Store::Sled(db.clone())
+        Store::from(db.clone())
     }
 }
 
 impl From<sled::Db> for Store {
     fn from(db: sled::Db) -> Store {
-        Store::Sled(db)
+        Store::Sled(SledStore {
+            db,
+            batches: Default::default(),
+        })
     }
 }
 
@@ -155,7 +176,7 @@ impl Store {
     /// The sled database, when this store is one (the group-commit flusher needs it).
     pub fn sled(&self) -> Option<&sled::Db> {
         match self {
-            Store::Sled(db) => Some(db),
+            Store::Sled(sled) => Some(&sled.db),
             Store::Postgres(_) => None,
         }
     }
@@ -184,15 +205,15 @@ impl Store {
         body: impl Fn(&dyn KvTx) -> Result<T, TxFail<E>> + Sync,
     ) -> Result<T, TxFail<E>> {
         match self {
-            Store::Sled(_) => {
-                let trees: Vec<&sled::Tree> = trees
+            Store::Sled(sled) => {
+                let trees: Vec<sled::Tree> = trees
                     .iter()
                     .filter_map(|t| match t {
-                        Tree::Sled(t) => Some(t),
+                        Tree::Sled(t) => Some(t.clone()),
                         Tree::Pg(..) => None,
                     })
                     .collect();
-                sled_transact(&trees, body)
+                sled_batch::transact(&sled.batches, trees, body)
             }
             Store::Postgres(pg) => {
                 let names: Vec<&'static str> = trees
@@ -204,6 +225,15 @@ impl Store {
                     .collect();
                 pg.transact(&names, body)
             }
+        }
+    }
+
+    /// How many batches of transactions this handle has committed, the bodies they
+    /// covered, and how many callers wait for one (`batch.rs`).
+    pub fn batch_counts(&self) -> BatchCounts {
+        match self {
+            Store::Sled(sled) => sled.batches.counts(),
+            Store::Postgres(pg) => pg.batch_counts(),
         }
     }
 
@@ -355,52 +385,6 @@ pub trait KvTx {
     fn get(&self, tree: usize, key: &[u8]) -> Result<Option<IVec>, KvError>;
     fn insert(&self, tree: usize, key: &[u8], value: &[u8]) -> Result<(), KvError>;
     fn remove(&self, tree: usize, key: &[u8]) -> Result<(), KvError>;
-}
-
-struct SledTx<'a>(&'a [sled::transaction::TransactionalTree]);
-
-fn sled_kv_error(e: sled::transaction::UnabortableTransactionError) -> KvError {
-    match e {
-        sled::transaction::UnabortableTransactionError::Conflict => KvError::Conflict,
-        sled::transaction::UnabortableTransactionError::Storage(e) => {
-            KvError::Storage(StorageError::Sled(e))
-        }
-    }
-}
-
-impl KvTx for SledTx<'_> {
-    fn get(&self, tree: usize, key: &[u8]) -> Result<Option<IVec>, KvError> {
-        self.0[tree].get(key).map_err(sled_kv_error)
-    }
-    fn insert(&self, tree: usize, key: &[u8], value: &[u8]) -> Result<(), KvError> {
-        self.0[tree]
-            .insert(key, value)
-            .map(drop)
-            .map_err(sled_kv_error)
-    }
-    fn remove(&self, tree: usize, key: &[u8]) -> Result<(), KvError> {
-        self.0[tree].remove(key).map(drop).map_err(sled_kv_error)
-    }
-}
-
-fn sled_transact<T, E>(
-    trees: &[&sled::Tree],
-    body: impl Fn(&dyn KvTx) -> Result<T, TxFail<E>>,
-) -> Result<T, TxFail<E>> {
-    use sled::Transactional;
-    use sled::transaction::{ConflictableTransactionError, TransactionError};
-    let result = trees.transaction(|views| {
-        body(&SledTx(views)).map_err(|fail| match fail {
-            TxFail::Abort(e) => ConflictableTransactionError::Abort(TxFail::Abort(e)),
-            TxFail::Conflict => ConflictableTransactionError::Conflict,
-            TxFail::Storage(StorageError::Sled(e)) => ConflictableTransactionError::Storage(e),
-            TxFail::Storage(other) => ConflictableTransactionError::Abort(TxFail::Storage(other)),
-        })
-    });
-    result.map_err(|e| match e {
-        TransactionError::Abort(fail) => fail,
-        TransactionError::Storage(e) => TxFail::Storage(e.into()),
-    })
 }
 
 /// One tree of the store, outside any transaction.

@@ -1,12 +1,9 @@
 //! Group commit on PostgreSQL: concurrent transactions of one process share one database
 //! transaction and one COMMIT.
 //!
-//! A caller of [`PgStore::transact`] queues its body and waits. When no batch is running,
-//! it leads: it takes the callers queued so far (itself first, at most [`MAX_BATCH`]) and
-//! runs their bodies one after another inside ONE PostgreSQL transaction, then commits
-//! once. Callers that arrive meanwhile queue for the next batch, which the leader hands
-//! to the first of them when it is done; a lone caller never waits for company (there is
-//! no timer: a batch is whoever queued while the previous one ran).
+//! The queue (who leads, who waits, at most [`super::MAX_BATCH`] bodies) is `batch.rs`'s;
+//! here a batch's bodies run one after another inside ONE PostgreSQL transaction, then
+//! commit once.
 //!
 //! Inside the batch each body writes to an overlay of its own, read before the batch's
 //! combined overlay, which is read before the rows the batch has read from the database:
@@ -34,87 +31,21 @@
 //!   caller would.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::collections::BTreeMap;
 
 use postgres::Statement;
 use sled::IVec;
 
+use super::batch::{self, Failure};
 use super::postgres::{Conn, PgStore, off_worker};
 use super::{KvError, KvTx, StorageError, TxFail};
 
-/// The most bodies one batch runs.
-pub const MAX_BATCH: usize = 64;
 /// How many times a batch runs before a run of conflicts is reported.
 const MAX_CONFLICTS: usize = 200;
 
-/// The callers waiting for a batch, and the store's counters.
-#[derive(Default)]
-pub(super) struct Batches {
-    queue: Mutex<Queue>,
-    commits: AtomicU64,
-    bodies: AtomicU64,
-}
-
-#[derive(Default)]
-struct Queue {
-    waiting: VecDeque<Member>,
-    /// A leader is running a batch (or has been chosen): newcomers wait.
-    leading: bool,
-}
-
-/// How many batches and bodies a store has committed (for tests and benchmarks).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BatchCounts {
-    /// COMMITs of batches.
-    pub commits: u64,
-    /// Bodies those COMMITs covered (a refused body counts: it was answered by one).
-    pub bodies: u64,
-    /// Callers queued now, waiting for a batch to take them.
-    pub waiting: usize,
-}
-
-/// What a caller is told.
-enum Signal {
-    /// Lead the next batch (the caller is first in the queue).
-    Lead,
-    /// The batch that ran this caller's body is over: `Ok` means committed (the body's own
-    /// result stands), `Err` the words of the error that is this caller's answer.
-    Done(Result<(), String>),
-}
-
-/// One waiting caller: its body and where its answer goes.
-struct Member {
-    /// The caller's body, with its lifetime erased. SAFETY: the caller blocks in
-    /// [`PgStore::transact`] until it receives on the other end of `reply`, which happens
-    /// only once this member has been consumed by [`Member::answer`] or dropped; the
-    /// reference is used only through this member (never copied out), so it is never used
-    /// after the caller returns.
-    run: &'static (dyn Fn(&dyn KvTx) -> bool + Sync),
-    trees: Vec<&'static str>,
-    reply: mpsc::Sender<Signal>,
-}
-
-impl Member {
-    /// Runs the body over `kv`; true when it returned `Ok` (its writes are kept).
-    fn run(&self, kv: &dyn KvTx) -> bool {
-        (self.run)(kv)
-    }
-
-    fn answer(self, result: Result<(), String>) {
-        // The caller blocks until answered, so the answer reaches it.
-        let _ = self.reply.send(Signal::Done(result));
-    }
-}
-
-impl Batches {
-    fn lock(&self) -> MutexGuard<'_, Queue> {
-        // The queue stays consistent across a panic (changed under the lock only).
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
+/// The callers waiting for a batch on PostgreSQL; a member names its trees.
+pub(super) type Batches = batch::Batches<&'static str>;
+type Member = batch::Member<&'static str>;
 
 impl PgStore {
     /// Runs `body` in one transaction over `trees`, batched with the transactions other
@@ -124,86 +55,20 @@ impl PgStore {
         trees: &[&'static str],
         body: impl Fn(&dyn KvTx) -> Result<T, TxFail<E>> + Sync,
     ) -> Result<T, TxFail<E>> {
-        off_worker(|| self.transact_here(trees, &body))
-    }
-
-    fn transact_here<T: Send, E: Send>(
-        &self,
-        trees: &[&'static str],
-        body: &(impl Fn(&dyn KvTx) -> Result<T, TxFail<E>> + Sync),
-    ) -> Result<T, TxFail<E>> {
-        let slot: Mutex<Option<Result<T, TxFail<E>>>> = Mutex::new(None);
-        let run = |kv: &dyn KvTx| {
-            let out = body(kv);
-            let kept = out.is_ok();
-            *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(out);
-            kept
-        };
-        let run: &(dyn Fn(&dyn KvTx) -> bool + Sync + '_) = &run;
-        // SAFETY: see `Member::run`. This function does not return before `answer` has
-        // received, and the member holding the reference is gone by then. Should `lead`
-        // unwind, the batch it took (this member first: a leader is always first in the
-        // queue) has been dropped before this frame is left.
-        let run: &'static (dyn Fn(&dyn KvTx) -> bool + Sync + 'static) =
-            unsafe { std::mem::transmute(run) };
-        let (reply, answer) = mpsc::channel();
-        let member = Member {
-            run,
-            trees: trees.to_vec(),
-            reply,
-        };
-        let batches = self.batches();
-        let mut lead = {
-            let mut queue = batches.lock();
-            queue.waiting.push_back(member);
-            !std::mem::replace(&mut queue.leading, true)
-        };
-        let done = loop {
-            if lead {
-                self.lead();
-            }
-            match answer.recv() {
-                Ok(Signal::Lead) => lead = true,
-                Ok(Signal::Done(done)) => break done,
-                // The member was dropped unanswered: its leader's thread panicked.
-                Err(_) => break Err("a database transaction panicked".to_owned()),
-            }
-        };
-        match done {
-            Ok(()) => slot
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take()
-                .unwrap_or_else(|| {
-                    Err(TxFail::Storage(StorageError::Postgres(
-                        "a batched transaction ended without running its body".into(),
-                    )))
-                }),
-            Err(words) => Err(TxFail::Storage(StorageError::Postgres(words))),
-        }
+        off_worker(|| {
+            self.batches()
+                .transact(trees.to_vec(), &body, |batch| self.lead(batch))
+        })
     }
 
     /// How many batches and bodies this store has committed, and how many callers wait.
-    pub fn batch_counts(&self) -> BatchCounts {
-        let batches = self.batches();
-        BatchCounts {
-            commits: batches.commits.load(Ordering::Relaxed),
-            bodies: batches.bodies.load(Ordering::Relaxed),
-            waiting: batches.lock().waiting.len(),
-        }
+    pub fn batch_counts(&self) -> batch::BatchCounts {
+        self.batches().counts()
     }
 
-    /// Takes a batch from the queue, runs it on a connection's thread, answers its
-    /// members, and hands the lead to the first caller still queued (or gives it up).
-    fn lead(&self) {
-        let batches = self.batches();
-        // Even if this thread panics below, the callers still queued get a leader.
-        let _hand_off = HandOff(batches);
-        let batch: Vec<Member> = {
-            let mut queue = batches.lock();
-            let n = queue.waiting.len().min(MAX_BATCH);
-            queue.waiting.drain(..n).collect()
-        };
+    /// Runs a batch on a connection's thread (the blocking client must not run on an async
+    /// runtime's thread) and answers its members.
+    fn lead(&self, batch: Vec<Member>) {
         let conn = self.checkout();
         let ran = std::thread::scope(|scope| {
             scope
@@ -240,11 +105,7 @@ impl PgStore {
             }
             match self.attempt(conn, &members) {
                 Ran::Committed => {
-                    let batches = self.batches();
-                    batches.commits.fetch_add(1, Ordering::Relaxed);
-                    batches
-                        .bodies
-                        .fetch_add(members.len() as u64, Ordering::Relaxed);
+                    self.batches().committed(members.len());
                     return answer_all(members, &Ok(()));
                 }
                 Ran::Conflict if conflicts < MAX_CONFLICTS => {
@@ -266,7 +127,9 @@ impl PgStore {
                 Ran::NotBegun(words) | Ran::CommitFailed(words) => {
                     return answer_all(members, &Err(words));
                 }
-                Ran::BodyFailed(i, words) => members.remove(i).answer(Err(words)),
+                Ran::BodyFailed(i, words) => {
+                    members.remove(i).answer(Err(Failure::Postgres(words)))
+                }
                 Ran::WritesFailed(words) if members.len() == 1 => {
                     return answer_all(members, &Err(words));
                 }
@@ -352,24 +215,10 @@ fn words(e: &StorageError) -> String {
     }
 }
 
-/// Passes the lead on when dropped: to the first caller still queued, or to nobody.
-struct HandOff<'a>(&'a Batches);
-
-impl Drop for HandOff<'_> {
-    fn drop(&mut self) {
-        let mut queue = self.0.lock();
-        match queue.waiting.front() {
-            // A queued caller is waiting on its channel, so the signal reaches it.
-            Some(next) => drop(next.reply.send(Signal::Lead)),
-            None => queue.leading = false,
-        }
-    }
-}
-
+/// Answers every member with the same outcome (words: a PostgreSQL error's).
 fn answer_all(members: Vec<Member>, result: &Result<(), String>) {
-    for member in members {
-        member.answer(result.clone());
-    }
+    let result = result.clone().map_err(Failure::Postgres);
+    batch::answer_all(members, &result);
 }
 
 /// How one run of a batch ended.

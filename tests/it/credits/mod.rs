@@ -16,6 +16,7 @@ mod pg_batch;
 mod properties;
 mod role_caps;
 mod settings;
+mod sled_batch;
 
 /// 2023-11-14 23:00 UTC: an hour before midnight, so short runs cross a UTC day.
 pub const START_MILLIS: i64 = 1_700_002_800_000;
