@@ -16,7 +16,7 @@ mod common;
 #[path = "../tests/it/support/fake_provider.rs"]
 mod fake_provider;
 
-use common::{env_or, percentile, request};
+use common::{cpu_seconds, env_or, percentile, request, rss_mib};
 
 use std::collections::HashMap;
 use std::process::Stdio;
@@ -209,35 +209,6 @@ impl Reporter for Arrivals {
             Ok(())
         })
     }
-}
-
-/// Resident memory of process `pid` (`self` for this one), in MiB.
-fn rss_mib(pid: &str) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-/// CPU seconds (user + system) process `pid` (`self` for this one) has used.
-fn cpu_seconds(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // After the command name: state is field 0, utime 11, stime 12 (clock ticks, 100/s).
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn median(sorted: &[f64]) -> f64 {
