@@ -75,12 +75,10 @@ fn run_batch(batches: &Batches, mut members: Vec<Member>) {
                 };
                 match applied {
                     Ok(()) => {}
-                    Err(KvError::Conflict) => return Err(ConflictableTransactionError::Conflict),
-                    Err(KvError::Storage(StorageError::Sled(e))) => {
-                        return Err(ConflictableTransactionError::Abort(Stop::Body(i, e)));
+                    Err(UnabortableTransactionError::Conflict) => {
+                        return Err(ConflictableTransactionError::Conflict);
                     }
-                    Err(KvError::Storage(other)) => {
-                        let e = sled::Error::Unsupported(other.to_string());
+                    Err(UnabortableTransactionError::Storage(e)) => {
                         return Err(ConflictableTransactionError::Abort(Stop::Body(i, e)));
                     }
                 }
@@ -128,14 +126,17 @@ fn union_of_trees(members: &[Member]) -> (Vec<&sled::Tree>, Vec<Vec<usize>>) {
 type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
 /// Writes a kept body's overlay (one map per tree of the batch) into the transaction.
-fn apply(views: &[TransactionalTree], writes: Vec<Writes>) -> Result<(), KvError> {
+fn apply(
+    views: &[TransactionalTree],
+    writes: Vec<Writes>,
+) -> Result<(), UnabortableTransactionError> {
     for (view, writes) in views.iter().zip(writes) {
         for (key, value) in writes {
             let done = match value {
                 Some(value) => view.insert(key, value).map(drop),
                 None => view.remove(key).map(drop),
             };
-            done.map_err(kv_error)?;
+            done?;
         }
     }
     Ok(())
@@ -156,7 +157,7 @@ struct BodyTx<'a> {
     /// The body's writes, one map per tree of the batch.
     writes: RefCell<Vec<Writes>>,
     /// The first failed read of the body, whatever the body made of it.
-    failed: RefCell<Option<KvError>>,
+    failed: RefCell<Option<UnabortableTransactionError>>,
 }
 
 impl KvTx for BodyTx<'_> {
@@ -166,8 +167,7 @@ impl KvTx for BodyTx<'_> {
             return Ok(written.as_deref().map(IVec::from));
         }
         self.views[tree].get(key).map_err(|e| {
-            let mut failed = self.failed.borrow_mut();
-            failed.get_or_insert(kv_error(e.clone()));
+            self.failed.borrow_mut().get_or_insert(e.clone());
             kv_error(e)
         })
     }
