@@ -3,7 +3,7 @@
 use seedance_bot::credits::{Actor, LedgerError, PoolId, Reserve};
 use seedance_bot::ids::{GuildId, MemberId};
 
-use super::{Backend, assert_consistent, test_ledger_on};
+use super::{Backend, assert_consistent, reserve_outcomes, test_ledger_on};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixty_four_reserves_against_305_credits_make_exactly_thirty_holds_sled() {
@@ -39,20 +39,7 @@ async fn sixty_four_reserves_against_305_credits_make_exactly_thirty_holds(backe
             })
         })
         .collect();
-    let (mut ok, mut refused) = (0, 0);
-    for task in tasks {
-        match task.await.unwrap() {
-            Ok(hold) => {
-                assert_eq!(hold.amount, 10);
-                ok += 1;
-            }
-            Err(LedgerError::InsufficientCredits { available, needed }) => {
-                assert_eq!((available, needed), (5, 10));
-                refused += 1;
-            }
-            Err(e) => panic!("unexpected error: {e:?}"),
-        }
-    }
+    let (ok, refused) = reserve_outcomes(tasks, 10, 5).await;
     assert_eq!((ok, refused), (30, 34));
     let b = t.ledger.balance(guild).unwrap();
     assert_eq!(

@@ -4,8 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use seedance_bot::credits::{EntryKind, Ledger, LedgerSettings, PoolId};
+use seedance_bot::credits::{EntryKind, Hold, Ledger, LedgerError, LedgerSettings, PoolId};
 
+mod batch;
 mod cli;
 mod concurrency;
 mod copy;
@@ -16,7 +17,6 @@ mod pg_batch;
 mod properties;
 mod role_caps;
 mod settings;
-mod sled_batch;
 
 /// 2023-11-14 23:00 UTC: an hour before midnight, so short runs cross a UTC day.
 pub const START_MILLIS: i64 = 1_700_002_800_000;
@@ -56,6 +56,30 @@ pub fn test_ledger_on(backend: Backend, default_daily_cap: u64) -> Option<TestLe
         clock,
         _dir: dir,
     })
+}
+
+/// Awaits concurrent reserves of `amount` each: how many made a hold and how many were
+/// refused for want of credits, every refusal seeing exactly `left` available.
+pub async fn reserve_outcomes(
+    tasks: Vec<tokio::task::JoinHandle<Result<Hold, LedgerError>>>,
+    amount: u64,
+    left: u64,
+) -> (usize, usize) {
+    let (mut ok, mut refused) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(hold) => {
+                assert_eq!(hold.amount, amount);
+                ok += 1;
+            }
+            Err(LedgerError::InsufficientCredits { available, needed }) => {
+                assert_eq!((available, needed), (left, amount));
+                refused += 1;
+            }
+            Err(e) => panic!("unexpected error: {e:?}"),
+        }
+    }
+    (ok, refused)
 }
 
 /// The ledger's own full check, plus an independent replay of each pool's journal and each

@@ -1,5 +1,6 @@
-//! Group commit on PostgreSQL: transactions that wait together run in one database
-//! transaction with one COMMIT, each body over its own writes and the batch's.
+//! Group commit on PostgreSQL, what only PostgreSQL can show: a statement that fails in a
+//! batch, and a conflict with another session (the rules both backends share are tested in
+//! `batch.rs`).
 //!
 //! Every test makes its batch deterministic instead of hoping for one: another connection
 //! locks a row, a first transaction runs into that lock (it leads a batch of one and cannot
@@ -12,12 +13,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
-use seedance_bot::credits::{Actor, Ledger, LedgerError, LedgerSettings, PoolId, Reserve};
-use seedance_bot::ids::{GuildId, MemberId};
 use seedance_bot::store::postgres::PgStore;
 use seedance_bot::store::{StorageError, Store, TxFail};
-
-use super::assert_consistent;
 
 const GATE_TREE: &str = "test.gate";
 const TREE: &str = "test.batch";
@@ -114,7 +111,7 @@ async fn queued(pg: &PgStore, n: usize) {
 }
 
 /// How many transactions wrote the rows of `tree` (distinct `xmin`s).
-fn writers_of(url: &SecretString, tree: &'static str) -> i64 {
+pub(super) fn writers_of(url: &SecretString, tree: &'static str) -> i64 {
     with_client(url, move |c| {
         c.query_one(
             "SELECT count(DISTINCT xmin::text) FROM seedance_kv WHERE tree = $1",
@@ -148,133 +145,6 @@ fn put_gate_row(pg: &PgStore) {
         .unwrap()
         .insert(b"gate", b"closed")
         .unwrap();
-}
-
-/// 1 + 20 admissions against a pool that affords 5: the first is held at the gate (the
-/// pool row is locked), the other 20 queue behind it and then run as one batch, where the
-/// first 4 fit and 16 are refused for want of credits. Exactly 5 holds, two COMMITs in all.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn admissions_queued_together_commit_once_and_exactly_the_affordable_ones_land() {
-    let Some((pg, url)) = database() else {
-        return;
-    };
-    let ledger = Ledger::open(Store::Postgres(pg.clone()), LedgerSettings::default()).unwrap();
-    let guild = GuildId(7);
-    ledger.grant(guild, 50, Actor::Cli, "top-up").await.unwrap();
-    let reserve = |i: u64| {
-        let ledger = ledger.clone();
-        tokio::spawn(async move {
-            let req = Reserve {
-                key: format!("interaction-{i}"),
-                guild,
-                member: MemberId(100 + i),
-                amount: 10,
-                memo: "video".into(),
-            };
-            ledger.reserve(req, None).await
-        })
-    };
-    let before = pg.batch_counts();
-    let gate = Gate::close(&url, "credits.pools");
-    let first = reserve(0);
-    someone_waits_at_the_gate(&url).await;
-    let rest: Vec<_> = (1..=20).map(reserve).collect();
-    queued(&pg, 20).await;
-    gate.open();
-
-    first.await.unwrap().expect("the first admission");
-    let (mut ok, mut refused) = (0, 0);
-    for task in rest {
-        match task.await.unwrap() {
-            Ok(hold) => {
-                assert_eq!(hold.amount, 10);
-                ok += 1;
-            }
-            Err(LedgerError::InsufficientCredits { available, needed }) => {
-                assert_eq!((available, needed), (0, 10));
-                refused += 1;
-            }
-            Err(e) => panic!("unexpected error: {e:?}"),
-        }
-    }
-    assert_eq!((ok, refused), (4, 16));
-    let after = pg.batch_counts();
-    assert_eq!(after.commits - before.commits, 2, "{before:?} -> {after:?}");
-    assert_eq!(after.bodies - before.bodies, 21, "{before:?} -> {after:?}");
-    // PostgreSQL's own word: the five holds were written by two transactions.
-    assert_eq!(writers_of(&url, "credits.holds"), 2);
-    let b = ledger.balance(guild).unwrap();
-    assert_eq!(
-        (b.available, b.pending, b.settled, b.granted),
-        (0, 50, 0, 50)
-    );
-    assert_eq!(ledger.pending_holds().unwrap().len(), 5);
-    let journal = ledger.pool_history(PoolId(7), None, usize::MAX).unwrap();
-    assert_eq!(
-        journal.len(),
-        6,
-        "one grant and five reserves: {journal:#?}"
-    );
-    assert_consistent(&ledger, [PoolId(7)]);
-}
-
-/// In one batch, in a known order: A writes, B writes and then refuses, C reads both. C
-/// sees A's write and not B's; after the COMMIT A's and C's writes are there, B's are not.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_body_sees_earlier_bodies_writes_and_a_refused_body_leaves_nothing() {
-    let Some((pg, url)) = database() else {
-        return;
-    };
-    put_gate_row(&pg);
-    let store = Store::Postgres(pg.clone());
-    let gate = Gate::close(&url, GATE_TREE);
-    let stuck = stuck_at_the_gate(&pg, &url).await;
-
-    let a = {
-        let store = store.clone();
-        tokio::task::spawn_blocking(move || {
-            store.transact(&[TREE], |kv| -> Result<(), TxFail<()>> {
-                kv.insert(0, b"a", b"from A")?;
-                Ok(())
-            })
-        })
-    };
-    queued(&pg, 1).await;
-    let b = {
-        let store = store.clone();
-        tokio::task::spawn_blocking(move || {
-            store.transact(&[TREE], |kv| -> Result<(), TxFail<&str>> {
-                kv.insert(0, b"b", b"from B")?;
-                kv.remove(0, b"a")?;
-                Err(TxFail::Abort("B refuses"))
-            })
-        })
-    };
-    queued(&pg, 2).await;
-    let c = {
-        let store = store.clone();
-        tokio::task::spawn_blocking(move || {
-            store.transact(&[TREE], |kv| -> Result<_, TxFail<()>> {
-                let seen = (kv.get(0, b"a")?, kv.get(0, b"b")?);
-                kv.insert(0, b"c", b"from C")?;
-                Ok(seen)
-            })
-        })
-    };
-    queued(&pg, 3).await;
-    gate.open();
-
-    stuck.await.unwrap().unwrap();
-    a.await.unwrap().unwrap();
-    assert!(matches!(b.await.unwrap(), Err(TxFail::Abort("B refuses"))));
-    let (seen_a, seen_b) = c.await.unwrap().unwrap();
-    assert_eq!(seen_a.as_deref(), Some(&b"from A"[..]));
-    assert_eq!(seen_b, None, "C saw the write of a body that refused");
-    let tree = store.tree(TREE).unwrap();
-    assert_eq!(tree.get(b"a").unwrap().as_deref(), Some(&b"from A"[..]));
-    assert_eq!(tree.get(b"b").unwrap(), None);
-    assert_eq!(tree.get(b"c").unwrap().as_deref(), Some(&b"from C"[..]));
-    assert_eq!(writers_of(&url, TREE), 1, "A and C committed together");
 }
 
 /// A body whose read fails (a tree name PostgreSQL refuses) gets that error; the others of
@@ -384,43 +254,6 @@ async fn a_write_that_fails_in_a_batch_fails_only_its_caller() {
     assert!(tree.get([1]).unwrap().is_some());
     assert!(tree.get([2]).unwrap().is_some());
     assert_eq!(tree.get(&huge).unwrap(), None);
-}
-
-/// 70 transactions queued together: the next batch takes 64 of them, the one after the
-/// other 6 (a batch is bounded).
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_batch_takes_at_most_sixty_four() {
-    let Some((pg, url)) = database() else {
-        return;
-    };
-    assert_eq!(seedance_bot::store::MAX_BATCH, 64);
-    put_gate_row(&pg);
-    let store = Store::Postgres(pg.clone());
-    let gate = Gate::close(&url, GATE_TREE);
-    let stuck = stuck_at_the_gate(&pg, &url).await;
-    let before = pg.batch_counts();
-    let writers: Vec<_> = (0..70u8)
-        .map(|n| {
-            let store = store.clone();
-            tokio::task::spawn_blocking(move || {
-                store.transact(&[TREE], |kv| -> Result<(), TxFail<()>> {
-                    kv.insert(0, &[n], b"value")?;
-                    Ok(())
-                })
-            })
-        })
-        .collect();
-    queued(&pg, 70).await;
-    gate.open();
-    stuck.await.unwrap().unwrap();
-    for writer in writers {
-        writer.await.unwrap().unwrap();
-    }
-    let after = pg.batch_counts();
-    assert_eq!(after.commits - before.commits, 3, "{before:?} -> {after:?}");
-    assert_eq!(after.bodies - before.bodies, 71, "{before:?} -> {after:?}");
-    assert_eq!(writers_of(&url, TREE), 2);
-    assert_eq!(store.tree(TREE).unwrap().iter().count(), 70);
 }
 
 /// A conflict runs the whole batch again: A reads a key as absent, another session creates

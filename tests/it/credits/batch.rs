@@ -1,29 +1,69 @@
-//! Group transactions on sled: transactions that wait together run in one sled
-//! transaction, each body over its own writes and the batch's.
+//! Group transactions on both backends: transactions that wait together run in one
+//! database transaction with one commit, each body over its own writes and the batch's.
 //!
 //! Every test makes its batch deterministic instead of hoping for one: a first transaction
-//! leads a batch of one and its body waits at a gate, the transactions under test queue
-//! behind it in a known order (the store counts who waits), and the gate opens. The next
-//! batch is then exactly those transactions; the store's batch counts say how many
-//! commits covered them.
+//! leads a batch of its own and its body waits at a gate, the transactions under test
+//! queue behind it in a known order (the store counts who waits), and the gate opens. The
+//! next batch is then exactly those transactions; the store's batch counts say how many
+//! commits covered them, and on PostgreSQL the database itself says which transaction
+//! wrote a row (`xmin`). What only PostgreSQL can do (a failing statement, a conflict with
+//! another session) is in `pg_batch.rs`.
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use seedance_bot::credits::{Actor, Ledger, LedgerError, LedgerSettings, PoolId, Reserve};
+use secrecy::SecretString;
+use seedance_bot::credits::{Actor, Ledger, LedgerSettings, PoolId, Reserve};
 use seedance_bot::ids::{GuildId, MemberId};
+use seedance_bot::store::postgres::PgStore;
 use seedance_bot::store::{Store, TxFail};
 
-use super::assert_consistent;
+use super::pg_batch::writers_of;
+use super::{Backend, assert_consistent, reserve_outcomes};
 
 const GATE_TREE: &str = "test.gate";
 const TREE: &str = "test.batch";
 
-/// A fresh sled store and the directory it lives in.
-fn store() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = seedance_bot::store::open(dir.path()).unwrap();
-    (Store::from(db), dir)
+/// A fresh store of one backend.
+struct Fresh {
+    store: Store,
+    /// PostgreSQL: the database's URL, to ask it who wrote what.
+    url: Option<SecretString>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// A fresh store of `backend` (`None` when PostgreSQL is not there).
+fn fresh(backend: Backend) -> Option<Fresh> {
+    Some(match backend {
+        Backend::Sled => {
+            let dir = tempfile::tempdir().unwrap();
+            let db = seedance_bot::store::open(dir.path()).unwrap();
+            Fresh {
+                store: Store::from(db),
+                url: None,
+                _dir: Some(dir),
+            }
+        }
+        Backend::Postgres => {
+            let url = crate::support::postgres::database_url()?;
+            let pg = PgStore::connect(&url).expect("connect");
+            Fresh {
+                store: Store::Postgres(pg),
+                url: Some(url),
+                _dir: None,
+            }
+        }
+    })
+}
+
+impl Fresh {
+    /// On PostgreSQL, checks that exactly `n` database transactions wrote the rows of
+    /// `tree` (sled cannot tell; its batch counts are checked by every test).
+    fn written_by(&self, tree: &'static str, n: i64) {
+        if let Some(url) = &self.url {
+            assert_eq!(writers_of(url, tree), n, "transactions that wrote {tree}");
+        }
+    }
 }
 
 /// Where the first transaction's body waits until the test opens it.
@@ -103,10 +143,14 @@ fn writer(store: &Store, key: u8) -> tokio::task::JoinHandle<Result<(), TxFail<(
 /// 21 admissions against a pool that affords 5 queue behind a transaction held at the gate
 /// and then run as one batch, where the first 5 fit and 16 are refused for want of
 /// credits: exactly 5 holds, and one commit for the 21.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn admissions_queued_together_commit_once_and_exactly_the_affordable_ones_land() {
-    let (store, _dir) = store();
-    let ledger = Ledger::open(&store, LedgerSettings::default()).unwrap();
+async fn admissions_queued_together_commit_once_and_exactly_the_affordable_ones_land(
+    backend: Backend,
+) {
+    let Some(fresh) = fresh(backend) else {
+        return;
+    };
+    let store = &fresh.store;
+    let ledger = Ledger::open(store, LedgerSettings::default()).unwrap();
     let guild = GuildId(7);
     ledger.grant(guild, 50, Actor::Cli, "top-up").await.unwrap();
     let reserve = |i: u64| {
@@ -124,31 +168,19 @@ async fn admissions_queued_together_commit_once_and_exactly_the_affordable_ones_
     };
     let before = store.batch_counts();
     let gate = Gate::default();
-    let stuck = stuck_at(&store, &gate).await;
+    let stuck = stuck_at(store, &gate).await;
     let rest: Vec<_> = (0..21).map(reserve).collect();
-    queued(&store, 21).await;
+    queued(store, 21).await;
     gate.open();
 
     stuck.await.unwrap().unwrap();
-    let (mut ok, mut refused) = (0, 0);
-    for task in rest {
-        match task.await.unwrap() {
-            Ok(hold) => {
-                assert_eq!(hold.amount, 10);
-                ok += 1;
-            }
-            Err(LedgerError::InsufficientCredits { available, needed }) => {
-                assert_eq!((available, needed), (0, 10));
-                refused += 1;
-            }
-            Err(e) => panic!("unexpected error: {e:?}"),
-        }
-    }
+    let (ok, refused) = reserve_outcomes(rest, 10, 0).await;
     assert_eq!((ok, refused), (5, 16));
     let after = store.batch_counts();
     // The gate's batch of one, then the 21 together.
     assert_eq!(after.commits - before.commits, 2, "{before:?} -> {after:?}");
     assert_eq!(after.bodies - before.bodies, 22, "{before:?} -> {after:?}");
+    fresh.written_by("credits.holds", 1);
     let b = ledger.balance(guild).unwrap();
     assert_eq!(
         (b.available, b.pending, b.settled, b.granted),
@@ -166,14 +198,16 @@ async fn admissions_queued_together_commit_once_and_exactly_the_affordable_ones_
 
 /// In one batch, in a known order: A writes, B writes and then refuses, C reads both. C
 /// sees A's write and not B's; once committed A's and C's writes are there, B's are not.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_body_sees_earlier_bodies_writes_and_a_refused_body_leaves_nothing() {
-    let (store, _dir) = store();
+async fn a_body_sees_earlier_bodies_writes_and_a_refused_body_leaves_nothing(backend: Backend) {
+    let Some(fresh) = fresh(backend) else {
+        return;
+    };
+    let store = &fresh.store;
     let gate = Gate::default();
-    let stuck = stuck_at(&store, &gate).await;
+    let stuck = stuck_at(store, &gate).await;
     let before = store.batch_counts();
-    let a = writer(&store, b'a');
-    queued(&store, 1).await;
+    let a = writer(store, b'a');
+    queued(store, 1).await;
     let b = {
         let store = store.clone();
         tokio::task::spawn_blocking(move || {
@@ -184,7 +218,7 @@ async fn a_body_sees_earlier_bodies_writes_and_a_refused_body_leaves_nothing() {
             })
         })
     };
-    queued(&store, 2).await;
+    queued(store, 2).await;
     let c = {
         let store = store.clone();
         tokio::task::spawn_blocking(move || {
@@ -195,7 +229,7 @@ async fn a_body_sees_earlier_bodies_writes_and_a_refused_body_leaves_nothing() {
             })
         })
     };
-    queued(&store, 3).await;
+    queued(store, 3).await;
     gate.open();
 
     stuck.await.unwrap().unwrap();
@@ -210,19 +244,22 @@ async fn a_body_sees_earlier_bodies_writes_and_a_refused_body_leaves_nothing() {
     assert!(tree.get(b"c").unwrap().is_some(), "C's write was lost");
     let after = store.batch_counts();
     assert_eq!(after.commits - before.commits, 2, "{before:?} -> {after:?}");
+    fresh.written_by(TREE, 1);
 }
 
 /// 70 transactions queued together: the next batch takes 64 of them, the one after the
 /// other 6 (a batch is bounded).
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_batch_takes_at_most_sixty_four() {
+async fn a_batch_takes_at_most_sixty_four(backend: Backend) {
     assert_eq!(seedance_bot::store::MAX_BATCH, 64);
-    let (store, _dir) = store();
+    let Some(fresh) = fresh(backend) else {
+        return;
+    };
+    let store = &fresh.store;
     let gate = Gate::default();
     let before = store.batch_counts();
-    let stuck = stuck_at(&store, &gate).await;
-    let writers: Vec<_> = (0..70u8).map(|n| writer(&store, n)).collect();
-    queued(&store, 70).await;
+    let stuck = stuck_at(store, &gate).await;
+    let writers: Vec<_> = (0..70u8).map(|n| writer(store, n)).collect();
+    queued(store, 70).await;
     gate.open();
     stuck.await.unwrap().unwrap();
     for writer in writers {
@@ -231,18 +268,21 @@ async fn a_batch_takes_at_most_sixty_four() {
     let after = store.batch_counts();
     assert_eq!(after.commits - before.commits, 3, "{before:?} -> {after:?}");
     assert_eq!(after.bodies - before.bodies, 71, "{before:?} -> {after:?}");
+    fresh.written_by(TREE, 2);
     assert_eq!(store.tree(TREE).unwrap().iter().count(), 70);
 }
 
 /// A body that panics takes its batch down with it: every caller of that batch is told
 /// (nothing of the batch is written), and the store goes on committing afterwards.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_panicking_body_fails_its_batch_and_the_store_goes_on() {
-    let (store, _dir) = store();
+async fn a_panicking_body_fails_its_batch_and_the_store_goes_on(backend: Backend) {
+    let Some(fresh) = fresh(backend) else {
+        return;
+    };
+    let store = &fresh.store;
     let gate = Gate::default();
-    let stuck = stuck_at(&store, &gate).await;
-    let before = writer(&store, 1);
-    queued(&store, 1).await;
+    let stuck = stuck_at(store, &gate).await;
+    let before = writer(store, 1);
+    queued(store, 1).await;
     let panics = {
         let store = store.clone();
         tokio::task::spawn_blocking(move || {
@@ -252,7 +292,7 @@ async fn a_panicking_body_fails_its_batch_and_the_store_goes_on() {
             })
         })
     };
-    queued(&store, 2).await;
+    queued(store, 2).await;
     gate.open();
     stuck.await.unwrap().unwrap();
     for caller in [before, panics] {
@@ -263,9 +303,16 @@ async fn a_panicking_body_fails_its_batch_and_the_store_goes_on() {
     }
     let tree = store.tree(TREE).unwrap();
     assert_eq!(tree.iter().count(), 0, "the panicked batch wrote something");
-    writer(&store, 3)
+    writer(store, 3)
         .await
         .unwrap()
         .expect("a transaction after the panic");
     assert!(tree.get([3]).unwrap().is_some());
 }
+
+on_both_backends!(
+    admissions_queued_together_commit_once_and_exactly_the_affordable_ones_land,
+    a_body_sees_earlier_bodies_writes_and_a_refused_body_leaves_nothing,
+    a_batch_takes_at_most_sixty_four,
+    a_panicking_body_fails_its_batch_and_the_store_goes_on,
+);
