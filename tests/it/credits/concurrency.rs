@@ -5,16 +5,6 @@ use seedance_bot::ids::{GuildId, MemberId};
 
 use super::{Backend, assert_consistent, reserve_outcomes, test_ledger_on};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sixty_four_reserves_against_305_credits_make_exactly_thirty_holds_sled() {
-    sixty_four_reserves_against_305_credits_make_exactly_thirty_holds(Backend::Sled).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sixty_four_reserves_against_305_credits_make_exactly_thirty_holds_postgres() {
-    sixty_four_reserves_against_305_credits_make_exactly_thirty_holds(Backend::Postgres).await;
-}
-
 async fn sixty_four_reserves_against_305_credits_make_exactly_thirty_holds(backend: Backend) {
     let Some(t) = test_ledger_on(backend, 0) else {
         return;
@@ -48,16 +38,6 @@ async fn sixty_four_reserves_against_305_credits_make_exactly_thirty_holds(backe
     );
     assert_eq!(t.ledger.pending_holds().unwrap().len(), 30);
     assert_consistent(&t.ledger, [PoolId(7)]);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_repeats_of_one_key_make_one_hold_sled() {
-    concurrent_repeats_of_one_key_make_one_hold(Backend::Sled).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_repeats_of_one_key_make_one_hold_postgres() {
-    concurrent_repeats_of_one_key_make_one_hold(Backend::Postgres).await;
 }
 
 async fn concurrent_repeats_of_one_key_make_one_hold(backend: Backend) {
@@ -233,3 +213,5 @@ async fn verify_agrees_with_itself_while_another_process_writes_postgres() {
     assert!(pairs > 0, "the writer wrote nothing while verify ran");
     assert_consistent(&checker, [PoolId(11)]);
 }
+
+on_both_backends!(multi_thread: sixty_four_reserves_against_305_credits_make_exactly_thirty_holds, concurrent_repeats_of_one_key_make_one_hold);

@@ -9,16 +9,6 @@ use seedance_bot::ids::{GuildId, MemberId};
 
 use super::{Backend, assert_consistent, test_ledger_on};
 
-#[tokio::test]
-async fn role_caps_and_their_precedence_sled() {
-    role_caps_and_their_precedence(Backend::Sled).await;
-}
-
-#[tokio::test]
-async fn role_caps_and_their_precedence_postgres() {
-    role_caps_and_their_precedence(Backend::Postgres).await;
-}
-
 const GUILD: GuildId = GuildId(11);
 const HELPER: u64 = 1_001;
 const PATRON: u64 = 1_002;
@@ -185,3 +175,5 @@ async fn role_caps_and_their_precedence(backend: Backend) {
     assert!(ledger.verify().unwrap().is_empty());
     assert_consistent(ledger, [PoolId(GUILD.0)]);
 }
+
+on_both_backends!(role_caps_and_their_precedence);

@@ -50,12 +50,4 @@ async fn concurrent_changes_to_one_server_are_all_kept(backend: Backend) {
     assert_eq!(a.get(GuildId(78)).unwrap().allowed_channels, vec![]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_changes_to_one_server_are_all_kept_sled() {
-    concurrent_changes_to_one_server_are_all_kept(Backend::Sled).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_changes_to_one_server_are_all_kept_postgres() {
-    concurrent_changes_to_one_server_are_all_kept(Backend::Postgres).await;
-}
+on_both_backends!(multi_thread: concurrent_changes_to_one_server_are_all_kept);
