@@ -269,13 +269,7 @@ async fn three_processes_share_one_ledger_and_survive_a_killed_scheduler() {
     let succeeded = jobs.iter().filter(|j| j["state"] == "succeeded").count() as u64;
     let show = output(&env, &["credits", "show", "--guild", &GUILD.to_string()]);
     let shown = String::from_utf8_lossy(&show.stdout).to_string();
-    let field = |name: &str| -> u64 {
-        shown
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{name}:")))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or_else(|| panic!("no {name} in {shown}"))
-    };
+    let field = |name: &str| crate::fleet_http::credits_field(&shown, name);
     assert_eq!(field("settled"), succeeded * COST, "{shown}");
     assert_eq!(field("pending"), 0, "{shown}");
     assert_eq!(

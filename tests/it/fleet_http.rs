@@ -87,9 +87,50 @@ fn exported(env: &[(String, String)]) -> BTreeMap<String, Value> {
         .collect()
 }
 
+/// `member` presses Cancel on the card of `job`, still queued, and is told its credits went
+/// back to the pool (within `patience`). Returns the press.
+pub async fn cancel_queued(
+    double: &DiscordDouble,
+    job: &str,
+    card: u64,
+    member: u64,
+    patience: Duration,
+) -> Injected {
+    let press = double
+        .press(&ButtonPress::in_guild(
+            &format!("seedance:cancel:{job}"),
+            card,
+            GUILD,
+            CHANNEL,
+            member,
+        ))
+        .await;
+    wait_until("the Cancel's answer", patience, || {
+        double
+            .answers(&press)
+            .iter()
+            .any(|m| m["content"].as_str().is_some_and(|c| !c.is_empty()))
+    })
+    .await;
+    let told = double.answers(&press);
+    assert!(
+        told[0]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("Cancelled: {COST} credits went back to the pool.")),
+        "{told:#?}"
+    );
+    press
+}
+
 /// `credits show`'s field `name` (available, pending, settled).
 fn shown(env: &[(String, String)], name: &str) -> u64 {
     let text = cli_ok(env, &["credits", "show", "--guild", &GUILD.to_string()]);
+    credits_field(&text, name)
+}
+
+/// The field `name` of what `credits show` printed.
+pub fn credits_field(text: &str, name: &str) -> u64 {
     text.lines()
         .find_map(|l| l.strip_prefix(&format!("{name}:")))
         .and_then(|v| v.trim().parse().ok())
@@ -239,31 +280,8 @@ async fn two_http_processes_behind_one_url_act_as_one_bot_and_survive_a_kill() {
         .parse::<u64>()
         .unwrap();
     double.deliver_next_to(other);
-    let press = double
-        .press(&ButtonPress::in_guild(
-            &format!("seedance:cancel:{queued}"),
-            card,
-            GUILD,
-            CHANNEL,
-            member,
-        ))
-        .await;
-    wait_until("the Cancel's answer", Duration::from_secs(5), || {
-        double
-            .answers(&press)
-            .iter()
-            .any(|m| m["content"].as_str().is_some_and(|c| !c.is_empty()))
-    })
-    .await;
+    let press = cancel_queued(&double, queued, card, member, Duration::from_secs(5)).await;
     assert_eq!(&http_answer(&double, &press).unwrap().url, other);
-    let told = double.answers(&press);
-    assert!(
-        told[0]["content"]
-            .as_str()
-            .unwrap()
-            .starts_with(&format!("Cancelled: {COST} credits went back to the pool.")),
-        "{told:#?}"
-    );
     assert_eq!(exported(&env)[queued]["state"], "cancelled");
 
     // A burst, during which the process running the scheduler dies without a word.

@@ -16,11 +16,9 @@ use serde_json::{Value, json};
 use crate::discord::video::{COST, card_id};
 use crate::discord::{CHANNEL, GUILD};
 use crate::fleet::{leads, postgres_env, wait_until, with_listen};
-use crate::fleet_http::{cli_ok, grant};
+use crate::fleet_http::{cancel_queued, cli_ok, grant};
 use crate::process::{Running, bot, output, wait_healthy};
-use crate::support::discord_double::{
-    ButtonPress, DiscordDouble, Injected, Opt, Request, SlashCommand,
-};
+use crate::support::discord_double::{DiscordDouble, Injected, Opt, Request, SlashCommand};
 use crate::support::fake_provider::{Endpoint, FakeProvider, Step};
 
 /// The member whose video runs upstream all along, and the one who cancels a queued video.
@@ -135,31 +133,9 @@ impl Fleet {
     /// The member presses Cancel on the queued video's card (the gateway process gets it).
     async fn cancel_queued(&self) {
         let card = card_id(&self.double, &self.queued);
-        let press = self
-            .double
-            .press(&ButtonPress::in_guild(
-                &format!("seedance:cancel:{}", self.queued.id),
-                card,
-                GUILD,
-                CHANNEL,
-                CANCELLER,
-            ))
-            .await;
-        wait_until("the Cancel's answer", Duration::from_secs(20), || {
-            self.double
-                .answers(&press)
-                .iter()
-                .any(|m| m["content"].as_str().is_some_and(|c| !c.is_empty()))
-        })
-        .await;
-        let told = self.double.answers(&press);
-        assert!(
-            told[0]["content"]
-                .as_str()
-                .unwrap()
-                .starts_with(&format!("Cancelled: {COST} credits went back to the pool.")),
-            "{told:#?}"
-        );
+        let job = self.queued.id.to_string();
+        let patience = Duration::from_secs(20);
+        cancel_queued(&self.double, &job, card, CANCELLER, patience).await;
     }
 
     /// Waits until the store has the queued (now cancelled) job's report delivered.
@@ -215,13 +191,7 @@ impl Fleet {
             &self.env,
             &["credits", "show", "--guild", &GUILD.to_string()],
         );
-        let field = |name: &str| -> u64 {
-            shown
-                .lines()
-                .find_map(|l| l.strip_prefix(&format!("{name}:")))
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or_else(|| panic!("no {name} in {shown}"))
-        };
+        let field = |name: &str| crate::fleet_http::credits_field(&shown, name);
         // The running video's hold; the cancelled one came back.
         assert_eq!(field("pending"), COST, "{shown}");
         assert_eq!(field("available"), COST, "{shown}");

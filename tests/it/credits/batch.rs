@@ -13,13 +13,13 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use secrecy::SecretString;
-use seedance_bot::credits::{Actor, Ledger, LedgerSettings, PoolId, Reserve};
-use seedance_bot::ids::{GuildId, MemberId};
+use seedance_bot::credits::{Actor, Ledger, LedgerSettings, PoolId};
+use seedance_bot::ids::GuildId;
 use seedance_bot::store::postgres::PgStore;
 use seedance_bot::store::{Store, TxFail};
 
 use super::pg_batch::writers_of;
-use super::{Backend, assert_consistent, reserve_outcomes};
+use super::{Backend, assert_consistent, reserve_outcomes, spawn_reserve};
 
 const GATE_TREE: &str = "test.gate";
 const TREE: &str = "test.batch";
@@ -153,23 +153,12 @@ async fn admissions_queued_together_commit_once_and_exactly_the_affordable_ones_
     let ledger = Ledger::open(store, LedgerSettings::default()).unwrap();
     let guild = GuildId(7);
     ledger.grant(guild, 50, Actor::Cli, "top-up").await.unwrap();
-    let reserve = |i: u64| {
-        let ledger = ledger.clone();
-        tokio::spawn(async move {
-            let req = Reserve {
-                key: format!("interaction-{i}"),
-                guild,
-                member: MemberId(100 + i),
-                amount: 10,
-                memo: "video".into(),
-            };
-            ledger.reserve(req, None).await
-        })
-    };
     let before = store.batch_counts();
     let gate = Gate::default();
     let stuck = stuck_at(store, &gate).await;
-    let rest: Vec<_> = (0..21).map(reserve).collect();
+    let rest: Vec<_> = (0..21)
+        .map(|i| spawn_reserve(&ledger, guild, i, 10))
+        .collect();
     queued(store, 21).await;
     gate.open();
 

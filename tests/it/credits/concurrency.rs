@@ -3,7 +3,7 @@
 use seedance_bot::credits::{Actor, LedgerError, PoolId, Reserve};
 use seedance_bot::ids::{GuildId, MemberId};
 
-use super::{Backend, assert_consistent, reserve_outcomes, test_ledger_on};
+use super::{Backend, assert_consistent, reserve_outcomes, spawn_reserve, test_ledger_on};
 
 async fn sixty_four_reserves_against_305_credits_make_exactly_thirty_holds(backend: Backend) {
     let Some(t) = test_ledger_on(backend, 0) else {
@@ -15,19 +15,7 @@ async fn sixty_four_reserves_against_305_credits_make_exactly_thirty_holds(backe
         .await
         .unwrap();
     let tasks: Vec<_> = (0..64u64)
-        .map(|i| {
-            let ledger = t.ledger.clone();
-            tokio::spawn(async move {
-                let req = Reserve {
-                    key: format!("interaction-{i}"),
-                    guild,
-                    member: MemberId(100 + i),
-                    amount: 10,
-                    memo: "video".into(),
-                };
-                ledger.reserve(req, None).await
-            })
-        })
+        .map(|i| spawn_reserve(&t.ledger, guild, i, 10))
         .collect();
     let (ok, refused) = reserve_outcomes(tasks, 10, 5).await;
     assert_eq!((ok, refused), (30, 34));

@@ -4,7 +4,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use seedance_bot::credits::{EntryKind, Hold, Ledger, LedgerError, LedgerSettings, PoolId};
+use seedance_bot::credits::{
+    EntryKind, Hold, Ledger, LedgerError, LedgerSettings, PoolId, Reserve,
+};
+use seedance_bot::ids::{GuildId, MemberId};
 
 mod batch;
 mod cli;
@@ -55,6 +58,27 @@ pub fn test_ledger_on(backend: Backend, default_daily_cap: u64) -> Option<TestLe
         ledger,
         clock,
         _dir: dir,
+    })
+}
+
+/// Starts member `100 + i`'s reserve of `amount` in `guild` (key `interaction-<i>`) on a
+/// task of its own.
+pub fn spawn_reserve(
+    ledger: &Ledger,
+    guild: GuildId,
+    i: u64,
+    amount: u64,
+) -> tokio::task::JoinHandle<Result<Hold, LedgerError>> {
+    let ledger = ledger.clone();
+    tokio::spawn(async move {
+        let req = Reserve {
+            key: format!("interaction-{i}"),
+            guild,
+            member: MemberId(100 + i),
+            amount,
+            memo: "video".into(),
+        };
+        ledger.reserve(req, None).await
     })
 }
 

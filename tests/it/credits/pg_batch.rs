@@ -147,27 +147,62 @@ fn put_gate_row(pg: &PgStore) {
         .unwrap();
 }
 
-/// A body whose read fails (a tree name PostgreSQL refuses) gets that error; the others of
-/// its batch still commit, together.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_read_that_fails_in_a_batch_fails_only_its_caller() {
-    let Some((pg, url)) = database() else {
-        return;
-    };
+/// A fresh database whose store has a transaction held at the gate: the transactions a
+/// test starts next queue for one batch, which runs once the gate opens.
+struct Held {
+    pg: PgStore,
+    url: SecretString,
+    store: Store,
+    gate: Gate,
+    stuck: tokio::task::JoinHandle<Result<(), TxFail<()>>>,
+}
+
+async fn held_at_the_gate() -> Option<Held> {
+    let (pg, url) = database()?;
     put_gate_row(&pg);
     let store = Store::Postgres(pg.clone());
     let gate = Gate::close(&url, GATE_TREE);
     let stuck = stuck_at_the_gate(&pg, &url).await;
+    Some(Held {
+        pg,
+        url,
+        store,
+        gate,
+        stuck,
+    })
+}
 
-    let writer = |n: u8| {
-        let store = store.clone();
-        tokio::task::spawn_blocking(move || {
-            store.transact(&[TREE], |kv| -> Result<(), TxFail<()>> {
-                kv.insert(0, &[n], b"kept")?;
-                Ok(())
-            })
+/// A transaction of `store` writing `key` in the test tree.
+fn writer(
+    store: &Store,
+    key: Vec<u8>,
+    value: &'static [u8],
+) -> tokio::task::JoinHandle<Result<(), TxFail<()>>> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || {
+        store.transact(&[TREE], |kv| {
+            kv.insert(0, &key, value)?;
+            Ok(())
         })
+    })
+}
+
+/// A body whose read fails (a tree name PostgreSQL refuses) gets that error; the others of
+/// its batch still commit, together.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_read_that_fails_in_a_batch_fails_only_its_caller() {
+    let Some(Held {
+        pg,
+        url,
+        store,
+        gate,
+        stuck,
+    }) = held_at_the_gate().await
+    else {
+        return;
     };
+
+    let writer = |n: u8| writer(&store, vec![n], b"kept");
     let mut writers = vec![writer(1)];
     queued(&pg, 1).await;
     let bad = {
@@ -207,23 +242,18 @@ async fn a_read_that_fails_in_a_batch_fails_only_its_caller() {
 /// error; the others of its batch, run again on their own, commit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_write_that_fails_in_a_batch_fails_only_its_caller() {
-    let Some((pg, url)) = database() else {
+    let Some(Held {
+        pg,
+        store,
+        gate,
+        stuck,
+        ..
+    }) = held_at_the_gate().await
+    else {
         return;
     };
-    put_gate_row(&pg);
-    let store = Store::Postgres(pg.clone());
-    let gate = Gate::close(&url, GATE_TREE);
-    let stuck = stuck_at_the_gate(&pg, &url).await;
 
-    let writer = |key: Vec<u8>| {
-        let store = store.clone();
-        tokio::task::spawn_blocking(move || {
-            store.transact(&[TREE], |kv| -> Result<(), TxFail<()>> {
-                kv.insert(0, &key, b"value")?;
-                Ok(())
-            })
-        })
-    };
+    let writer = |key: Vec<u8>| writer(&store, key, b"value");
     let good_1 = writer(vec![1]);
     queued(&pg, 1).await;
     // Incompressible, far beyond what one btree entry may hold (~2.7 KB).
